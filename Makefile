@@ -1,0 +1,71 @@
+# Goodwill - every target installs what it needs into .venv (project) and .venv-sam (SAM CLI).
+SHELL := /bin/bash
+PYTHON ?= $(shell PYENV_VERSION=3.13.0 pyenv which python3.13 2>/dev/null || command -v python3.13)
+VENV := .venv
+SAMVENV := .venv-sam
+UV_VERSION := 0.13.9
+SAM_VERSION := 1.170.0
+BIN := $(VENV)/bin
+export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/goodwill
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+PYTEST_ARGS ?=
+
+.PHONY: install install-sam local demo test test-only lint format bench bench-quick build deploy requirements clean
+
+install: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml uv.lock
+	@test -n "$(PYTHON)" || { echo "Python 3.13 not found (pyenv install 3.13.0)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv sync --frozen --quiet
+	@touch $@
+
+install-sam: $(SAMVENV)/.installed
+$(SAMVENV)/.installed:
+	@test -x $(SAMVENV)/bin/python || $(PYTHON) -m venv $(SAMVENV)
+	$(SAMVENV)/bin/python -m pip install -q --disable-pip-version-check "aws-sam-cli==$(SAM_VERSION)"
+	@touch $@
+
+## Run the whole system locally on moto (no AWS account, no Docker): API on 127.0.0.1:3000
+local: install
+	$(BIN)/python -m local.server
+
+## Start the local system, play a scripted scenario through the HTTP API, print what happened
+demo: install
+	$(BIN)/python -m local.demo
+
+## Lint + the whole test suite (what CI runs)
+test: install install-sam lint test-only
+
+test-only: install
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: install install-sam
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy layers/goodwill/goodwill functions
+	$(BIN)/cfn-lint template.yaml
+	PYENV_VERSION=3.13.0 $(SAMVENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python -m bench
+
+bench-quick: install
+	$(BIN)/python -m bench --quick
+
+requirements: install
+	$(BIN)/uv export --frozen --no-dev --no-hashes --no-emit-project --quiet \
+		| grep -v '^#' | grep -v '^boto' | grep -v '^ *#' > layers/goodwill/requirements.generated.txt
+
+build: install-sam
+	PYENV_VERSION=3.13.0 PATH="$$(dirname $(PYTHON)):$$PATH" $(SAMVENV)/bin/sam build --template template.yaml
+
+deploy: build
+	$(SAMVENV)/bin/sam deploy --guided
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,58 @@
+"""Customers: PUT/GET /customers/{id}, their ledger and their coupons."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.api import build_resolver, current_principal, json_response
+from goodwill.auth import Role
+from goodwill.models.common import ID_PATTERN
+from goodwill.models.customers import CustomerPutRequest
+from goodwill.observability import logger, metrics, tracer
+from goodwill.services import customers
+
+app = build_resolver()
+
+CustomerId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+Limit = Annotated[int, Query(ge=1, le=100)]
+NextToken = Annotated[str | None, Query(max_length=2048)]
+
+
+@app.put("/customers/<customer_id>")
+def put_customer(customer_id: CustomerId, body: Annotated[CustomerPutRequest, Body()]) -> Any:
+    principal = current_principal(app, Role.ADMIN)
+    created, view = customers.put_customer(principal, customer_id, body)
+    return json_response(201 if created else 200, view)
+
+
+@app.get("/customers/<customer_id>")
+def get_customer(customer_id: CustomerId) -> Any:
+    return json_response(200, customers.get_customer(current_principal(app), customer_id))
+
+
+@app.get("/customers/<customer_id>/transactions")
+def list_transactions(
+    customer_id: CustomerId,
+    program_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")] = None,
+    limit: Limit = 25,
+    next_token: NextToken = None,
+) -> Any:
+    principal = current_principal(app)
+    return json_response(200, customers.list_transactions(principal, customer_id, program_id, limit, next_token))
+
+
+@app.get("/customers/<customer_id>/coupons")
+def list_coupons(customer_id: CustomerId, limit: Limit = 25, next_token: NextToken = None) -> Any:
+    principal = current_principal(app)
+    return json_response(200, customers.list_coupons(principal, customer_id, limit, next_token))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

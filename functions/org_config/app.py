@@ -1,0 +1,37 @@
+"""GET/PUT /config - the org's goodwill configuration (admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.api import build_resolver, current_principal, json_response
+from goodwill.auth import Role
+from goodwill.models.config import OrgConfig
+from goodwill.observability import logger, metrics, tracer
+from goodwill.services import config
+
+app = build_resolver()
+
+
+@app.get("/config")
+def get_config() -> Any:
+    principal = current_principal(app, Role.ADMIN)
+    return json_response(200, config.get_config(principal.org_id).model_dump(mode="json"))
+
+
+@app.put("/config")
+def put_config(body: Annotated[OrgConfig, Body()]) -> Any:
+    principal = current_principal(app, Role.ADMIN)
+    config.put_config(principal.org_id, body, principal.actor)
+    return json_response(200, body.model_dump(mode="json"))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,138 @@
+"""Resolver factory and the one place where errors become HTTP responses."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from botocore.exceptions import ClientError
+
+from goodwill.auth import Principal, Role, principal_from_claims
+from goodwill.errors import GoodwillError, PayloadTooLargeError
+from goodwill.jsonutil import dumps
+from goodwill.observability import logger
+from goodwill.settings import get_settings
+
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+    "TransactionInProgressException",
+    "InternalServerError",
+    "ServiceUnavailable",
+}
+_LOCATIONS = {"body", "query", "path", "header", "cookie"}
+
+
+def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[str]:
+    body = {"error": {"code": code, "message": message, "details": details or []}}
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=dumps(body))
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=dumps(body), headers=headers
+    )
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in _LOCATIONS:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_response(exc: RequestValidationError) -> Response[str]:
+    errors = exc.errors()
+    if any(e.get("type") in ("json_invalid", "model_attributes_type") for e in errors) or any(
+        e.get("type") == "dict_type" and tuple(e.get("loc", ())) == ("body",) for e in errors
+    ):
+        return error_response(400, "BAD_REQUEST", "the request body is not a JSON object")
+    details = [{"field": _field_name(e.get("loc", ())), "message": str(e.get("msg", e.get("type")))} for e in errors]
+    fields = ", ".join(sorted({d["field"] for d in details}))
+    return error_response(422, "VALIDATION_ERROR", f"invalid fields: {fields}", details)
+
+
+def _body_limit(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    body = app.current_event.body or ""
+    if len(body.encode()) > get_settings().max_body_bytes:
+        raise PayloadTooLargeError(f"the request body is larger than {get_settings().max_body_bytes} bytes")
+    return next_middleware(app)
+
+
+def build_resolver() -> APIGatewayRestResolver:
+    """An API Gateway REST resolver with pydantic validation and Goodwill's error shape."""
+    app = APIGatewayRestResolver(enable_validation=True, serializer=dumps)
+    app.use([_body_limit])
+    register_error_handlers(app)
+    return app
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(GoodwillError)
+    def _domain(exc: GoodwillError) -> Response[str]:
+        if exc.status_code >= 500:
+            logger.warning("domain error", extra={"code": exc.code, "error_message": exc.message})
+        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        return _validation_response(exc)
+
+    @app.exception_handler(RouteNotFoundError)
+    def _not_found(_: RouteNotFoundError) -> Response[str]:
+        return error_response(404, "NOT_FOUND", "no such route")
+
+    @app.exception_handler(ClientError)
+    def _aws(exc: ClientError) -> Response[str]:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _THROTTLING:
+            logger.warning("AWS is throttling or busy", extra={"aws_error": code})
+            resp = error_response(503, "SERVICE_UNAVAILABLE", "the service is busy, retry shortly")
+            resp.headers["Retry-After"] = "1"
+            return resp
+        logger.exception("unexpected AWS error")
+        return error_response(500, "INTERNAL_ERROR", "internal error")
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response[str]:
+        try:
+            from aws_lambda_powertools.event_handler.openapi.exceptions import (
+                RequestUnsupportedContentType,
+            )
+
+            if isinstance(exc, RequestUnsupportedContentType):
+                return error_response(415, "UNSUPPORTED_MEDIA_TYPE", "send application/json")
+        except ImportError:  # pragma: no cover - older Powertools
+            pass
+        logger.exception("unhandled error")
+        return error_response(int(HTTPStatus.INTERNAL_SERVER_ERROR), "INTERNAL_ERROR", "internal error")
+
+
+def current_principal(app: APIGatewayRestResolver, role: Role = Role.AGENT) -> Principal:
+    """The caller, from the authorizer claims, holding at least `role`."""
+    claims = app.current_event.request_context.authorizer.claims
+    return principal_from_claims(claims).require(role)
+
+
+def header(app: APIGatewayRestResolver, name: str) -> str | None:
+    headers = app.current_event.headers or {}
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return str(value)
+    return None
+
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def parse_json(text: str) -> Any:
+    return json.loads(text)

@@ -1,0 +1,65 @@
+"""boto3 clients, created lazily and cached, so nothing talks to AWS at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ses import SESClient
+    from mypy_boto3_sns import SNSClient
+    from mypy_boto3_stepfunctions import SFNClient
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=10)
+
+
+@lru_cache(maxsize=1)
+def _session() -> boto3.session.Session:
+    return boto3.session.Session()
+
+
+def _client(name: str, **kwargs: Any) -> Any:
+    return _session().client(name, config=_CONFIG, **kwargs)  # type: ignore[call-overload]
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> DynamoDBClient:
+    client: DynamoDBClient = _client("dynamodb")
+    return client
+
+
+@lru_cache(maxsize=1)
+def s3() -> S3Client:
+    client: S3Client = _client("s3", config=Config(signature_version="s3v4"))
+    return client
+
+
+@lru_cache(maxsize=1)
+def sns() -> SNSClient:
+    client: SNSClient = _client("sns")
+    return client
+
+
+@lru_cache(maxsize=1)
+def ses() -> SESClient:
+    client: SESClient = _client("ses")
+    return client
+
+
+@lru_cache(maxsize=1)
+def stepfunctions() -> SFNClient:
+    client: SFNClient = _client("stepfunctions")
+    return client
+
+
+def reset_clients() -> None:
+    """Forget cached clients and settings (tests switch endpoints and environments)."""
+    from goodwill.settings import get_settings
+
+    for factory in (_session, dynamodb, s3, sns, ses, stepfunctions, get_settings):
+        factory.cache_clear()

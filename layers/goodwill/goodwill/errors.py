@@ -1,0 +1,83 @@
+"""Domain errors: each carries its HTTP status and error code; api.py maps them once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GoodwillError(Exception):
+    status_code = 500
+    code = "INTERNAL_ERROR"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+
+class BadRequestError(GoodwillError):
+    status_code = 400
+    code = "BAD_REQUEST"
+
+
+class UnauthorizedError(GoodwillError):
+    status_code = 401
+    code = "UNAUTHORIZED"
+
+
+class ForbiddenError(GoodwillError):
+    status_code = 403
+    code = "FORBIDDEN"
+
+
+class SelfApprovalForbiddenError(ForbiddenError):
+    code = "SELF_APPROVAL_FORBIDDEN"
+
+
+class NotFoundError(GoodwillError):
+    status_code = 404
+    code = "NOT_FOUND"
+
+
+class ConflictError(GoodwillError):
+    status_code = 409
+    code = "CONFLICT"
+
+
+class InsufficientBalanceError(ConflictError):
+    code = "INSUFFICIENT_BALANCE"
+
+
+class IdempotencyKeyReusedError(ConflictError):
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+
+class NotPendingError(ConflictError):
+    code = "NOT_PENDING"
+
+
+class SeriesExhaustedError(ConflictError):
+    code = "SERIES_EXHAUSTED"
+
+
+class AlreadyExistsError(ConflictError):
+    code = "ALREADY_EXISTS"
+
+
+class PayloadTooLargeError(GoodwillError):
+    status_code = 413
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class ValidationFailedError(GoodwillError):
+    status_code = 422
+    code = "VALIDATION_ERROR"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> ValidationFailedError:
+        return cls(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+class ServiceUnavailableError(GoodwillError):
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"

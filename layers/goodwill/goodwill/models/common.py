@@ -1,0 +1,40 @@
+"""Shared field types for external input."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+CODE_PATTERN = r"^[A-Z][A-Z0-9_]{0,39}$"
+
+EntityId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
+ReasonCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
+Comment = Annotated[str, StringConstraints(max_length=500)]
+CustomerMessage = Annotated[str, StringConstraints(max_length=300)]
+E164 = Annotated[str, StringConstraints(pattern=r"^\+[1-9]\d{6,14}$")]
+EmailAddress = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$",
+        max_length=254,
+    ),
+]
+SnsEndpointArn = Annotated[
+    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/[A-Za-z0-9_./-]+$", max_length=512)
+]
+Points = Annotated[int, Field(strict=True)]
+
+
+class Channel(StrEnum):
+    SMS = "SMS"
+    EMAIL = "EMAIL"
+    PUSH = "PUSH"
+
+
+class StrictModel(BaseModel):
+    """External input: unknown fields are an error, points are never floats or strings."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)

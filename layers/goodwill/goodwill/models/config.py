@@ -1,0 +1,140 @@
+"""An org's goodwill configuration, with the contract's defaults."""
+
+from __future__ import annotations
+
+import string
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from goodwill.models.common import Channel, ReasonCode, StrictModel
+
+DEFAULT_REASONS = [
+    ("SERVICE_RECOVERY", "Service recovery"),
+    ("LATE_DELIVERY", "Late delivery"),
+    ("DAMAGED_ITEM", "Damaged item"),
+    ("PRICE_ADJUSTMENT", "Price adjustment"),
+    ("CORRECTION", "Correction"),
+    ("REWARD", "Reward"),
+    ("MIGRATION", "Migration"),
+    ("BULK_ADJUSTMENT", "Bulk adjustment"),
+]
+
+# Placeholders a template may use; anything else is rejected when the config is saved.
+PLACEHOLDERS = frozenset(
+    {
+        "customer_name",
+        "points",
+        "abs_points",
+        "balance",
+        "lifetime",
+        "program_id",
+        "reason",
+        "customer_message",
+        "coupon_code",
+        "coupon_expires_at",
+        "coupon_discount",
+        "series_name",
+        "expires_at",
+    }
+)
+
+DEFAULT_TEMPLATES = {
+    "POINTS_CREDITED": "Hi {customer_name}, we added {abs_points} points to your account. "
+    "Your balance is now {balance} points. {customer_message}",
+    "POINTS_DEBITED": "Hi {customer_name}, we removed {abs_points} points from your account. "
+    "Your balance is now {balance} points. {customer_message}",
+    "COUPON_ISSUED": "Hi {customer_name}, here is your coupon {coupon_code} ({coupon_discount}), "
+    "valid until {coupon_expires_at}. {customer_message}",
+}
+
+ProgramId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
+
+
+class Reason(StrictModel):
+    code: ReasonCode
+    label: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class PointsConfig(StrictModel):
+    auto_approve: bool = True
+    approval_threshold: Annotated[int, Field(strict=True, ge=1)] | None = None
+    max_per_request: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] = 100_000
+    allow_negative_balance: bool = False
+
+
+class CouponsConfig(StrictModel):
+    auto_approve: bool = False
+
+
+class ChannelsConfig(StrictModel):
+    mandatory: list[Channel] = Field(default_factory=list, max_length=3)
+    priority: list[Channel] = Field(
+        default_factory=lambda: [Channel.SMS, Channel.EMAIL, Channel.PUSH], max_length=3
+    )
+
+    @field_validator("mandatory", "priority")
+    @classmethod
+    def _unique(cls, value: list[Channel]) -> list[Channel]:
+        if len(set(value)) != len(value):
+            raise ValueError("a channel may be listed once")
+        return value
+
+
+Template = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+
+
+class Templates(StrictModel):
+    POINTS_CREDITED: Template = DEFAULT_TEMPLATES["POINTS_CREDITED"]
+    POINTS_DEBITED: Template = DEFAULT_TEMPLATES["POINTS_DEBITED"]
+    COUPON_ISSUED: Template = DEFAULT_TEMPLATES["COUPON_ISSUED"]
+
+    @field_validator("POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        try:
+            parts = list(string.Formatter().parse(value))
+        except ValueError as exc:
+            raise ValueError(f"malformed template: {exc}") from exc
+        for _, field, spec, conversion in parts:
+            if field is None:
+                continue
+            if field not in PLACEHOLDERS:
+                raise ValueError(
+                    f"unknown placeholder {{{field}}}; known: {', '.join(sorted(PLACEHOLDERS))}"
+                )
+            if spec or conversion:
+                raise ValueError(f"placeholder {{{field}}} may not carry a format spec or conversion")
+        return value
+
+
+class OrgConfig(StrictModel):
+    programs: list[ProgramId] = Field(default_factory=lambda: ["default"], min_length=1, max_length=50)
+    reasons: list[Reason] = Field(
+        default_factory=lambda: [Reason(code=c, label=lbl) for c, lbl in DEFAULT_REASONS],
+        min_length=1,
+        max_length=200,
+    )
+    points: PointsConfig = Field(default_factory=PointsConfig)
+    coupons: CouponsConfig = Field(default_factory=CouponsConfig)
+    approval_timeout_hours: Annotated[int, Field(strict=True, ge=1, le=24 * 90)] = 72
+    channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
+    templates: Templates = Field(default_factory=Templates)
+
+    @model_validator(mode="after")
+    def _unique_entries(self) -> OrgConfig:
+        if len(set(self.programs)) != len(self.programs):
+            raise ValueError("programs must be unique")
+        codes = [r.code for r in self.reasons]
+        if len(set(codes)) != len(codes):
+            raise ValueError("reason codes must be unique")
+        return self
+
+    def reason_codes(self) -> set[str]:
+        return {r.code for r in self.reasons}
+
+    def needs_points_approval(self, points: int) -> bool:
+        if not self.points.auto_approve:
+            return True
+        threshold = self.points.approval_threshold
+        return threshold is not None and abs(points) > threshold

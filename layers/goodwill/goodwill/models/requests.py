@@ -1,0 +1,77 @@
+"""Goodwill requests: the bodies agents send, and the statuses a request goes through."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, Field, field_validator
+
+from goodwill.clock import now
+from goodwill.models.common import Comment, CustomerMessage, EntityId, Points, ReasonCode, StrictModel
+from goodwill.models.config import ProgramId
+
+
+class RequestStatus(StrEnum):
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    FULFILLED = "FULFILLED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class RequestType(StrEnum):
+    POINTS = "POINTS"
+    COUPON = "COUPON"
+
+
+class Source(StrEnum):
+    API = "API"
+    CONSOLE = "CONSOLE"
+    BULK_IMPORT = "BULK_IMPORT"
+
+
+class PointsGrantRequest(StrictModel):
+    customer_id: EntityId
+    program_id: ProgramId
+    points: Points
+    reason: ReasonCode
+    comment: Comment | None = None
+    customer_message: CustomerMessage | None = None
+    expires_at: AwareDatetime | None = None
+    affects_tier: Annotated[bool, Field(strict=True)] = True
+    notify: Annotated[bool, Field(strict=True)] = True
+
+    @field_validator("points")
+    @classmethod
+    def _non_zero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("points must not be 0")
+        return value
+
+    @field_validator("expires_at")
+    @classmethod
+    def _future(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= now():
+            raise ValueError("expires_at must be in the future")
+        return value
+
+
+class CouponGrantRequest(StrictModel):
+    customer_id: EntityId
+    series_id: EntityId
+    reason: ReasonCode
+    comment: Comment | None = None
+    customer_message: CustomerMessage | None = None
+    notify: Annotated[bool, Field(strict=True)] = True
+
+
+class ApproveRequest(StrictModel):
+    comment: Comment | None = None
+    points: Points | None = None
+
+
+class RejectRequest(StrictModel):
+    comment: Annotated[str, Field(min_length=1, max_length=500)]

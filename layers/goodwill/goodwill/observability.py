@@ -1,0 +1,20 @@
+"""The one Logger, Tracer and Metrics every handler shares."""
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+def mask_phone(value: str | None) -> str:
+    if not value:
+        return ""
+    return value[:3] + "*" * max(len(value) - 5, 0) + value[-2:]
+
+
+def mask_email(value: str | None) -> str:
+    if not value or "@" not in value:
+        return ""
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}***@{domain}"

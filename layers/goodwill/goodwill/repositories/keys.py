@@ -1,0 +1,88 @@
+"""Every DynamoDB key format, in one place. Each org's items live under ORG#{org}."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def org(org_id: str) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}", "SK": "ORG"}
+
+
+def config(org_id: str) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}", "SK": "CONFIG"}
+
+
+def customer_pk(org_id: str, customer_id: str) -> str:
+    return f"ORG#{org_id}#CUST#{customer_id}"
+
+
+def customer(org_id: str, customer_id: str) -> dict[str, str]:
+    return {"PK": customer_pk(org_id, customer_id), "SK": "PROFILE"}
+
+
+def email(org_id: str, address: str) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}#EMAIL#{address.lower()}", "SK": "EMAIL"}
+
+
+def balance(org_id: str, customer_id: str, program_id: str) -> dict[str, str]:
+    return {"PK": customer_pk(org_id, customer_id), "SK": f"BAL#{program_id}"}
+
+
+BALANCE_PREFIX = "BAL#"
+LEDGER_PREFIX = "TXN#"
+COUPON_PREFIX = "CPN#"
+
+
+def ledger(org_id: str, customer_id: str, transaction_id: str) -> dict[str, str]:
+    return {"PK": customer_pk(org_id, customer_id), "SK": f"{LEDGER_PREFIX}{transaction_id}"}
+
+
+def customer_coupon(org_id: str, customer_id: str, code_id: str) -> dict[str, str]:
+    return {"PK": customer_pk(org_id, customer_id), "SK": f"{COUPON_PREFIX}{code_id}"}
+
+
+def request(org_id: str, request_id: str) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}#REQ#{request_id}", "SK": "REQ"}
+
+
+def requests_by_org(org_id: str) -> str:
+    return f"ORG#{org_id}#REQS"
+
+
+def requests_by_status(org_id: str, status: str) -> str:
+    return f"ORG#{org_id}#REQS#{status}"
+
+
+def requests_by_customer(org_id: str, customer_id: str) -> str:
+    return f"ORG#{org_id}#CUST#{customer_id}#REQS"
+
+
+def idempotency(org_id: str, scope: str, key: str) -> dict[str, str]:
+    digest = hashlib.sha256(key.encode()).hexdigest()
+    return {"PK": f"ORG#{org_id}#IDEM#{scope}#{digest}", "SK": "IDEM"}
+
+
+def series(org_id: str, series_id: str) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}#SERIES#{series_id}", "SK": "SERIES"}
+
+
+def series_list(org_id: str) -> str:
+    return f"ORG#{org_id}#SERIES"
+
+
+def pool_code(org_id: str, series_id: str, index: int) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}#SERIES#{series_id}", "SK": f"CODE#{index:09d}"}
+
+
+def coupon_code(org_id: str, code: str) -> dict[str, str]:
+    """Claim on a code: at most one issue of a code per org, across all series."""
+    return {"PK": f"ORG#{org_id}#COUPON#{code}", "SK": "COUPON"}
+
+
+def bulk_import(org_id: str, import_id: str) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}#IMPORT#{import_id}", "SK": "IMPORT"}
+
+
+def import_chunk(org_id: str, import_id: str, chunk: int) -> dict[str, str]:
+    return {"PK": f"ORG#{org_id}#IMPORT#{import_id}", "SK": f"CHUNK#{chunk:07d}"}

@@ -1,0 +1,236 @@
+"""The DynamoDB boundary: (de)serialisation, pagination tokens and transaction outcomes.
+
+The domain sees plain Python values with ints; Decimals and attribute-value JSON stop here.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from goodwill import aws
+from goodwill.errors import ValidationFailedError
+from goodwill.settings import get_settings
+
+_SER = TypeSerializer()
+_DES = TypeDeserializer()
+
+Item = dict[str, Any]
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _to_python(v) for k, v in value.items()}
+    if isinstance(value, list | set):
+        return [_to_python(v) for v in value]
+    return value
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _SER.serialize(v) for k, v in item.items() if v is not None}
+
+
+def serialize_value(value: Any) -> dict[str, Any]:
+    return _SER.serialize(value)  # type: ignore[no-any-return]
+
+
+def deserialize(item: Mapping[str, Any]) -> Item:
+    return {k: _to_python(_DES.deserialize(v)) for k, v in item.items()}
+
+
+def values(mapping: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _SER.serialize(v) for k, v in mapping.items()}
+
+
+def table_name() -> str:
+    return get_settings().table_name
+
+
+def get(key: Mapping[str, str], consistent: bool = True) -> Item | None:
+    resp = aws.dynamodb().get_item(TableName=table_name(), Key=serialize(key), ConsistentRead=consistent)
+    raw = resp.get("Item")
+    return deserialize(raw) if raw else None
+
+
+def batch_get(keys: Sequence[Mapping[str, str]], consistent: bool = True) -> list[Item]:
+    """All items found for `keys` (up to 100), retrying unprocessed keys."""
+    pending: list[dict[str, Any]] = [serialize(k) for k in keys]
+    found: list[Item] = []
+    attempt = 0
+    while pending:
+        resp = aws.dynamodb().batch_get_item(
+            RequestItems={table_name(): {"Keys": pending, "ConsistentRead": consistent}}
+        )
+        found.extend(deserialize(i) for i in resp.get("Responses", {}).get(table_name(), []))
+        pending = resp.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])  # type: ignore[assignment]
+        attempt += 1
+        if pending:
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+    return found
+
+
+def put(item: Mapping[str, Any], condition: str | None = None, **kwargs: Any) -> None:
+    args: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item), **kwargs}
+    if condition:
+        args["ConditionExpression"] = condition
+    aws.dynamodb().put_item(**args)
+
+
+def encode_token(last_key: Mapping[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    plain = {k: _DES.deserialize(v) for k, v in last_key.items()}
+    raw = json.dumps(plain, default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str | None, partition: tuple[str, str]) -> dict[str, Any] | None:
+    """The ExclusiveStartKey in `token`, which must point into `partition` (name, value)."""
+    if not token:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        plain = json.loads(raw)
+        if not isinstance(plain, dict) or plain.get(partition[0]) != partition[1]:
+            raise ValueError("token of another listing")
+        return {k: _SER.serialize(v) for k, v in plain.items() if isinstance(v, str)}
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValidationFailedError.field("next_token", "not a token issued by this listing") from exc
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Item]
+    next_token: str | None
+
+
+def query_page(
+    partition: tuple[str, str],
+    *,
+    index: str | None = None,
+    sort_prefix: tuple[str, str] | None = None,
+    limit: int = 25,
+    next_token: str | None = None,
+    newest_first: bool = True,
+    filter_expression: str | None = None,
+    filter_values: Mapping[str, Any] | None = None,
+    filter_names: Mapping[str, str] | None = None,
+) -> Page:
+    """One page of a partition, newest first, with an opaque token scoped to that partition."""
+    names = {"#pk": partition[0], **(filter_names or {})}
+    vals: dict[str, Any] = {":pk": partition[1], **(filter_values or {})}
+    condition = "#pk = :pk"
+    if sort_prefix:
+        names["#sk"] = sort_prefix[0]
+        vals[":sk"] = sort_prefix[1]
+        condition += " AND begins_with(#sk, :sk)"
+    args: dict[str, Any] = {
+        "TableName": table_name(),
+        "KeyConditionExpression": condition,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values(vals),
+        "ScanIndexForward": not newest_first,
+        "Limit": limit,
+    }
+    if index:
+        args["IndexName"] = index
+    if filter_expression:
+        args["FilterExpression"] = filter_expression
+    start = decode_token(next_token, partition)
+    if start:
+        args["ExclusiveStartKey"] = start
+    items: list[Item] = []
+    # A filter may empty a page; keep reading until the page has items or the partition ends.
+    while True:
+        resp = aws.dynamodb().query(**args)
+        items.extend(deserialize(i) for i in resp.get("Items", []))
+        last = resp.get("LastEvaluatedKey")
+        if not last or len(items) >= limit:
+            break
+        args["ExclusiveStartKey"] = last
+        args["Limit"] = limit - len(items)
+    return Page(items=items, next_token=encode_token(last))
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Why a TransactWriteItems was cancelled: one reason code per item ('None' when fine)."""
+
+    reasons: list[str]
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflict(self) -> bool:
+        return any(r in ("TransactionConflict", "ThrottlingError") for r in self.reasons)
+
+
+def transact(operations: Sequence[Mapping[str, Any]]) -> Cancelled | None:
+    """Run one transaction; None when it committed, the cancellation reasons when it did not."""
+    try:
+        aws.dynamodb().transact_write_items(TransactItems=list(operations))  # type: ignore[arg-type]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]  # type: ignore[attr-defined]
+        if not reasons:
+            reasons = _reasons_from_message(str(exc))
+        return Cancelled(reasons=reasons)
+    return None
+
+
+def _reasons_from_message(message: str) -> list[str]:
+    # "... cancelled, please refer cancellation reasons for specific reasons [None, ConditionalCheckFailed]"
+    if "[" not in message:
+        return []
+    inner = message[message.rfind("[") + 1 : message.rfind("]")]
+    return [part.strip() for part in inner.split(",")]
+
+
+def put_op(item: Mapping[str, Any], condition: str | None = None, names: Mapping[str, str] | None = None,
+           vals: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
+    if condition:
+        op["ConditionExpression"] = condition
+    if names:
+        op["ExpressionAttributeNames"] = dict(names)
+    if vals:
+        op["ExpressionAttributeValues"] = values(vals)
+    return {"Put": op}
+
+
+def update_op(key: Mapping[str, str], update: str, names: Mapping[str, str] | None = None,
+              vals: Mapping[str, Any] | None = None, condition: str | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table_name(), "Key": serialize(key), "UpdateExpression": update}
+    if condition:
+        op["ConditionExpression"] = condition
+    if names:
+        op["ExpressionAttributeNames"] = dict(names)
+    if vals:
+        op["ExpressionAttributeValues"] = values(vals)
+    return {"Update": op}
+
+
+def check_op(key: Mapping[str, str], condition: str, names: Mapping[str, str] | None = None,
+             vals: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"TableName": table_name(), "Key": serialize(key), "ConditionExpression": condition}
+    if names:
+        op["ExpressionAttributeNames"] = dict(names)
+    if vals:
+        op["ExpressionAttributeValues"] = values(vals)
+    return {"ConditionCheck": op}
+
+
+def strip_keys(item: Item) -> Item:
+    return {k: v for k, v in item.items() if k not in ("PK", "SK") and not k.startswith("GSI") and k != "ttl"}

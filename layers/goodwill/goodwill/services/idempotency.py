@@ -1,0 +1,79 @@
+"""Idempotency-Key: the first response is stored in the same transaction as the change it made.
+
+A repeat with the same key and body replays it; the same key with another body is a 409. Because
+the key's record is written atomically with the grant, there is no window in which the change is
+made but the key forgotten (or the reverse), and concurrent repeats cannot both apply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from goodwill.clock import iso, now
+from goodwill.errors import IdempotencyKeyReusedError, ValidationFailedError
+from goodwill.jsonutil import dumps
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+from goodwill.settings import get_settings
+
+MAX_KEY_LENGTH = 128
+
+
+@dataclass(frozen=True)
+class IdempotencyKey:
+    org_id: str
+    scope: str
+    key: str
+    fingerprint: str
+
+    @property
+    def item_key(self) -> dict[str, str]:
+        return keys.idempotency(self.org_id, self.scope, self.key)
+
+
+@dataclass(frozen=True)
+class StoredResponse:
+    status_code: int
+    body: Any
+
+
+def make_key(org_id: str, scope: str, key: str | None, body: Any) -> IdempotencyKey | None:
+    if key is None:
+        return None
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        raise ValidationFailedError.field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters")
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return IdempotencyKey(org_id, scope, key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def replay(ikey: IdempotencyKey, item: Item | None) -> StoredResponse | None:
+    """The stored response for a repeat, None for a first use, 409 for another body."""
+    if item is None:
+        return None
+    if item.get("fingerprint") != ikey.fingerprint:
+        raise IdempotencyKeyReusedError("this Idempotency-Key was used with a different request body")
+    return StoredResponse(status_code=int(item["status_code"]), body=json.loads(item["response"]))
+
+
+def load(ikey: IdempotencyKey) -> StoredResponse | None:
+    return replay(ikey, table.get(ikey.item_key))
+
+
+def record_op(ikey: IdempotencyKey, status_code: int, body: Any, request_id: str) -> dict[str, Any]:
+    ttl_at = now() + timedelta(hours=get_settings().idempotency_ttl_hours)
+    return table.put_op(
+        {
+            **ikey.item_key,
+            "fingerprint": ikey.fingerprint,
+            "status_code": status_code,
+            "response": dumps(body),
+            "request_id": request_id,
+            "created_at": iso(now()),
+            "ttl": int(ttl_at.timestamp()),
+        },
+        condition="attribute_not_exists(PK)",
+    )

@@ -1,0 +1,145 @@
+"""Goodwill points requests: validate against the org's rules, then grant or queue for approval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from goodwill.auth import Principal
+from goodwill.clock import iso, ulid
+from goodwill.errors import NotFoundError, ValidationFailedError
+from goodwill.models.config import OrgConfig
+from goodwill.models.requests import PointsGrantRequest, RequestStatus, RequestType
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+from goodwill.services import idempotency, ledger, requests
+from goodwill.services.config import get_config
+from goodwill.services.customers import ledger_view
+from goodwill.services.idempotency import IdempotencyKey, StoredResponse
+
+SCOPE = "points"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int
+    body: dict[str, Any]
+
+
+def check_rules(config: OrgConfig, body: PointsGrantRequest) -> None:
+    details = []
+    if abs(body.points) > config.points.max_per_request:
+        details.append({"field": "points",
+                        "message": f"at most {config.points.max_per_request} points per request"})
+    if body.reason not in config.reason_codes():
+        details.append({"field": "reason", "message": f"{body.reason} is not a reason configured for this org"})
+    if details:
+        raise ValidationFailedError("invalid fields: " + ", ".join(d["field"] for d in details), details)
+    if body.program_id not in config.programs:
+        raise NotFoundError(f"program {body.program_id} not found")
+
+
+def change_type(points: int, bulk: bool = False) -> str:
+    if bulk:
+        return "BULK_CREDIT" if points > 0 else "BULK_DEBIT"
+    return "GOODWILL_CREDIT" if points > 0 else "GOODWILL_DEBIT"
+
+
+def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: str | None, source: str) -> Outcome:
+    config = get_config(principal.org_id)
+    check_rules(config, body)
+    ikey = idempotency.make_key(principal.org_id, SCOPE, key, raw_body)
+    wanted = [keys.customer(principal.org_id, body.customer_id),
+              keys.balance(principal.org_id, body.customer_id, body.program_id)]
+    if ikey:
+        wanted.append(ikey.item_key)
+    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
+    if ikey:
+        stored = idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))
+        if stored:
+            return Outcome(stored.status_code, stored.body)
+    if (wanted[0]["PK"], wanted[0]["SK"]) not in found:
+        raise NotFoundError(f"customer {body.customer_id} not found")
+    balance = ledger.Balance.of(found.get((wanted[1]["PK"], wanted[1]["SK"])))
+
+    request_id = ulid()
+    record = requests.new_record(principal.org_id, request_id, {
+        "type": RequestType.POINTS.value,
+        "customer_id": body.customer_id,
+        "program_id": body.program_id,
+        "points": body.points,
+        "reason": body.reason,
+        "comment": body.comment,
+        "customer_message": body.customer_message,
+        "expires_at": iso(body.expires_at) if body.expires_at else None,
+        "affects_tier": body.affects_tier,
+        "notify": body.notify,
+        "source": source,
+        "requested_by": principal.actor,
+        "status": RequestStatus.PENDING_APPROVAL.value,
+    })
+    record["created_at"] = record_time = requests.history_entry("created", principal.actor)["at"]
+    record["history"] = [requests.history_entry("created", principal.actor, record_time)]
+    try:
+        if config.needs_points_approval(body.points):
+            return _queue(ikey, record)
+        return _apply_now(principal, config, ikey, record, body, balance)
+    except ledger.ExtraOpFailed:
+        # Only the idempotency record can fail here: a concurrent twin with the same key won.
+        if ikey and (stored := idempotency.load(ikey)):
+            return Outcome(stored.status_code, stored.body)
+        raise
+
+
+def _queue(ikey: IdempotencyKey | None, record: Item) -> Outcome:
+    body = {"request": requests.view(record)}
+    ops = [requests.put_new_op(record["org_id"], record)]
+    if ikey:
+        ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
+    cancelled = table.transact(ops)
+    if cancelled is not None:
+        raise ledger.ExtraOpFailed(cancelled)
+    return Outcome(202, body)
+
+
+def _apply_now(principal: Principal, config: OrgConfig, ikey: IdempotencyKey | None, record: Item,
+               body: PointsGrantRequest, balance: ledger.Balance) -> Outcome:
+    change = ledger.Change(
+        org_id=principal.org_id, customer_id=body.customer_id, program_id=body.program_id,
+        points=body.points, type=change_type(body.points), reason=body.reason, actor=principal.actor,
+        source=record["source"], affects_tier=body.affects_tier, comment=body.comment,
+        request_id=record["request_id"], expires_at=record["expires_at"],
+    )
+    response: dict[str, Any] = {}
+
+    def ride_along(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
+        fulfilled = fulfilled_record(record, entry, "auto")
+        response.clear()
+        response.update({"request": requests.view(fulfilled), "transaction": ledger_view(entry),
+                         "balance": after.view()})
+        ops = [requests.put_new_op(principal.org_id, fulfilled)]
+        if ikey:
+            ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
+        return ops
+
+    ledger.apply(change, config.points.allow_negative_balance, ride_along, first_read=balance)
+    return Outcome(201, response)
+
+
+def fulfilled_record(record: Item, entry: Item, approver: str) -> Item:
+    at = entry["created_at"]
+    history = list(record.get("history", []))
+    if approver == "auto":
+        history.append(requests.history_entry("approved", "system", at, detail="auto-approved"))
+    history.append(requests.history_entry("fulfilled", "system", at, transaction_id=entry["transaction_id"]))
+    fulfilled = {**record, "status": RequestStatus.FULFILLED.value, "transaction_id": entry["transaction_id"],
+                 "fulfilled_at": at, "history": history}
+    fulfilled.update(requests.index_attrs(record["org_id"], record["request_id"], record["customer_id"],
+                                          RequestStatus.FULFILLED.value))
+    if approver == "auto":
+        fulfilled.update({"decided_by": "system", "decided_at": at})
+    return fulfilled
+
+
+def stored_to_outcome(stored: StoredResponse) -> Outcome:
+    return Outcome(stored.status_code, stored.body)

@@ -1,0 +1,55 @@
+"""Request records: how a goodwill request is stored, indexed and shown."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goodwill.clock import now_iso
+from goodwill.models.requests import RequestStatus
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+
+HIDDEN = {"task_token", "org_id", "version"}
+
+
+def history_entry(event: str, actor: str, at: str | None = None, **detail: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"event": event, "actor": actor, "at": at or now_iso()}
+    entry.update({k: v for k, v in detail.items() if v is not None})
+    return entry
+
+
+def index_attrs(org_id: str, request_id: str, customer_id: str, status: str) -> dict[str, str]:
+    return {
+        "GSI1PK": keys.requests_by_org(org_id),
+        "GSI1SK": request_id,
+        "GSI2PK": keys.requests_by_status(org_id, status),
+        "GSI2SK": request_id,
+        "GSI3PK": keys.requests_by_customer(org_id, customer_id),
+        "GSI3SK": request_id,
+    }
+
+
+def new_record(org_id: str, request_id: str, fields: dict[str, Any]) -> Item:
+    record = {"request_id": request_id, "org_id": org_id, "notifications": [], **fields}
+    record.update(index_attrs(org_id, request_id, record["customer_id"], record["status"]))
+    return record
+
+
+def put_new_op(org_id: str, record: Item) -> dict[str, Any]:
+    return table.put_op({**keys.request(org_id, record["request_id"]), **record},
+                        condition="attribute_not_exists(PK)")
+
+
+def view(record: Item) -> dict[str, Any]:
+    shown = {k: v for k, v in table.strip_keys(record).items() if k not in HIDDEN}
+    shown.setdefault("notifications", [])
+    shown.setdefault("history", [])
+    return shown
+
+
+def get(org_id: str, request_id: str) -> Item | None:
+    return table.get(keys.request(org_id, request_id))
+
+
+def is_status(record: Item, status: RequestStatus) -> bool:
+    return bool(record.get("status") == status.value)

@@ -1,0 +1,32 @@
+"""Runtime settings, read from the environment once, behind a cached getter."""
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = Field(default="goodwill", alias="TABLE_NAME")
+    stage: str = Field(default="local", alias="STAGE")
+    request_state_machine_arn: str = Field(default="", alias="REQUEST_STATE_MACHINE_ARN")
+    notify_state_machine_arn: str = Field(default="", alias="NOTIFY_STATE_MACHINE_ARN")
+    import_state_machine_arn: str = Field(default="", alias="IMPORT_STATE_MACHINE_ARN")
+    approvals_topic_arn: str = Field(default="", alias="APPROVALS_TOPIC_ARN")
+    import_events_topic_arn: str = Field(default="", alias="IMPORT_EVENTS_TOPIC_ARN")
+    import_bucket: str = Field(default="", alias="IMPORT_BUCKET")
+    ses_sender: str = Field(default="goodwill@example.com", alias="SES_SENDER")
+    console_base_url: str = Field(default="http://127.0.0.1:3000/console", alias="CONSOLE_BASE_URL")
+    # Local run only: take the caller's claims from X-Goodwill-* headers. Never set in AWS.
+    local_claim_headers: bool = Field(default=False, alias="GOODWILL_LOCAL_CLAIM_HEADERS")
+    # How long a warm Lambda may serve an org's configuration from memory.
+    config_cache_seconds: float = Field(default=30.0, alias="CONFIG_CACHE_SECONDS")
+    max_body_bytes: int = Field(default=64 * 1024, alias="MAX_BODY_BYTES")
+    idempotency_ttl_hours: int = Field(default=24, alias="IDEMPOTENCY_TTL_HOURS")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,109 @@
+"""API Gateway REST (payload v1) emulation: route by the template's Api events, build the event.
+
+Tests and the local HTTP server both go through here, so both exercise the same routing the
+deployed API has. Claims come from the caller (tests) or from the X-Goodwill-* headers (local run).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from local.functions import Function, Functions
+
+CLAIM_HEADERS = {
+    "x-goodwill-org": "custom:org_id",
+    "x-goodwill-actor": "sub",
+    "x-goodwill-roles": "cognito:groups",
+    "x-goodwill-email": "email",
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    function: Function
+
+
+class Router:
+    def __init__(self, functions: Functions) -> None:
+        self.routes: list[Route] = []
+        for fn in functions.by_id.values():
+            for event in fn.events.values():
+                if event["Type"] != "Api":
+                    continue
+                props = event["Properties"]
+                template = props["Path"]
+                regex = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
+                self.routes.append(Route(props["Method"].upper(), template, re.compile(regex), fn))
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        for route in self.routes:
+            found = route.pattern.match(path)
+            if found and route.method == method.upper():
+                return route, found.groupdict()
+        return None
+
+    def known_path(self, path: str) -> bool:
+        return any(r.pattern.match(path) for r in self.routes)
+
+
+def rest_event(route: Route, params: dict[str, str], method: str, path: str, query: str, headers: dict[str, str],
+               body: str | None, claims: dict[str, str] | None) -> dict[str, Any]:
+    qs = parse_qs(query, keep_blank_values=True)
+    return {
+        "resource": route.template,
+        "path": path,
+        "httpMethod": method.upper(),
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in qs.items()} or None,
+        "multiValueQueryStringParameters": qs or None,
+        "pathParameters": params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": route.template,
+            "httpMethod": method.upper(),
+            "path": f"/local{path}",
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "accountId": "123456789012",
+            "apiId": "local",
+            "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", "")},
+            "authorizer": {"claims": claims} if claims is not None else None,
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def claims_from_headers(headers: dict[str, str]) -> dict[str, str] | None:
+    lowered = {k.lower(): v for k, v in headers.items()}
+    claims = {claim: lowered[h] for h, claim in CLAIM_HEADERS.items() if lowered.get(h)}
+    return claims or None
+
+
+def not_found() -> dict[str, Any]:
+    body = {"error": {"code": "NOT_FOUND", "message": "no such route", "details": []}}
+    return {"statusCode": 404, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def method_not_allowed() -> dict[str, Any]:
+    body = {"error": {"code": "METHOD_NOT_ALLOWED", "message": "method not allowed on this route", "details": []}}
+    return {"statusCode": 405, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+def dispatch(router: Router, method: str, path: str, query: str, headers: dict[str, str], body: str | None,
+             claims: dict[str, str] | None) -> dict[str, Any]:
+    matched = router.match(method, path)
+    if matched is None:
+        return method_not_allowed() if router.known_path(path) else not_found()
+    route, params = matched
+    event = rest_event(route, params, method, path, query, headers, body, claims)
+    return route.function.invoke(event)  # type: ignore[no-any-return]

@@ -1,0 +1,255 @@
+"""Create template.yaml's resources in moto (in-process or server) and drive its event sources.
+
+moto has no SAM transform and ignores DefinitionSubstitutions, so the template is read here and
+every resource is created with boto3: one source of truth, no hand-kept copy (AWS-LOCAL.md).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from local.functions import Functions, function_arn
+from local.template import ACCOUNT, REGION, ROOT, Resolver, load, parameter_defaults, resources
+
+LOCAL_PARAMETERS = {"Stage": "local", "DeletionProtection": "false", "SesSender": "goodwill@example.com",
+                    "ConsoleBaseUrl": "http://127.0.0.1:3000/console"}
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/goodwill-local"
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("app.py", "def lambda_handler(event, context):\n    return event\n")
+    return buf.getvalue()
+
+
+@dataclass
+class Stack:
+    resolver: Resolver
+    functions: Functions
+    session: boto3.session.Session
+    endpoint_url: str | None = None
+    _iterators: dict[str, str] = field(default_factory=dict)
+
+    def client(self, name: str) -> Any:
+        return self.session.client(name, region_name=REGION, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    def ref(self, logical_id: str) -> str:
+        return self.resolver.refs[logical_id]
+
+    def attr(self, logical_id: str, name: str) -> str:
+        return self.resolver.attrs[(logical_id, name)]
+
+    # ------------------------------------------------------------ event sources
+    def stream_consumers(self) -> list[tuple[str, str]]:
+        found = []
+        for fn in self.functions.by_id.values():
+            for event in fn.events.values():
+                if event["Type"] == "DynamoDB":
+                    found.append((fn.logical_id, self.resolver.resolve(event["Properties"]["Stream"])))
+        return found
+
+    def pump_streams(self) -> int:
+        """Deliver new stream records to their functions (what Lambda's event source mapping does)."""
+        streams = self.client("dynamodbstreams")
+        delivered = 0
+        for logical_id, stream_arn in self.stream_consumers():
+            shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
+            for shard in shards:
+                marker = f"{logical_id}|{shard['ShardId']}"
+                iterator = self._iterators.get(marker) or streams.get_shard_iterator(
+                    StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+                resp = streams.get_records(ShardIterator=iterator, Limit=100)
+                self._iterators[marker] = resp["NextShardIterator"]
+                records = resp["Records"]
+                if records:
+                    for record in records:
+                        record["eventSourceARN"] = stream_arn
+                    self._deliver(logical_id, {"Records": json.loads(json.dumps(records, default=str))})
+                    delivered += len(records)
+        return delivered
+
+    def _deliver(self, logical_id: str, event: dict[str, Any]) -> None:
+        for _ in range(3):
+            result = self.functions.by_id[logical_id].invoke(event) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            if not failed:
+                return
+            event = {"Records": [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] in failed]}
+            time.sleep(0.05)
+
+    def executions(self) -> list[dict[str, Any]]:
+        sfn = self.client("stepfunctions")
+        found = []
+        for logical_id in resources("AWS::Serverless::StateMachine"):
+            arn = self.ref(logical_id)
+            found.extend(sfn.list_executions(stateMachineArn=arn)["executions"])
+        return found
+
+    def settle(self, timeout: float = 20.0) -> None:
+        """Deliver stream records and let executions run until nothing moves any more."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        quiet = 0
+        while time.monotonic() < deadline:
+            moved = self.pump_streams()
+            state = []
+            for ex in self.executions():
+                if ex["status"] == "RUNNING":
+                    events = sfn.get_execution_history(executionArn=ex["executionArn"], maxResults=1000)
+                    state.append((ex["executionArn"], len(events["events"])))
+                else:
+                    state.append((ex["executionArn"], ex["status"]))
+            quiet = quiet + 1 if (not moved and state == last) else 0
+            if quiet >= 4:
+                return
+            last = state
+            time.sleep(0.05)
+        raise TimeoutError("the local stack did not settle")
+
+
+def _precompute(resolver: Resolver) -> None:
+    for logical_id in resources("AWS::DynamoDB::Table"):
+        name = f"goodwill-{logical_id}"
+        resolver.refs[logical_id] = name
+        resolver.attrs[(logical_id, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+    for logical_id, res in resources("AWS::SNS::Topic").items():
+        name = res.get("Properties", {}).get("TopicName") or f"goodwill-{logical_id}"
+        arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
+        resolver.refs[logical_id] = arn
+        resolver.attrs[(logical_id, "TopicArn")] = arn
+        resolver.attrs[(logical_id, "TopicName")] = name
+    for logical_id in resources("AWS::S3::Bucket"):
+        name = f"goodwill-{logical_id.lower()}-local"
+        resolver.refs[logical_id] = name
+        resolver.attrs[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
+    for logical_id in resources("AWS::Serverless::Function"):
+        resolver.refs[logical_id] = logical_id
+        resolver.attrs[(logical_id, "Arn")] = function_arn(logical_id)
+    for logical_id in resources("AWS::Serverless::StateMachine"):
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+        resolver.refs[logical_id] = arn
+        resolver.attrs[(logical_id, "Arn")] = arn
+        resolver.attrs[(logical_id, "Name")] = logical_id
+    for logical_id in load()["Resources"]:
+        resolver.refs.setdefault(logical_id, f"local-{logical_id}")
+        resolver.attrs.setdefault((logical_id, "Arn"), f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}")
+
+
+def _conditions(resolver: Resolver) -> None:
+    for name, cond in load().get("Conditions", {}).items():
+        if "Fn::Equals" in cond:
+            left, right = (resolver.resolve(v) for v in cond["Fn::Equals"])
+            resolver.conditions[name] = left == right
+
+
+def create(session: boto3.session.Session | None = None, endpoint_url: str | None = None,
+           parameters: dict[str, str] | None = None) -> Stack:
+    session = session or boto3.session.Session(region_name=REGION)
+    resolver = Resolver()
+    resolver.refs.update(parameter_defaults())
+    resolver.refs.update(LOCAL_PARAMETERS)
+    resolver.refs.update(parameters or {})
+    resolver.refs.update({"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": "goodwill-local"})
+    _conditions(resolver)
+    _precompute(resolver)
+    functions = Functions(resolver)
+    stack = Stack(resolver=resolver, functions=functions, session=session, endpoint_url=endpoint_url)
+    _create_tables(stack)
+    _create_topics_and_buckets(stack)
+    _create_functions(stack)
+    _create_state_machines(stack)
+    _wire_s3_events(stack)
+    sender = resolver.refs.get("SesSender")
+    if sender:
+        stack.client("ses").verify_email_identity(EmailAddress=sender)
+    return stack
+
+
+def _create_tables(stack: Stack) -> None:
+    ddb = stack.client("dynamodb")
+    for logical_id, res in resources("AWS::DynamoDB::Table").items():
+        props = stack.resolver.resolve(res["Properties"])
+        args: dict[str, Any] = {
+            "TableName": stack.ref(logical_id),
+            "KeySchema": props["KeySchema"],
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("StreamSpecification"):
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        desc = ddb.create_table(**args)["TableDescription"]
+        if desc.get("LatestStreamArn"):
+            stack.resolver.attrs[(logical_id, "StreamArn")] = desc["LatestStreamArn"]
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            ddb.update_time_to_live(TableName=stack.ref(logical_id), TimeToLiveSpecification=ttl)
+
+
+def _create_topics_and_buckets(stack: Stack) -> None:
+    sns = stack.client("sns")
+    for logical_id in resources("AWS::SNS::Topic"):
+        sns.create_topic(Name=stack.attr(logical_id, "TopicName"))
+    s3 = stack.client("s3")
+    for logical_id in resources("AWS::S3::Bucket"):
+        s3.create_bucket(Bucket=stack.ref(logical_id))
+
+
+def _create_functions(stack: Stack) -> None:
+    iam = stack.client("iam")
+    try:
+        iam.create_role(RoleName="goodwill-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    lam = stack.client("lambda")
+    code = _zip()
+    for logical_id, fn in stack.functions.by_id.items():
+        lam.create_function(FunctionName=logical_id, Runtime="python3.13", Role=ROLE_ARN,
+                            Handler="app.lambda_handler", Code={"ZipFile": code},
+                            Environment={"Variables": fn.environment})
+
+
+def _create_state_machines(stack: Stack) -> None:
+    sfn = stack.client("stepfunctions")
+    for logical_id, res in resources("AWS::Serverless::StateMachine").items():
+        sfn.create_state_machine(name=logical_id, definition=definition(stack.resolver, logical_id),
+                                 roleArn=ROLE_ARN, type=res["Properties"].get("Type", "STANDARD"))
+
+
+def definition(resolver: Resolver, logical_id: str) -> str:
+    """The ASL of a state machine with the template's DefinitionSubstitutions applied."""
+    props = resources("AWS::Serverless::StateMachine")[logical_id]["Properties"]
+    text = (ROOT / props["DefinitionUri"]).read_text()
+    for key, value in props.get("DefinitionSubstitutions", {}).items():
+        text = text.replace("${" + key + "}", str(resolver.resolve(value)))
+    return text
+
+
+def _wire_s3_events(stack: Stack) -> None:
+    s3 = stack.client("s3")
+    per_bucket: dict[str, list[dict[str, Any]]] = {}
+    for fn in stack.functions.by_id.values():
+        for event in fn.events.values():
+            if event["Type"] != "S3":
+                continue
+            props = stack.resolver.resolve(event["Properties"])
+            events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
+            config: dict[str, Any] = {"LambdaFunctionArn": function_arn(fn.logical_id), "Events": events}
+            if props.get("Filter"):
+                config["Filter"] = props["Filter"]
+            per_bucket.setdefault(props["Bucket"], []).append(config)
+    for bucket, configs in per_bucket.items():
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"LambdaFunctionConfigurations": configs}
+        )

@@ -1,0 +1,55 @@
+"""Fixtures: moto with the resources of template.yaml, the real handlers in-process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from moto import mock_aws
+
+from goodwill import aws
+from goodwill.services import config as config_service
+from local import moto_patches
+from local.stack import Stack, create
+from tests.support import Api
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+
+
+@pytest.fixture(autouse=True)
+def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_DEV": "false", "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+        moto_patches.apply()
+        created = create()
+        for key, value in created.functions.merged_environment().items():
+            if key != "POWERTOOLS_LOG_LEVEL":
+                monkeypatch.setenv(key, value)
+        moto_patches.route_lambda(created.functions)
+        aws.reset_clients()
+        config_service.clear_cache()
+        yield created
+    aws.reset_clients()
+    config_service.clear_cache()
+
+
+@pytest.fixture
+def api(stack: Stack) -> Api:
+    return Api(stack)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
