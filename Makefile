@@ -7,6 +7,7 @@ UV_VERSION := 0.13.9
 SAM_VERSION := 1.170.0
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/goodwill
+export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 PYTEST_ARGS ?=
 

@@ -54,8 +54,16 @@ class Router:
         return any(r.pattern.match(path) for r in self.routes)
 
 
-def rest_event(route: Route, params: dict[str, str], method: str, path: str, query: str, headers: dict[str, str],
-               body: str | None, claims: dict[str, str] | None) -> dict[str, Any]:
+def rest_event(
+    route: Route,
+    params: dict[str, str],
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: str | None,
+    claims: dict[str, str] | None,
+) -> dict[str, Any]:
     qs = parse_qs(query, keep_blank_values=True)
     return {
         "resource": route.template,
@@ -91,16 +99,37 @@ def claims_from_headers(headers: dict[str, str]) -> dict[str, str] | None:
 
 def not_found() -> dict[str, Any]:
     body = {"error": {"code": "NOT_FOUND", "message": "no such route", "details": []}}
-    return {"statusCode": 404, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    return {
+        "statusCode": 404,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }
 
 
 def method_not_allowed() -> dict[str, Any]:
-    body = {"error": {"code": "METHOD_NOT_ALLOWED", "message": "method not allowed on this route", "details": []}}
-    return {"statusCode": 405, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+    body = {
+        "error": {
+            "code": "METHOD_NOT_ALLOWED",
+            "message": "method not allowed on this route",
+            "details": [],
+        }
+    }
+    return {
+        "statusCode": 405,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps(body),
+    }
 
 
-def dispatch(router: Router, method: str, path: str, query: str, headers: dict[str, str], body: str | None,
-             claims: dict[str, str] | None) -> dict[str, Any]:
+def dispatch(
+    router: Router,
+    method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: str | None,
+    claims: dict[str, str] | None,
+) -> dict[str, Any]:
     matched = router.match(method, path)
     if matched is None:
         return method_not_allowed() if router.known_path(path) else not_found()

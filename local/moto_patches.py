@@ -21,8 +21,15 @@ _LOCK = threading.RLock()
 _applied = False
 
 _LOCKED_METHODS = (
-    "get_item", "query", "scan", "batch_get_item", "put_item", "update_item", "delete_item",
-    "batch_write_item", "transact_get_items",
+    "get_item",
+    "query",
+    "scan",
+    "batch_get_item",
+    "put_item",
+    "update_item",
+    "delete_item",
+    "batch_write_item",
+    "transact_get_items",
 )
 
 
@@ -73,13 +80,16 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
             original = None
             if condition is not None:
                 expr = get_filter_expression(
-                    condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                    condition,
+                    op.get("ExpressionAttributeNames"),
+                    op.get("ExpressionAttributeValues"),
                 )
                 ok = bool(expr.expr(current))
                 if not ok and op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                     original = current.to_json()["Attributes"]
-            errors.append(("ConditionalCheckFailed", "The conditional request failed", original)
-                          if not ok else (None, None, None))
+            errors.append(
+                ("ConditionalCheckFailed", "The conditional request failed", original) if not ok else (None, None, None)
+            )
             planned.append((op_type, op, table_name, key, copy.deepcopy(current)))
         if any(code is not None for code, _, _ in errors):
             raise TransactionCanceledException(errors)
@@ -106,8 +116,11 @@ def _apply_op(backend: Any, op_type: str, op: dict[str, Any], table_name: str, k
         backend.delete_item(table_name, key)
     elif op_type == "Update":
         backend.update_item(
-            table_name, key, update_expression=op["UpdateExpression"],
-            expression_attribute_names=names, expression_attribute_values=vals,
+            table_name,
+            key,
+            update_expression=op["UpdateExpression"],
+            expression_attribute_names=names,
+            expression_attribute_values=vals,
         )
 
 
@@ -137,8 +150,14 @@ def route_lambda(functions: Any, s3_async: bool = False) -> None:
 
     from local.functions import invoke_bytes
 
-    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any,
-               response_headers: Any) -> bytes:
+    def invoke(
+        self: Any,
+        function_name: str,
+        qualifier: Any,
+        body: Any,
+        headers: Any,
+        response_headers: Any,
+    ) -> bytes:
         return invoke_bytes(_functions, function_name, body, response_headers)
 
     def s3_invoke(account_id: str, event_body: Any, fn_arn: str, region_name: str) -> None:

@@ -6,6 +6,7 @@ every resource is created with boto3: one source of truth, no hand-kept copy (AW
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import time
@@ -18,8 +19,12 @@ import boto3
 from local.functions import Functions, function_arn
 from local.template import ACCOUNT, REGION, ROOT, Resolver, load, parameter_defaults, resources
 
-LOCAL_PARAMETERS = {"Stage": "local", "DeletionProtection": "false", "SesSender": "goodwill@example.com",
-                    "ConsoleBaseUrl": "http://127.0.0.1:3000/console"}
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "DeletionProtection": "false",
+    "SesSender": "goodwill@example.com",
+    "ConsoleBaseUrl": "http://127.0.0.1:3000/console",
+}
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/goodwill-local"
 
 
@@ -64,9 +69,14 @@ class Stack:
             shards = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"]
             for shard in shards:
                 marker = f"{logical_id}|{shard['ShardId']}"
-                iterator = self._iterators.get(marker) or streams.get_shard_iterator(
-                    StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+                iterator = (
+                    self._iterators.get(marker)
+                    or streams.get_shard_iterator(
+                        StreamArn=stream_arn,
+                        ShardId=shard["ShardId"],
+                        ShardIteratorType="TRIM_HORIZON",
+                    )["ShardIterator"]
+                )
                 resp = streams.get_records(ShardIterator=iterator, Limit=100)
                 self._iterators[marker] = resp["NextShardIterator"]
                 records = resp["Records"]
@@ -152,8 +162,11 @@ def _conditions(resolver: Resolver) -> None:
             resolver.conditions[name] = left == right
 
 
-def create(session: boto3.session.Session | None = None, endpoint_url: str | None = None,
-           parameters: dict[str, str] | None = None) -> Stack:
+def create(
+    session: boto3.session.Session | None = None,
+    endpoint_url: str | None = None,
+    parameters: dict[str, str] | None = None,
+) -> Stack:
     session = session or boto3.session.Session(region_name=REGION)
     resolver = Resolver()
     resolver.refs.update(parameter_defaults())
@@ -208,23 +221,33 @@ def _create_topics_and_buckets(stack: Stack) -> None:
 
 def _create_functions(stack: Stack) -> None:
     iam = stack.client("iam")
-    try:
-        iam.create_role(RoleName="goodwill-local", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}))
-    except iam.exceptions.EntityAlreadyExistsException:
-        pass
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(
+            RoleName="goodwill-local",
+            AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17"}),
+        )
     lam = stack.client("lambda")
     code = _zip()
     for logical_id, fn in stack.functions.by_id.items():
-        lam.create_function(FunctionName=logical_id, Runtime="python3.13", Role=ROLE_ARN,
-                            Handler="app.lambda_handler", Code={"ZipFile": code},
-                            Environment={"Variables": fn.environment})
+        lam.create_function(
+            FunctionName=logical_id,
+            Runtime="python3.13",
+            Role=ROLE_ARN,
+            Handler="app.lambda_handler",
+            Code={"ZipFile": code},
+            Environment={"Variables": fn.environment},
+        )
 
 
 def _create_state_machines(stack: Stack) -> None:
     sfn = stack.client("stepfunctions")
     for logical_id, res in resources("AWS::Serverless::StateMachine").items():
-        sfn.create_state_machine(name=logical_id, definition=definition(stack.resolver, logical_id),
-                                 roleArn=ROLE_ARN, type=res["Properties"].get("Type", "STANDARD"))
+        sfn.create_state_machine(
+            name=logical_id,
+            definition=definition(stack.resolver, logical_id),
+            roleArn=ROLE_ARN,
+            type=res["Properties"].get("Type", "STANDARD"),
+        )
 
 
 def definition(resolver: Resolver, logical_id: str) -> str:
@@ -245,7 +268,10 @@ def _wire_s3_events(stack: Stack) -> None:
                 continue
             props = stack.resolver.resolve(event["Properties"])
             events = props["Events"] if isinstance(props["Events"], list) else [props["Events"]]
-            config: dict[str, Any] = {"LambdaFunctionArn": function_arn(fn.logical_id), "Events": events}
+            config: dict[str, Any] = {
+                "LambdaFunctionArn": function_arn(fn.logical_id),
+                "Events": events,
+            }
             if props.get("Filter"):
                 config["Filter"] = props["Filter"]
             per_bucket.setdefault(props["Bucket"], []).append(config)

@@ -14,8 +14,12 @@ ORG = "acme"
 OTHER_ORG = "globex"
 
 
-def claims(org: str | None = ORG, roles: str = "admin", actor: str = "alice",
-           email: str | None = "alice@acme.test") -> dict[str, str]:
+def claims(
+    org: str | None = ORG,
+    roles: str = "admin",
+    actor: str = "alice",
+    email: str | None = "alice@acme.test",
+) -> dict[str, str]:
     found = {"sub": actor, "cognito:groups": roles}
     if org is not None:
         found["custom:org_id"] = org
@@ -50,9 +54,17 @@ class Api:
         self.stack = stack
         self.router = Router(stack.functions)
 
-    def call(self, method: str, path: str, body: Any = None, *, as_: dict[str, str] | None = ADMIN,
-             headers: dict[str, str] | None = None, query: dict[str, Any] | None = None,
-             raw: str | None = None) -> Reply:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        as_: dict[str, str] | None = ADMIN,
+        headers: dict[str, str] | None = None,
+        query: dict[str, Any] | None = None,
+        raw: str | None = None,
+    ) -> Reply:
         text = raw if raw is not None else (json.dumps(body) if body is not None else None)
         hdrs = {"content-type": "application/json", **(headers or {})}
         qs = urlencode({k: v for k, v in (query or {}).items() if v is not None})
@@ -71,18 +83,36 @@ class Api:
 
     # ---------------------------------------------------------------- fixtures as helpers
     def customer(self, customer_id: str = "c-1", as_: dict[str, str] = ADMIN, **fields: Any) -> Reply:
-        body = {"name": "Ada Lovelace", "email": f"{customer_id}@example.com", "phone": "+15555550100", **fields}
+        body = {
+            "name": "Ada Lovelace",
+            "email": f"{customer_id}@example.com",
+            "phone": "+15555550100",
+            **fields,
+        }
         reply = self.put(f"/customers/{customer_id}", {k: v for k, v in body.items() if v is not None}, as_=as_)
         assert reply.status in (200, 201), reply.body
         return reply
 
-    def grant(self, customer_id: str = "c-1", points: int = 100, as_: dict[str, str] = AGENT,
-              key: str | None = None, **fields: Any) -> Reply:
-        body = {"customer_id": customer_id, "program_id": "default", "points": points,
-                "reason": "SERVICE_RECOVERY", **fields}
+    def grant(
+        self,
+        customer_id: str = "c-1",
+        points: int = 100,
+        as_: dict[str, str] = AGENT,
+        key: str | None = None,
+        **fields: Any,
+    ) -> Reply:
+        body = {
+            "customer_id": customer_id,
+            "program_id": "default",
+            "points": points,
+            "reason": "SERVICE_RECOVERY",
+            **fields,
+        }
         return self.post("/goodwill/points", body, as_=as_, headers={"Idempotency-Key": key} if key else None)
 
-    def balance(self, customer_id: str = "c-1", program: str = "default", as_: dict[str, str] = ADMIN) -> dict[str, int]:
+    def balance(
+        self, customer_id: str = "c-1", program: str = "default", as_: dict[str, str] = ADMIN
+    ) -> dict[str, int]:
         reply = self.get(f"/customers/{customer_id}", as_=as_)
         assert reply.status == 200, reply.body
         return reply.body["balances"][program]  # type: ignore[no-any-return]
@@ -91,8 +121,11 @@ class Api:
         items: list[dict[str, Any]] = []
         token = None
         while True:
-            reply = self.get(f"/customers/{customer_id}/transactions", as_=as_,
-                             query={"limit": 100, "next_token": token})
+            reply = self.get(
+                f"/customers/{customer_id}/transactions",
+                as_=as_,
+                query={"limit": 100, "next_token": token},
+            )
             assert reply.status == 200, reply.body
             items.extend(reply.body["items"])
             token = reply.body["next_token"]

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from goodwill.api import build_resolver, current_principal, json_response
+from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.customers import CustomerPutRequest
@@ -55,4 +55,4 @@ def list_coupons(customer_id: CustomerId, limit: Limit = 25, next_token: NextTok
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

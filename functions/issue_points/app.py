@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from goodwill.api import build_resolver, current_principal, json_response
+from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.requests import PointsGrantRequest, Source
 from goodwill.observability import logger, metrics, tracer
@@ -35,4 +35,4 @@ def issue_points(
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

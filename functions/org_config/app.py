@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from goodwill.api import build_resolver, current_principal, json_response
+from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.config import OrgConfig
 from goodwill.observability import logger, metrics, tracer
@@ -34,4 +34,4 @@ def put_config(body: Annotated[OrgConfig, Body()]) -> Any:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return resolve(app, event, context)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import ClientError
 
@@ -38,7 +35,10 @@ def error_response(status: int, code: str, message: str, details: list[Any] | No
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=dumps(body), headers=headers
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=dumps(body),
+        headers=headers,
     )
 
 
@@ -60,37 +60,44 @@ def _validation_response(exc: RequestValidationError) -> Response[str]:
     return error_response(422, "VALIDATION_ERROR", f"invalid fields: {fields}", details)
 
 
-def _body_limit(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    body = app.current_event.body or ""
-    if len(body.encode()) > get_settings().max_body_bytes:
-        raise PayloadTooLargeError(f"the request body is larger than {get_settings().max_body_bytes} bytes")
-    return next_middleware(app)
+def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """app.resolve, behind a body size limit checked before anything parses the body."""
+    body = event.get("body") or ""
+    limit = get_settings().max_body_bytes
+    if len(body) > limit or len(body.encode()) > limit:
+        message = f"the request body is larger than {limit} bytes"
+        return {
+            "statusCode": PayloadTooLargeError.status_code,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": dumps({"error": {"code": PayloadTooLargeError.code, "message": message, "details": []}}),
+            "isBase64Encoded": False,
+        }
+    return app.resolve(event, context)
 
 
 def build_resolver() -> APIGatewayRestResolver:
     """An API Gateway REST resolver with pydantic validation and Goodwill's error shape."""
     app = APIGatewayRestResolver(enable_validation=True, serializer=dumps)
-    app.use([_body_limit])
     register_error_handlers(app)
     return app
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    @app.exception_handler(GoodwillError)
+    @app.exception_handler(GoodwillError)  # type: ignore[untyped-decorator]
     def _domain(exc: GoodwillError) -> Response[str]:
         if exc.status_code >= 500:
             logger.warning("domain error", extra={"code": exc.code, "error_message": exc.message})
         return error_response(exc.status_code, exc.code, exc.message, exc.details)
 
-    @app.exception_handler(RequestValidationError)
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
         return _validation_response(exc)
 
-    @app.exception_handler(RouteNotFoundError)
+    @app.exception_handler(RouteNotFoundError)  # type: ignore[untyped-decorator]
     def _not_found(_: RouteNotFoundError) -> Response[str]:
         return error_response(404, "NOT_FOUND", "no such route")
 
-    @app.exception_handler(ClientError)
+    @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
     def _aws(exc: ClientError) -> Response[str]:
         code = exc.response.get("Error", {}).get("Code", "")
         if code in _THROTTLING:
@@ -101,7 +108,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         logger.exception("unexpected AWS error")
         return error_response(500, "INTERNAL_ERROR", "internal error")
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
     def _unexpected(exc: Exception) -> Response[str]:
         try:
             from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -129,10 +136,3 @@ def header(app: APIGatewayRestResolver, name: str) -> str | None:
         if key.lower() == lowered:
             return str(value)
     return None
-
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def parse_json(text: str) -> Any:
-    return json.loads(text)

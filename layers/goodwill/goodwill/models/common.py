@@ -23,7 +23,8 @@ EmailAddress = Annotated[
     ),
 ]
 SnsEndpointArn = Annotated[
-    str, StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/[A-Za-z0-9_./-]+$", max_length=512)
+    str,
+    StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/[A-Za-z0-9_./-]+$", max_length=512),
 ]
 Points = Annotated[int, Field(strict=True)]
 

@@ -69,9 +69,7 @@ class CouponsConfig(StrictModel):
 
 class ChannelsConfig(StrictModel):
     mandatory: list[Channel] = Field(default_factory=list, max_length=3)
-    priority: list[Channel] = Field(
-        default_factory=lambda: [Channel.SMS, Channel.EMAIL, Channel.PUSH], max_length=3
-    )
+    priority: list[Channel] = Field(default_factory=lambda: [Channel.SMS, Channel.EMAIL, Channel.PUSH], max_length=3)
 
     @field_validator("mandatory", "priority")
     @classmethod
@@ -100,9 +98,7 @@ class Templates(StrictModel):
             if field is None:
                 continue
             if field not in PLACEHOLDERS:
-                raise ValueError(
-                    f"unknown placeholder {{{field}}}; known: {', '.join(sorted(PLACEHOLDERS))}"
-                )
+                raise ValueError(f"unknown placeholder {{{field}}}; known: {', '.join(sorted(PLACEHOLDERS))}")
             if spec or conversion:
                 raise ValueError(f"placeholder {{{field}}} may not carry a format spec or conversion")
         return value

@@ -9,7 +9,14 @@ from typing import Annotated
 from pydantic import AwareDatetime, Field, field_validator
 
 from goodwill.clock import now
-from goodwill.models.common import Comment, CustomerMessage, EntityId, Points, ReasonCode, StrictModel
+from goodwill.models.common import (
+    Comment,
+    CustomerMessage,
+    EntityId,
+    Points,
+    ReasonCode,
+    StrictModel,
+)
 from goodwill.models.config import ProgramId
 
 

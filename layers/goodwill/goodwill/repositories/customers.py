@@ -35,16 +35,34 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None, org_op: d
     if previous is None:
         ops.append(table.put_op({**key, **profile}, condition="attribute_not_exists(PK)"))
     else:
-        ops.append(table.put_op({**key, **profile}, condition="#v = :v", names={"#v": "version"},
-                                vals={":v": previous["version"]}))
+        ops.append(
+            table.put_op(
+                {**key, **profile},
+                condition="#v = :v",
+                names={"#v": "version"},
+                vals={":v": previous["version"]},
+            )
+        )
     new_email, old_email = profile.get("email"), (previous or {}).get("email")
     if new_email and new_email != old_email:
-        ops.append(table.put_op({**keys.email(org_id, new_email), "customer_id": cid, "org_id": org_id},
-                                condition="attribute_not_exists(PK) OR customer_id = :c", vals={":c": cid}))
+        ops.append(
+            table.put_op(
+                {**keys.email(org_id, new_email), "customer_id": cid, "org_id": org_id},
+                condition="attribute_not_exists(PK) OR customer_id = :c",
+                vals={":c": cid},
+            )
+        )
     if old_email and old_email != new_email:
-        ops.append({"Delete": {"TableName": table.table_name(), "Key": table.serialize(keys.email(org_id, old_email)),
-                               "ConditionExpression": "customer_id = :c",
-                               "ExpressionAttributeValues": table.values({":c": cid})}})
+        ops.append(
+            {
+                "Delete": {
+                    "TableName": table.table_name(),
+                    "Key": table.serialize(keys.email(org_id, old_email)),
+                    "ConditionExpression": "customer_id = :c",
+                    "ExpressionAttributeValues": table.values({":c": cid}),
+                }
+            }
+        )
     ops.append(org_op)
     return table.transact(ops)
 

@@ -19,12 +19,21 @@ def put_config(org_id: str, config: dict[str, Any], actor: str) -> bool:
     stamp = now_iso()
     table.transact(
         [
-            table.put_op({**keys.config(org_id), "org_id": org_id, "config": config,
-                          "updated_by": actor, "updated_at": stamp}),
-            table.put_op({**keys.org(org_id), "org_id": org_id, "created_at": stamp},
-                         condition="attribute_not_exists(PK)")
-            if not existed else
-            table.update_op(keys.org(org_id), "SET updated_at = :t", vals={":t": stamp}),
+            table.put_op(
+                {
+                    **keys.config(org_id),
+                    "org_id": org_id,
+                    "config": config,
+                    "updated_by": actor,
+                    "updated_at": stamp,
+                }
+            ),
+            table.put_op(
+                {**keys.org(org_id), "org_id": org_id, "created_at": stamp},
+                condition="attribute_not_exists(PK)",
+            )
+            if not existed
+            else table.update_op(keys.org(org_id), "SET updated_at = :t", vals={":t": stamp}),
         ]
     )
     return not existed
@@ -37,6 +46,7 @@ def org_exists(org_id: str) -> bool:
 def org_marker_op(org_id: str) -> dict[str, Any]:
     """Make sure the org is registered, as part of another transaction (idempotent)."""
     return table.update_op(
-        keys.org(org_id), "SET org_id = :o, created_at = if_not_exists(created_at, :t)",
+        keys.org(org_id),
+        "SET org_id = :o, created_at = if_not_exists(created_at, :t)",
         vals={":o": org_id, ":t": now_iso()},
     )

@@ -41,7 +41,7 @@ def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def serialize_value(value: Any) -> dict[str, Any]:
-    return _SER.serialize(value)  # type: ignore[no-any-return]
+    return dict(_SER.serialize(value))
 
 
 def deserialize(item: Mapping[str, Any]) -> Item:
@@ -72,7 +72,8 @@ def batch_get(keys: Sequence[Mapping[str, str]], consistent: bool = True) -> lis
             RequestItems={table_name(): {"Keys": pending, "ConsistentRead": consistent}}
         )
         found.extend(deserialize(i) for i in resp.get("Responses", {}).get(table_name(), []))
-        pending = resp.get("UnprocessedKeys", {}).get(table_name(), {}).get("Keys", [])  # type: ignore[assignment]
+        unprocessed: Any = resp.get("UnprocessedKeys") or {}
+        pending = list(unprocessed.get(table_name(), {}).get("Keys", []))
         attempt += 1
         if pending:
             time.sleep(min(0.05 * 2**attempt, 1.0))
@@ -183,7 +184,8 @@ def transact(operations: Sequence[Mapping[str, Any]]) -> Cancelled | None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
             raise
-        reasons = [r.get("Code", "None") for r in exc.response.get("CancellationReasons", [])]  # type: ignore[attr-defined]
+        raw: Any = exc.response
+        reasons = [r.get("Code", "None") for r in raw.get("CancellationReasons", [])]
         if not reasons:
             reasons = _reasons_from_message(str(exc))
         return Cancelled(reasons=reasons)
@@ -198,8 +200,12 @@ def _reasons_from_message(message: str) -> list[str]:
     return [part.strip() for part in inner.split(",")]
 
 
-def put_op(item: Mapping[str, Any], condition: str | None = None, names: Mapping[str, str] | None = None,
-           vals: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def put_op(
+    item: Mapping[str, Any],
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    vals: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
     op: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
     if condition:
         op["ConditionExpression"] = condition
@@ -210,9 +216,18 @@ def put_op(item: Mapping[str, Any], condition: str | None = None, names: Mapping
     return {"Put": op}
 
 
-def update_op(key: Mapping[str, str], update: str, names: Mapping[str, str] | None = None,
-              vals: Mapping[str, Any] | None = None, condition: str | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"TableName": table_name(), "Key": serialize(key), "UpdateExpression": update}
+def update_op(
+    key: Mapping[str, str],
+    update: str,
+    names: Mapping[str, str] | None = None,
+    vals: Mapping[str, Any] | None = None,
+    condition: str | None = None,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": serialize(key),
+        "UpdateExpression": update,
+    }
     if condition:
         op["ConditionExpression"] = condition
     if names:
@@ -222,9 +237,17 @@ def update_op(key: Mapping[str, str], update: str, names: Mapping[str, str] | No
     return {"Update": op}
 
 
-def check_op(key: Mapping[str, str], condition: str, names: Mapping[str, str] | None = None,
-             vals: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    op: dict[str, Any] = {"TableName": table_name(), "Key": serialize(key), "ConditionExpression": condition}
+def check_op(
+    key: Mapping[str, str],
+    condition: str,
+    names: Mapping[str, str] | None = None,
+    vals: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "TableName": table_name(),
+        "Key": serialize(key),
+        "ConditionExpression": condition,
+    }
     if names:
         op["ExpressionAttributeNames"] = dict(names)
     if vals:

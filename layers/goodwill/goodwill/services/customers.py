@@ -15,8 +15,16 @@ from goodwill.repositories import orgs
 from goodwill.repositories.table import Item, strip_keys
 from goodwill.services.config import get_config
 
-PROFILE_FIELDS = ("customer_id", "name", "email", "phone", "push_endpoint_arn", "opted_out_channels",
-                  "created_at", "updated_at")
+PROFILE_FIELDS = (
+    "customer_id",
+    "name",
+    "email",
+    "phone",
+    "push_endpoint_arn",
+    "opted_out_channels",
+    "created_at",
+    "updated_at",
+)
 
 
 class EmailInUseError(ConflictError):
@@ -43,14 +51,17 @@ def put_customer(principal: Principal, customer_id: str, body: CustomerPutReques
             "updated_by": principal.actor,
             "version": (previous["version"] + 1) if previous else 1,
         }
-        cancelled = repo.replace_profile(principal.org_id, strip_keys(profile), previous,
-                                         orgs.org_marker_op(principal.org_id))
+        cancelled = repo.replace_profile(
+            principal.org_id, strip_keys(profile), previous, orgs.org_marker_op(principal.org_id)
+        )
         if cancelled is None:
             return previous is None, customer_view(principal.org_id, profile)
         # item 0 is the profile (a concurrent replace: read again); item 1 the e-mail claim.
         if len(cancelled.reasons) > 1 and cancelled.failed(1) and body.email:
-            raise EmailInUseError(f"another customer of this org already uses {body.email}",
-                                  [{"field": "email", "message": "already used by another customer"}])
+            raise EmailInUseError(
+                f"another customer of this org already uses {body.email}",
+                [{"field": "email", "message": "already used by another customer"}],
+            )
         time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
     raise ServiceUnavailableError("the customer is being changed concurrently; retry")
 
@@ -62,8 +73,10 @@ def customer_view(org_id: str, profile: Item) -> dict[str, Any]:
 
 
 def balances_view(org_id: str, customer_id: str) -> dict[str, dict[str, int]]:
-    found = {b["program_id"]: {"current": b["current"], "lifetime": b["lifetime"]}
-             for b in repo.balances(org_id, customer_id)}
+    found = {
+        b["program_id"]: {"current": b["current"], "lifetime": b["lifetime"]}
+        for b in repo.balances(org_id, customer_id)
+    }
     for program in get_config(org_id).programs:
         found.setdefault(program, {"current": 0, "lifetime": 0})
     return dict(sorted(found.items()))
@@ -80,26 +93,56 @@ def require_customer(org_id: str, customer_id: str) -> Item:
     return profile
 
 
-LEDGER_FIELDS = ("transaction_id", "program_id", "type", "points", "current_after", "lifetime_after", "reason",
-                 "comment", "source", "request_id", "import_id", "actor", "created_at", "expires_at",
-                 "affects_tier")
+LEDGER_FIELDS = (
+    "transaction_id",
+    "program_id",
+    "type",
+    "points",
+    "current_after",
+    "lifetime_after",
+    "reason",
+    "comment",
+    "source",
+    "request_id",
+    "import_id",
+    "actor",
+    "created_at",
+    "expires_at",
+    "affects_tier",
+)
 
 
 def ledger_view(item: Item) -> dict[str, Any]:
     return {k: item.get(k) for k in LEDGER_FIELDS}
 
 
-def list_transactions(principal: Principal, customer_id: str, program_id: str | None, limit: int,
-                      next_token: str | None) -> dict[str, Any]:
+def list_transactions(
+    principal: Principal,
+    customer_id: str,
+    program_id: str | None,
+    limit: int,
+    next_token: str | None,
+) -> dict[str, Any]:
     require_customer(principal.org_id, customer_id)
     page = repo.ledger_page(principal.org_id, customer_id, program_id, limit, next_token)
     return {"items": [ledger_view(i) for i in page.items], "next_token": page.next_token}
 
 
-COUPON_FIELDS = ("code", "series_id", "customer_id", "issued_at", "expires_at", "request_id", "discount")
+COUPON_FIELDS = (
+    "code",
+    "series_id",
+    "customer_id",
+    "issued_at",
+    "expires_at",
+    "request_id",
+    "discount",
+)
 
 
 def list_coupons(principal: Principal, customer_id: str, limit: int, next_token: str | None) -> dict[str, Any]:
     require_customer(principal.org_id, customer_id)
     page = repo.coupons_page(principal.org_id, customer_id, limit, next_token)
-    return {"items": [{k: i.get(k) for k in COUPON_FIELDS} for i in page.items], "next_token": page.next_token}
+    return {
+        "items": [{k: i.get(k) for k in COUPON_FIELDS} for i in page.items],
+        "next_token": page.next_token,
+    }

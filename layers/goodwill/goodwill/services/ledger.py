@@ -71,8 +71,14 @@ def next_balance(before: Balance, points: int, affects_tier: bool, allow_negativ
 
 def balance_op(change: Change, before: Balance, after: Balance, allow_negative: bool) -> dict[str, Any]:
     names = {"#c": "current", "#l": "lifetime", "#v": "version"}
-    vals: dict[str, Any] = {":c": after.current, ":l": after.lifetime, ":nv": after.version, ":t": now_iso(),
-                            ":cid": change.customer_id, ":pid": change.program_id}
+    vals: dict[str, Any] = {
+        ":c": after.current,
+        ":l": after.lifetime,
+        ":nv": after.version,
+        ":t": now_iso(),
+        ":cid": change.customer_id,
+        ":pid": change.program_id,
+    }
     if before.version == 0:
         condition = "attribute_not_exists(#v)"
     else:
@@ -84,7 +90,9 @@ def balance_op(change: Change, before: Balance, after: Balance, allow_negative: 
     return table.update_op(
         keys.balance(change.org_id, change.customer_id, change.program_id),
         "SET #c = :c, #l = :l, #v = :nv, updated_at = :t, customer_id = :cid, program_id = :pid",
-        names=names, vals=vals, condition=condition,
+        names=names,
+        vals=vals,
+        condition=condition,
     )
 
 
@@ -110,8 +118,10 @@ def ledger_entry(change: Change, after: Balance, transaction_id: str) -> Item:
 
 
 def ledger_op(change: Change, entry: Item) -> dict[str, Any]:
-    return table.put_op({**keys.ledger(change.org_id, change.customer_id, entry["transaction_id"]), **entry},
-                        condition="attribute_not_exists(PK)")
+    return table.put_op(
+        {**keys.ledger(change.org_id, change.customer_id, entry["transaction_id"]), **entry},
+        condition="attribute_not_exists(PK)",
+    )
 
 
 def read_balance(org_id: str, customer_id: str, program_id: str) -> Balance:
@@ -135,8 +145,12 @@ class ExtraOpFailed(Exception):
 ExtraOps = Callable[[Item, Balance], Sequence[dict[str, Any]]]
 
 
-def apply(change: Change, allow_negative: bool, extra_ops: ExtraOps | None = None,
-          first_read: Balance | None = None) -> Applied:
+def apply(
+    change: Change,
+    allow_negative: bool,
+    extra_ops: ExtraOps | None = None,
+    first_read: Balance | None = None,
+) -> Applied:
     """Apply `change` with its ledger entry and `extra_ops` atomically, retrying lost races.
 
     `extra_ops(entry, balance_after)` returns writes that must commit with the change (the request

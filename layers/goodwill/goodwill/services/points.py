@@ -29,8 +29,12 @@ class Outcome:
 def check_rules(config: OrgConfig, body: PointsGrantRequest) -> None:
     details = []
     if abs(body.points) > config.points.max_per_request:
-        details.append({"field": "points",
-                        "message": f"at most {config.points.max_per_request} points per request"})
+        details.append(
+            {
+                "field": "points",
+                "message": f"at most {config.points.max_per_request} points per request",
+            }
+        )
     if body.reason not in config.reason_codes():
         details.append({"field": "reason", "message": f"{body.reason} is not a reason configured for this org"})
     if details:
@@ -49,8 +53,10 @@ def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: st
     config = get_config(principal.org_id)
     check_rules(config, body)
     ikey = idempotency.make_key(principal.org_id, SCOPE, key, raw_body)
-    wanted = [keys.customer(principal.org_id, body.customer_id),
-              keys.balance(principal.org_id, body.customer_id, body.program_id)]
+    wanted = [
+        keys.customer(principal.org_id, body.customer_id),
+        keys.balance(principal.org_id, body.customer_id, body.program_id),
+    ]
     if ikey:
         wanted.append(ikey.item_key)
     found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
@@ -63,21 +69,25 @@ def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: st
     balance = ledger.Balance.of(found.get((wanted[1]["PK"], wanted[1]["SK"])))
 
     request_id = ulid()
-    record = requests.new_record(principal.org_id, request_id, {
-        "type": RequestType.POINTS.value,
-        "customer_id": body.customer_id,
-        "program_id": body.program_id,
-        "points": body.points,
-        "reason": body.reason,
-        "comment": body.comment,
-        "customer_message": body.customer_message,
-        "expires_at": iso(body.expires_at) if body.expires_at else None,
-        "affects_tier": body.affects_tier,
-        "notify": body.notify,
-        "source": source,
-        "requested_by": principal.actor,
-        "status": RequestStatus.PENDING_APPROVAL.value,
-    })
+    record = requests.new_record(
+        principal.org_id,
+        request_id,
+        {
+            "type": RequestType.POINTS.value,
+            "customer_id": body.customer_id,
+            "program_id": body.program_id,
+            "points": body.points,
+            "reason": body.reason,
+            "comment": body.comment,
+            "customer_message": body.customer_message,
+            "expires_at": iso(body.expires_at) if body.expires_at else None,
+            "affects_tier": body.affects_tier,
+            "notify": body.notify,
+            "source": source,
+            "requested_by": principal.actor,
+            "status": RequestStatus.PENDING_APPROVAL.value,
+        },
+    )
     record["created_at"] = record_time = requests.history_entry("created", principal.actor)["at"]
     record["history"] = [requests.history_entry("created", principal.actor, record_time)]
     try:
@@ -102,21 +112,40 @@ def _queue(ikey: IdempotencyKey | None, record: Item) -> Outcome:
     return Outcome(202, body)
 
 
-def _apply_now(principal: Principal, config: OrgConfig, ikey: IdempotencyKey | None, record: Item,
-               body: PointsGrantRequest, balance: ledger.Balance) -> Outcome:
+def _apply_now(
+    principal: Principal,
+    config: OrgConfig,
+    ikey: IdempotencyKey | None,
+    record: Item,
+    body: PointsGrantRequest,
+    balance: ledger.Balance,
+) -> Outcome:
     change = ledger.Change(
-        org_id=principal.org_id, customer_id=body.customer_id, program_id=body.program_id,
-        points=body.points, type=change_type(body.points), reason=body.reason, actor=principal.actor,
-        source=record["source"], affects_tier=body.affects_tier, comment=body.comment,
-        request_id=record["request_id"], expires_at=record["expires_at"],
+        org_id=principal.org_id,
+        customer_id=body.customer_id,
+        program_id=body.program_id,
+        points=body.points,
+        type=change_type(body.points),
+        reason=body.reason,
+        actor=principal.actor,
+        source=record["source"],
+        affects_tier=body.affects_tier,
+        comment=body.comment,
+        request_id=record["request_id"],
+        expires_at=record["expires_at"],
     )
     response: dict[str, Any] = {}
 
     def ride_along(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
         fulfilled = fulfilled_record(record, entry, "auto")
         response.clear()
-        response.update({"request": requests.view(fulfilled), "transaction": ledger_view(entry),
-                         "balance": after.view()})
+        response.update(
+            {
+                "request": requests.view(fulfilled),
+                "transaction": ledger_view(entry),
+                "balance": after.view(),
+            }
+        )
         ops = [requests.put_new_op(principal.org_id, fulfilled)]
         if ikey:
             ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
@@ -132,10 +161,21 @@ def fulfilled_record(record: Item, entry: Item, approver: str) -> Item:
     if approver == "auto":
         history.append(requests.history_entry("approved", "system", at, detail="auto-approved"))
     history.append(requests.history_entry("fulfilled", "system", at, transaction_id=entry["transaction_id"]))
-    fulfilled = {**record, "status": RequestStatus.FULFILLED.value, "transaction_id": entry["transaction_id"],
-                 "fulfilled_at": at, "history": history}
-    fulfilled.update(requests.index_attrs(record["org_id"], record["request_id"], record["customer_id"],
-                                          RequestStatus.FULFILLED.value))
+    fulfilled = {
+        **record,
+        "status": RequestStatus.FULFILLED.value,
+        "transaction_id": entry["transaction_id"],
+        "fulfilled_at": at,
+        "history": history,
+    }
+    fulfilled.update(
+        requests.index_attrs(
+            record["org_id"],
+            record["request_id"],
+            record["customer_id"],
+            RequestStatus.FULFILLED.value,
+        )
+    )
     if approver == "auto":
         fulfilled.update({"decided_by": "system", "decided_at": at})
     return fulfilled

@@ -36,8 +36,10 @@ def new_record(org_id: str, request_id: str, fields: dict[str, Any]) -> Item:
 
 
 def put_new_op(org_id: str, record: Item) -> dict[str, Any]:
-    return table.put_op({**keys.request(org_id, record["request_id"]), **record},
-                        condition="attribute_not_exists(PK)")
+    return table.put_op(
+        {**keys.request(org_id, record["request_id"]), **record},
+        condition="attribute_not_exists(PK)",
+    )
 
 
 def view(record: Item) -> dict[str, Any]:

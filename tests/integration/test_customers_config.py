@@ -1,0 +1,143 @@
+"""Org configuration and customers: defaults, replace semantics, e-mail uniqueness, the ledger."""
+
+from __future__ import annotations
+
+from tests.support import AGENT, Api
+
+
+def test_get_config_without_any_returns_contract_defaults(api: Api) -> None:
+    body = api.get("/config").body
+    assert body["programs"] == ["default"]
+    assert body["points"] == {
+        "auto_approve": True,
+        "approval_threshold": None,
+        "max_per_request": 100000,
+        "allow_negative_balance": False,
+    }
+    assert body["coupons"] == {"auto_approve": False}
+    assert body["approval_timeout_hours"] == 72
+    assert body["channels"] == {"mandatory": [], "priority": ["SMS", "EMAIL", "PUSH"]}
+    assert [r["code"] for r in body["reasons"]][:2] == ["SERVICE_RECOVERY", "LATE_DELIVERY"]
+    assert set(body["templates"]) == {"POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED"}
+
+
+def test_put_config_is_a_full_replace_with_defaults_for_unset_keys(api: Api) -> None:
+    api.put("/config", {"approval_timeout_hours": 24, "programs": ["default", "vip"]})
+    reply = api.put("/config", {"programs": ["vip"]})
+    assert reply.status == 200
+    body = api.get("/config").body
+    assert body["programs"] == ["vip"]
+    assert body["approval_timeout_hours"] == 72
+
+
+def test_put_config_with_unknown_template_placeholder_is_422(api: Api) -> None:
+    reply = api.put("/config", {"templates": {"POINTS_CREDITED": "Hi {customer_name}, {password}"}})
+    assert reply.status == 422
+    assert "templates.POINTS_CREDITED" in reply.fields()
+
+
+def test_put_config_with_duplicate_channel_is_422(api: Api) -> None:
+    reply = api.put("/config", {"channels": {"priority": ["SMS", "SMS"]}})
+    assert reply.status == 422
+    assert "channels.priority" in reply.fields()
+
+
+def test_configured_reason_and_max_per_request_are_enforced(api: Api) -> None:
+    api.put("/config", {"reasons": [{"code": "GOODWILL", "label": "Goodwill"}], "points": {"max_per_request": 50}})
+    api.customer("c-1")
+    assert api.grant("c-1", 10, reason="GOODWILL").status == 201
+    assert api.grant("c-1", 10).status == 422
+    assert api.grant("c-1", 51, reason="GOODWILL").status == 422
+
+
+def test_put_customer_creates_then_replaces(api: Api) -> None:
+    first = api.put("/customers/c-1", {"name": "Ada", "email": "ADA@Example.com", "phone": "+447700900123"})
+    assert first.status == 201
+    assert first.body["email"] == "ada@example.com"
+    assert first.body["balances"] == {"default": {"current": 0, "lifetime": 0}}
+    second = api.put("/customers/c-1", {"name": "Ada L.", "opted_out_channels": ["SMS"]})
+    assert second.status == 200
+    got = api.get("/customers/c-1", as_=AGENT).body
+    assert got["name"] == "Ada L."
+    assert got["email"] is None
+    assert got["opted_out_channels"] == ["SMS"]
+
+
+def test_email_is_unique_per_org_and_released_on_change(api: Api) -> None:
+    api.put("/customers/c-1", {"email": "ada@example.com"})
+    taken = api.put("/customers/c-2", {"email": "ada@example.com"})
+    assert taken.status == 409
+    assert taken.error_code == "EMAIL_IN_USE"
+    api.put("/customers/c-1", {"email": "ada2@example.com"})
+    assert api.put("/customers/c-2", {"email": "ada@example.com"}).status == 201
+
+
+def test_credit_without_tier_affects_current_only_and_debit_with_tier_takes_both(api: Api) -> None:
+    api.customer("c-1")
+    api.grant("c-1", 100)
+    api.grant("c-1", 40, affects_tier=False)
+    assert api.balance("c-1") == {"current": 140, "lifetime": 100}
+    api.grant("c-1", -30)
+    assert api.balance("c-1") == {"current": 110, "lifetime": 70}
+    api.grant("c-1", -10, affects_tier=False)
+    assert api.balance("c-1") == {"current": 100, "lifetime": 70}
+
+
+def test_ledger_is_newest_first_paginated_and_filterable(api: Api) -> None:
+    api.put("/config", {"programs": ["default", "vip"]})
+    api.customer("c-1")
+    for points in (1, 2, 3):
+        api.grant("c-1", points)
+    api.grant("c-1", 7, program_id="vip")
+    page1 = api.get("/customers/c-1/transactions", query={"limit": 2}).body
+    page2 = api.get("/customers/c-1/transactions", query={"limit": 2, "next_token": page1["next_token"]}).body
+    assert [e["points"] for e in page1["items"] + page2["items"]] == [7, 3, 2, 1]
+    vip = api.get("/customers/c-1/transactions", query={"program_id": "vip"}).body
+    assert [e["points"] for e in vip["items"]] == [7]
+    entry = page1["items"][1]
+    assert set(entry) >= {
+        "transaction_id",
+        "program_id",
+        "type",
+        "points",
+        "current_after",
+        "lifetime_after",
+        "reason",
+        "comment",
+        "source",
+        "request_id",
+        "import_id",
+        "actor",
+        "created_at",
+        "expires_at",
+    }
+    assert entry["current_after"] == 6
+    assert entry["source"] == "API"
+
+
+def test_console_source_header_is_recorded(api: Api) -> None:
+    api.customer("c-1")
+    reply = api.post(
+        "/goodwill/points",
+        {"customer_id": "c-1", "program_id": "default", "points": 5, "reason": "REWARD"},
+        as_=AGENT,
+        headers={"X-Goodwill-Source": "CONSOLE"},
+    )
+    assert reply.body["transaction"]["source"] == "CONSOLE"
+
+
+def test_points_over_threshold_are_stored_pending_without_changing_balance(api: Api) -> None:
+    api.put("/config", {"points": {"approval_threshold": 500}})
+    api.customer("c-1")
+    reply = api.grant("c-1", 501)
+    assert reply.status == 202
+    assert reply.body["request"]["status"] == "PENDING_APPROVAL"
+    assert api.balance("c-1")["current"] == 0
+    assert api.ledger("c-1") == []
+    assert api.grant("c-1", 500).status == 201
+
+
+def test_expires_at_is_recorded_on_the_ledger_entry(api: Api) -> None:
+    api.customer("c-1")
+    reply = api.grant("c-1", 5, expires_at="2099-01-01T00:00:00Z")
+    assert reply.body["transaction"]["expires_at"] == "2099-01-01T00:00:00.000Z"
