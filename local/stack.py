@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from local.functions import Functions, function_arn
 from local.template import ACCOUNT, REGION, ROOT, Resolver, load, parameter_defaults, resources
@@ -44,7 +45,9 @@ class Stack:
     _iterators: dict[str, str] = field(default_factory=dict)
 
     def client(self, name: str) -> Any:
-        return self.session.client(name, region_name=REGION, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        # botocore 1.44 sends DynamoDB (Streams) calls to account-id endpoints, which moto 5.2 does not route.
+        config = Config(account_id_endpoint_mode="disabled")
+        return self.session.client(name, region_name=REGION, endpoint_url=self.endpoint_url, config=config)  # type: ignore[call-overload]
 
     def ref(self, logical_id: str) -> str:
         return self.resolver.refs[logical_id]
@@ -104,6 +107,18 @@ class Stack:
             found.extend(sfn.list_executions(stateMachineArn=arn)["executions"])
         return found
 
+    def wait_for(self, execution_arn: str, timeout: float = 20.0) -> dict[str, Any]:
+        """Poll one execution until it ends (moto runs executions on a thread)."""
+        sfn = self.client("stepfunctions")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found: dict[str, Any] = sfn.describe_execution(executionArn=execution_arn)
+            if found["status"] != "RUNNING":
+                return found
+            self.pump_streams()
+            time.sleep(0.05)
+        raise TimeoutError(f"{execution_arn} still running")
+
     def settle(self, timeout: float = 20.0) -> None:
         """Deliver stream records and let executions run until nothing moves any more."""
         sfn = self.client("stepfunctions")
@@ -133,7 +148,7 @@ def _precompute(resolver: Resolver) -> None:
         resolver.refs[logical_id] = name
         resolver.attrs[(logical_id, "Arn")] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
     for logical_id, res in resources("AWS::SNS::Topic").items():
-        name = res.get("Properties", {}).get("TopicName") or f"goodwill-{logical_id}"
+        name = resolver.resolve(res.get("Properties", {}).get("TopicName")) or f"goodwill-{logical_id}"
         arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
         resolver.refs[logical_id] = arn
         resolver.attrs[(logical_id, "TopicArn")] = arn

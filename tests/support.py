@@ -144,3 +144,11 @@ def table_items(stack: Stack) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in resp:
             return items
         kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def approvals_topic_messages(stack: Stack) -> list[str]:
+    from moto.sns.models import sns_backends
+
+    backend = sns_backends["123456789012"]["us-east-1"]
+    topic = backend.topics[stack.ref("ApprovalsTopic")]
+    return [n[1] for n in topic.sent_notifications]

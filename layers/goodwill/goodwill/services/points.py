@@ -92,7 +92,7 @@ def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: st
     record["history"] = [requests.history_entry("created", principal.actor, record_time)]
     try:
         if config.needs_points_approval(body.points):
-            return _queue(ikey, record)
+            return queue_request(ikey, record)
         return _apply_now(principal, config, ikey, record, body, balance)
     except ledger.ExtraOpFailed:
         # Only the idempotency record can fail here: a concurrent twin with the same key won.
@@ -101,7 +101,7 @@ def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: st
         raise
 
 
-def _queue(ikey: IdempotencyKey | None, record: Item) -> Outcome:
+def queue_request(ikey: IdempotencyKey | None, record: Item) -> Outcome:
     body = {"request": requests.view(record)}
     ops = [requests.put_new_op(record["org_id"], record)]
     if ikey:

@@ -1,0 +1,61 @@
+"""Goodwill requests: list, read, approve and reject (maker-checker)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.api import build_resolver, current_principal, json_response, resolve
+from goodwill.auth import Role
+from goodwill.models.common import ID_PATTERN
+from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus
+from goodwill.observability import logger, metrics, tracer
+from goodwill.services import approvals, requests
+
+app = build_resolver()
+
+RequestId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+
+
+@app.get("/goodwill/requests")
+def list_requests(
+    status: Annotated[RequestStatus | None, Query()] = None,
+    customer_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+    next_token: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    found = approvals.list_requests(principal, status.value if status else None, customer_id, limit, next_token)
+    return json_response(200, found)
+
+
+@app.get("/goodwill/requests/<request_id>")
+def get_request(request_id: RequestId) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    return json_response(200, requests.view(approvals.require_request(principal.org_id, request_id)))
+
+
+@app.post("/goodwill/requests/<request_id>/approve")
+def approve(request_id: RequestId, body: Annotated[ApproveRequest, Body()]) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    decided = approvals.decide(principal, request_id, True, body)
+    metrics.add_metric(name="RequestsApproved", unit="Count", value=1)
+    return json_response(200, requests.view(decided))
+
+
+@app.post("/goodwill/requests/<request_id>/reject")
+def reject(request_id: RequestId, body: Annotated[RejectRequest, Body()]) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    decided = approvals.decide(principal, request_id, False, body)
+    metrics.add_metric(name="RequestsRejected", unit="Count", value=1)
+    return json_response(200, requests.view(decided))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

@@ -1,0 +1,37 @@
+"""POST /goodwill/coupons - hand out a goodwill coupon (approval by default)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.api import build_resolver, current_principal, json_response, resolve
+from goodwill.auth import Role
+from goodwill.models.requests import CouponGrantRequest, Source
+from goodwill.observability import logger, metrics, tracer
+from goodwill.services import coupon_requests
+
+app = build_resolver()
+
+
+@app.post("/goodwill/coupons")
+def issue_coupon(
+    body: Annotated[CouponGrantRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+    source: Annotated[Source, Header(alias="X-Goodwill-Source")] = Source.API,
+) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    origin = Source.API if source == Source.BULK_IMPORT else source
+    outcome = coupon_requests.grant(principal, body, app.current_event.json_body, idempotency_key, origin.value)
+    metrics.add_metric(name="CouponRequests", unit="Count", value=1)
+    return json_response(outcome.status_code, outcome.body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

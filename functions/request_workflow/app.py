@@ -1,0 +1,38 @@
+"""Step Functions tasks of the request workflow: fulfil an approved request, record a failure."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
+
+from goodwill.models.common import ID_PATTERN
+from goodwill.observability import logger, tracer
+from goodwill.services import approvals
+
+
+class WorkflowTask(BaseModel):
+    action: Literal["fulfil", "fail", "expire"]
+    org_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    request_id: str = Field(pattern=ID_PATTERN)
+    error: dict[str, Any] | None = None
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@event_parser(model=WorkflowTask)
+def lambda_handler(event: WorkflowTask, context: LambdaContext) -> dict[str, Any]:
+    if event.action == "fulfil":
+        return approvals.fulfil(event.org_id, event.request_id)
+    if event.action == "expire":
+        return approvals.expire(event.org_id, event.request_id)
+    error = event.error or {}
+    approvals.mark_failed(
+        event.org_id,
+        event.request_id,
+        str(error.get("Error", "FULFILMENT_FAILED")),
+        str(error.get("Cause", "the fulfilment step failed")),
+    )
+    return {"status": "FAILED"}

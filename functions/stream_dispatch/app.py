@@ -1,0 +1,32 @@
+"""DynamoDB stream -> Step Functions: start the approval or notification workflow a request needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.observability import logger, tracer
+from goodwill.services import dispatch
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def handle_record(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    if change is None:
+        return
+    new, old = change.new_image or None, change.old_image or None
+    kind = dispatch.request_transition(old, new)
+    if kind and new:
+        dispatch.start(kind, new)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(
+        process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)
+    )

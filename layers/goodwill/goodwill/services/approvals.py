@@ -1,0 +1,242 @@
+"""Maker-checker decisions on pending requests, and their fulfilment by the workflow."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from goodwill import aws
+from goodwill.auth import Principal, Role
+from goodwill.clock import now_iso
+from goodwill.errors import (
+    GoodwillError,
+    NotFoundError,
+    NotPendingError,
+    SelfApprovalForbiddenError,
+    ValidationFailedError,
+)
+from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus, RequestType
+from goodwill.observability import logger
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+from goodwill.services import coupons, ledger, requests
+from goodwill.services.config import get_config
+from goodwill.services.points import change_type
+
+PENDING = RequestStatus.PENDING_APPROVAL.value
+
+
+def require_request(org_id: str, request_id: str) -> Item:
+    record = requests.get(org_id, request_id)
+    if record is None:
+        raise NotFoundError(f"request {request_id} not found")
+    return record
+
+
+def _check_decider(principal: Principal, record: Item) -> None:
+    principal.require(Role.APPROVER)
+    if record.get("requested_by") == principal.actor:
+        raise SelfApprovalForbiddenError("the requester cannot decide their own request")
+    if record.get("status") != PENDING:
+        raise NotPendingError(f"the request is {record.get('status')}, not PENDING_APPROVAL")
+
+
+def _approved_points(principal: Principal, record: Item, body: ApproveRequest) -> int | None:
+    if body.points is None:
+        return None
+    if record["type"] != RequestType.POINTS.value:
+        raise ValidationFailedError.field("points", "only a points request has points to change")
+    limit = get_config(principal.org_id).points.max_per_request
+    if body.points == 0 or (body.points > 0) != (record["points"] > 0) or abs(body.points) > limit:
+        raise ValidationFailedError.field("points", f"must keep the sign of {record['points']} and be within {limit}")
+    return body.points
+
+
+def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRequest | RejectRequest) -> Item:
+    record = require_request(principal.org_id, request_id)
+    _check_decider(principal, record)
+    status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
+    at = now_iso()
+    names = {"#s": "status", "#h": "history"}
+    vals: dict[str, Any] = {
+        ":s": status.value,
+        ":pending": PENDING,
+        ":by": principal.actor,
+        ":at": at,
+        ":g2": keys.requests_by_status(principal.org_id, status.value),
+        ":h": [requests.history_entry(status.value.lower(), principal.actor, at, comment=body.comment)],
+    }
+    update = "SET #s = :s, decided_by = :by, decided_at = :at, GSI2PK = :g2, #h = list_append(#h, :h)"
+    if body.comment:
+        update += ", decision_comment = :c"
+        vals[":c"] = body.comment
+    if isinstance(body, ApproveRequest) and (points := _approved_points(principal, record, body)) is not None:
+        update += ", approved_points = :p"
+        vals[":p"] = points
+        vals[":h"][0]["approved_points"] = points
+    cancelled = table.transact(
+        [table.update_op(keys.request(principal.org_id, request_id), update, names, vals, condition="#s = :pending")]
+    )
+    if cancelled is not None:
+        raise NotPendingError("the request was decided by someone else a moment ago")
+    decided = require_request(principal.org_id, request_id)
+    _resume_workflow(decided, status)
+    return decided
+
+
+def _resume_workflow(record: Item, status: RequestStatus) -> None:
+    """Hand the decision to the waiting execution. If it is not waiting yet (or any more), it
+    reads the decision from the request itself, so a failed hand-over loses nothing."""
+    token = record.get("task_token")
+    if not token:
+        return
+    try:
+        aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps({"status": status.value}))
+    except ClientError as exc:
+        logger.warning(
+            "could not resume the request workflow",
+            extra={"request_id": record["request_id"], "aws_error": exc.response["Error"]["Code"]},
+        )
+
+
+def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
+    """Apply an approved request (called by the workflow; safe to call again)."""
+    record = require_request(org_id, request_id)
+    if record["status"] != RequestStatus.APPROVED.value:
+        return {"status": record["status"]}
+    try:
+        if record["type"] == RequestType.POINTS.value:
+            _fulfil_points(org_id, record)
+        else:
+            _fulfil_coupon(org_id, record)
+    except (ledger.ExtraOpFailed, coupons.CouponExtraOpFailed):
+        return {"status": require_request(org_id, request_id)["status"]}
+    except GoodwillError as exc:
+        mark_failed(org_id, request_id, exc.code, exc.message)
+        return {"status": RequestStatus.FAILED.value, "error": exc.code}
+    return {"status": RequestStatus.FULFILLED.value}
+
+
+def _fulfilled_update(
+    org_id: str, record: Item, extra_set: str, vals: dict[str, Any], history: dict[str, Any]
+) -> dict[str, Any]:
+    vals = {
+        **vals,
+        ":s": RequestStatus.FULFILLED.value,
+        ":approved": RequestStatus.APPROVED.value,
+        ":g2": keys.requests_by_status(org_id, RequestStatus.FULFILLED.value),
+        ":h": [history],
+        ":at": history["at"],
+    }
+    return table.update_op(
+        keys.request(org_id, record["request_id"]),
+        f"SET #s = :s, GSI2PK = :g2, fulfilled_at = :at, #h = list_append(#h, :h), {extra_set}",
+        {"#s": "status", "#h": "history"},
+        vals,
+        condition="#s = :approved",
+    )
+
+
+def _fulfil_points(org_id: str, record: Item) -> None:
+    points = int(record.get("approved_points") or record["points"])
+    change = ledger.Change(
+        org_id=org_id,
+        customer_id=record["customer_id"],
+        program_id=record["program_id"],
+        points=points,
+        type=change_type(points),
+        reason=record["reason"],
+        actor=record["requested_by"],
+        source=record["source"],
+        affects_tier=bool(record.get("affects_tier", True)),
+        comment=record.get("comment"),
+        request_id=record["request_id"],
+        expires_at=record.get("expires_at"),
+    )
+
+    def ops(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
+        history = requests.history_entry(
+            "fulfilled", "system", entry["created_at"], transaction_id=entry["transaction_id"]
+        )
+        return [_fulfilled_update(org_id, record, "transaction_id = :t", {":t": entry["transaction_id"]}, history)]
+
+    ledger.apply(change, get_config(org_id).points.allow_negative_balance, ops)
+
+
+def _fulfil_coupon(org_id: str, record: Item) -> None:
+    def ops(coupon: Item) -> list[dict[str, Any]]:
+        history = requests.history_entry("fulfilled", "system", coupon["issued_at"], coupon_code=coupon["code"])
+        return [_fulfilled_update(org_id, record, "coupon = :c", {":c": coupons.coupon_view(coupon)}, history)]
+
+    coupons.allocate(org_id, record["series_id"], record["customer_id"], record["request_id"], ops)
+
+
+def mark_failed(org_id: str, request_id: str, code: str, message: str) -> None:
+    at = now_iso()
+    vals = {
+        ":s": RequestStatus.FAILED.value,
+        ":approved": RequestStatus.APPROVED.value,
+        ":g2": keys.requests_by_status(org_id, RequestStatus.FAILED.value),
+        ":at": at,
+        ":h": [requests.history_entry("failed", "system", at, error=code, reason=message)],
+        ":e": {"code": code, "message": message},
+    }
+    table.transact(
+        [
+            table.update_op(
+                keys.request(org_id, request_id),
+                "SET #s = :s, GSI2PK = :g2, failed_at = :at, failure = :e, #h = list_append(#h, :h)",
+                {"#s": "status", "#h": "history"},
+                vals,
+                condition="#s = :approved",
+            )
+        ]
+    )
+
+
+def expire(org_id: str, request_id: str) -> dict[str, Any]:
+    at = now_iso()
+    vals = {
+        ":s": RequestStatus.EXPIRED.value,
+        ":pending": PENDING,
+        ":at": at,
+        ":g2": keys.requests_by_status(org_id, RequestStatus.EXPIRED.value),
+        ":h": [requests.history_entry("expired", "system", at)],
+    }
+    cancelled = table.transact(
+        [
+            table.update_op(
+                keys.request(org_id, request_id),
+                "SET #s = :s, GSI2PK = :g2, expired_at = :at, #h = list_append(#h, :h) REMOVE task_token",
+                {"#s": "status", "#h": "history"},
+                vals,
+                condition="#s = :pending",
+            )
+        ]
+    )
+    return {"status": require_request(org_id, request_id)["status"] if cancelled else RequestStatus.EXPIRED.value}
+
+
+def list_requests(
+    principal: Principal, status: str | None, customer_id: str | None, limit: int, next_token: str | None
+) -> dict[str, Any]:
+    org = principal.org_id
+    if customer_id:
+        page = table.query_page(
+            ("GSI3PK", keys.requests_by_customer(org, customer_id)),
+            index="GSI3",
+            limit=limit,
+            next_token=next_token,
+            filter_expression="#s = :s" if status else None,
+            filter_names={"#s": "status"} if status else None,
+            filter_values={":s": status} if status else None,
+        )
+    elif status:
+        page = table.query_page(
+            ("GSI2PK", keys.requests_by_status(org, status)), index="GSI2", limit=limit, next_token=next_token
+        )
+    else:
+        page = table.query_page(("GSI1PK", keys.requests_by_org(org)), index="GSI1", limit=limit, next_token=next_token)
+    return {"items": [requests.view(i) for i in page.items], "next_token": page.next_token}

@@ -1,0 +1,229 @@
+"""Coupon series and coupon allocation: a code is never issued twice, even under concurrency.
+
+Pools hand out their codes in upload order through a counter on the series (conditional on the
+value read); generated codes are random. Either way, the code's org-wide claim item is put with
+attribute_not_exists in the same transaction as the customer's coupon and the request update.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from goodwill import aws
+from goodwill.auth import Principal
+from goodwill.clock import iso, now, now_iso, ulid
+from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavailableError
+from goodwill.models.coupons import SeriesPutRequest
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+
+_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+MAX_ATTEMPTS = 60
+SERIES_FIELDS = ("series_id", "name", "description", "discount", "valid_days", "kind", "created_at", "updated_at")
+
+
+def series_view(item: Item) -> dict[str, Any]:
+    view = {k: item.get(k) for k in SERIES_FIELDS}
+    view["issued"] = int(item.get("issued", 0))
+    if item.get("kind") == "POOL":
+        view["total"] = int(item.get("total", 0))
+        view["available"] = int(item.get("total", 0)) - int(item.get("next_index", 0))
+    else:
+        view["available"] = None
+    return view
+
+
+def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> tuple[bool, dict[str, Any]]:
+    org = principal.org_id
+    key = keys.series(org, series_id)
+    existing = table.get(key)
+    stamp = now_iso()
+    kind = "POOL" if body.codes is not None or (existing or {}).get("kind") == "POOL" else "GENERATED"
+    item: Item = {
+        **key,
+        "series_id": series_id,
+        "org_id": org,
+        "name": body.name,
+        "description": body.description,
+        "discount": body.discount.model_dump(mode="json"),
+        "valid_days": body.valid_days,
+        "kind": kind,
+        "created_at": (existing or {}).get("created_at", stamp),
+        "updated_at": stamp,
+        "GSI1PK": keys.series_list(org),
+        "GSI1SK": series_id,
+    }
+    if existing is None:
+        item.update({"total": 0, "next_index": 0, "issued": 0})
+        table.put(item, condition="attribute_not_exists(PK)")
+    else:
+        fields = {k: item[k] for k in ("name", "description", "discount", "valid_days", "kind", "updated_at")}
+        update = "SET " + ", ".join(f"#{k} = :{k}" for k, v in fields.items() if v is not None)
+        if fields["description"] is None:
+            update += " REMOVE #description"
+        aws.dynamodb().update_item(
+            TableName=table.table_name(),
+            Key=table.serialize(key),
+            UpdateExpression=update,
+            ExpressionAttributeNames={f"#{k}": k for k in fields},
+            ExpressionAttributeValues=table.values({f":{k}": v for k, v in fields.items() if v is not None}),
+        )
+    if body.codes:
+        _append_codes(org, series_id, body.codes)
+    return existing is None, series_view(_require_series(org, series_id))
+
+
+def _append_codes(org: str, series_id: str, codes: Sequence[str]) -> None:
+    """Add codes to the pool: reserve index slots on the series, then write the code items."""
+    key = keys.series(org, series_id)
+    resp = aws.dynamodb().update_item(
+        TableName=table.table_name(),
+        Key=table.serialize(key),
+        UpdateExpression="ADD #t :n",
+        ExpressionAttributeNames={"#t": "total_reserved"},
+        ExpressionAttributeValues=table.values({":n": len(codes)}),
+        ReturnValues="UPDATED_NEW",
+    )
+    end = int(resp["Attributes"]["total_reserved"]["N"])
+    start = end - len(codes)
+    items = [{**keys.pool_code(org, series_id, start + i), "code": code} for i, code in enumerate(codes)]
+    for i in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": table.serialize(it)}} for it in items[i : i + 25]]
+        pending: Any = {table.table_name(): batch}
+        while pending:
+            pending = aws.dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
+    # Codes become issuable only once written: total moves forward to cover them.
+    try:
+        aws.dynamodb().update_item(
+            TableName=table.table_name(),
+            Key=table.serialize(key),
+            UpdateExpression="SET #total = :end",
+            ConditionExpression="#total < :end",
+            ExpressionAttributeNames={"#total": "total"},
+            ExpressionAttributeValues=table.values({":end": end}),
+        )
+    except aws.dynamodb().exceptions.ConditionalCheckFailedException:
+        pass  # a later upload already moved total past these codes
+
+
+def _require_series(org: str, series_id: str) -> Item:
+    item = table.get(keys.series(org, series_id))
+    if item is None:
+        raise NotFoundError(f"coupon series {series_id} not found")
+    return item
+
+
+def get_series(principal: Principal, series_id: str) -> dict[str, Any]:
+    return series_view(_require_series(principal.org_id, series_id))
+
+
+def list_series(principal: Principal, limit: int, next_token: str | None) -> dict[str, Any]:
+    page = table.query_page(
+        ("GSI1PK", keys.series_list(principal.org_id)),
+        index="GSI1",
+        limit=limit,
+        next_token=next_token,
+        newest_first=False,
+    )
+    return {"items": [series_view(i) for i in page.items], "next_token": page.next_token}
+
+
+def require_series(org: str, series_id: str) -> Item:
+    return _require_series(org, series_id)
+
+
+ExtraOps = Callable[[Item], Sequence[dict[str, Any]]]
+
+
+def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_ops: ExtraOps) -> Item:
+    """Issue one coupon of the series to the customer, atomically with `extra_ops(coupon)`."""
+    for attempt in range(MAX_ATTEMPTS):
+        series = _require_series(org, series_id)
+        if series.get("kind") == "POOL":
+            index = int(series.get("next_index", 0))
+            if index >= int(series.get("total", 0)):
+                raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
+            code_item = table.get(keys.pool_code(org, series_id, index))
+            if code_item is None:
+                raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
+            code = str(code_item["code"])
+            series_op = table.update_op(
+                keys.series(org, series_id),
+                "SET next_index = :n, issued = issued + :one",
+                vals={":n": index + 1, ":i": index, ":one": 1},
+                condition="next_index = :i",
+            )
+        else:
+            code = _generated_code(series_id)
+            series_op = table.update_op(keys.series(org, series_id), "ADD issued :one", vals={":one": 1})
+        coupon = _coupon(series, code, customer_id, request_id)
+        ops = [
+            series_op,
+            table.put_op(
+                {
+                    **keys.coupon_code(org, code),
+                    "series_id": series_id,
+                    "customer_id": customer_id,
+                    "request_id": request_id,
+                },
+                condition="attribute_not_exists(PK)",
+            ),
+            table.put_op({**keys.customer_coupon(org, customer_id, coupon["coupon_id"]), **coupon}),
+            *extra_ops(coupon),
+        ]
+        cancelled = table.transact(ops)
+        if cancelled is None:
+            return coupon
+        if any(cancelled.failed(i) for i in range(3, len(ops))):
+            raise CouponExtraOpFailed(cancelled.reasons)
+        if cancelled.failed(1) and series.get("kind") == "POOL":
+            # This pool code was issued before (e.g. by another series): skip it for good.
+            table.transact(
+                [
+                    table.update_op(
+                        keys.series(org, series_id),
+                        "SET next_index = :n",
+                        vals={":n": index + 1, ":i": index},
+                        condition="next_index = :i",
+                    )
+                ]
+            )
+        time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 10))
+    raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")
+
+
+class CouponExtraOpFailed(Exception):
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("coupon transaction cancelled by an accompanying write")
+        self.reasons = reasons
+
+
+def _generated_code(series_id: str) -> str:
+    prefix = "".join(c for c in series_id.upper() if c.isalnum())[:6] or "GW"
+    return f"{prefix}-{''.join(secrets.choice(_ALPHABET) for _ in range(10))}"
+
+
+def _coupon(series: Item, code: str, customer_id: str, request_id: str) -> Item:
+    issued = now()
+    return {
+        "coupon_id": ulid(),
+        "code": code,
+        "series_id": series["series_id"],
+        "customer_id": customer_id,
+        "issued_at": iso(issued),
+        "expires_at": iso(issued + timedelta(days=int(series["valid_days"]))),
+        "request_id": request_id,
+        "discount": series.get("discount"),
+    }
+
+
+def coupon_view(coupon: Item) -> dict[str, Any]:
+    return {
+        k: coupon.get(k)
+        for k in ("code", "series_id", "customer_id", "issued_at", "expires_at", "request_id", "discount")
+    }

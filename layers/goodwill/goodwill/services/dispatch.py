@@ -1,0 +1,75 @@
+"""React to request changes on the table's stream: start the workflows they need.
+
+Starting executions from the stream (not from the API) means a request committed to DynamoDB
+always gets its workflow, even if the API call that wrote it died right after the commit.
+Execution names derive from the request id, so a redelivered record never starts a second one.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from goodwill import aws
+from goodwill.models.requests import RequestStatus
+from goodwill.observability import logger
+from goodwill.services.config import get_config
+from goodwill.settings import get_settings
+
+
+def request_transition(old: dict[str, Any] | None, new: dict[str, Any] | None) -> str | None:
+    """Which workflow a change of a request item calls for, if any."""
+    if not new or new.get("SK") != "REQ":
+        return None
+    before = (old or {}).get("status")
+    after = new.get("status")
+    if after == RequestStatus.PENDING_APPROVAL.value and before != after:
+        return "approval"
+    if after == RequestStatus.FULFILLED.value and before != after and new.get("notify", True):
+        return "notify"
+    return None
+
+
+def approval_input(record: dict[str, Any]) -> dict[str, Any]:
+    org, request_id = record["org_id"], record["request_id"]
+    hours = get_config(org).approval_timeout_hours
+    what = (
+        f"{record['points']} points"
+        if record.get("type") == "POINTS"
+        else f"a coupon of series {record.get('series_id')}"
+    )
+    link = f"{get_settings().console_base_url.rstrip('/')}/requests/{request_id}"
+    summary = (
+        f"Goodwill request {request_id} by {record.get('requested_by')} awaits approval: {what} for "
+        f"customer {record.get('customer_id')} ({record.get('reason')}). {link}"
+    )
+    return {
+        "org_id": org,
+        "request_id": request_id,
+        "pk": f"ORG#{org}#REQ#{request_id}",
+        "timeout_seconds": hours * 3600,
+        "summary": summary,
+        "link": link,
+    }
+
+
+def start(kind: str, record: dict[str, Any]) -> bool:
+    settings = get_settings()
+    if kind == "approval":
+        arn, name, payload = settings.request_state_machine_arn, f"req-{record['request_id']}", approval_input(record)
+    else:
+        arn, name = settings.notify_state_machine_arn, f"notify-{record['request_id']}"
+        payload = {"org_id": record["org_id"], "request_id": record["request_id"]}
+    if not arn:
+        logger.warning("no state machine configured", extra={"kind": kind})
+        return False
+    try:
+        aws.stepfunctions().start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        logger.info("execution already started", extra={"name": name})
+        return False
+    return True
