@@ -22,10 +22,46 @@ def _function_for(stack: Stack, folder: str) -> Any:
     raise AssertionError(f"events/{folder} matches no function in template.yaml")
 
 
+SAMPLE_REQUESTS = ("01JSAMPLEREQUEST000000001", "01JSAMPLEREQUEST000000002")
+
+
 def _seed(api: Api) -> None:
-    """The world the samples assume: org acme with customer cust-001 holding some points."""
+    """The world the samples assume: org acme, customer cust-001 with points, a coupon pool, two
+    pending requests (by agent bob) with the ids the samples use."""
+    from goodwill.repositories import table
+    from goodwill.services import requests
+
     api.put("/customers/cust-001", {"name": "Ada", "email": "ada@example.com", "phone": "+447700900123"})
     api.grant("cust-001", 500)
+    api.put(
+        "/coupon-series/winter-10",
+        {
+            "name": "Winter",
+            "discount": {"type": "PERCENT", "value": 10},
+            "valid_days": 60,
+            "codes": ["SEED-1", "SEED-2"],
+        },
+    )
+    for request_id in SAMPLE_REQUESTS:
+        record = requests.new_record(
+            "acme",
+            request_id,
+            {
+                "type": "POINTS",
+                "customer_id": "cust-001",
+                "program_id": "default",
+                "points": 2000,
+                "reason": "SERVICE_RECOVERY",
+                "source": "API",
+                "requested_by": "bob",
+                "notify": True,
+                "status": "PENDING_APPROVAL",
+                "created_at": "2026-11-23T10:00:00.000Z",
+                "affects_tier": True,
+                "history": [requests.history_entry("created", "bob", "2026-11-23T10:00:00.000Z")],
+            },
+        )
+        assert table.transact([requests.put_new_op("acme", record)]) is None
 
 
 def test_every_function_folder_has_sample_events(stack: Stack) -> None:
@@ -42,3 +78,7 @@ def test_sample_event_is_handled_without_error(api: Api, stack: Stack, path: Pat
     if "httpMethod" in event:
         assert result["statusCode"] < 400, result["body"]
         json.loads(result["body"])
+    elif "Records" in event:
+        assert result == {"batchItemFailures": []}
+    else:
+        assert result["status"] in {"FULFILLED", "FAILED", "EXPIRED", "PENDING_APPROVAL", "APPROVED"}

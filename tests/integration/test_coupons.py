@@ -1,0 +1,100 @@
+"""Coupon series and goodwill coupons: pools, generated codes, approval, never a code twice."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from local.stack import Stack
+from tests.support import AGENT, APPROVER, Api
+
+SERIES = {"name": "10% off", "discount": {"type": "PERCENT", "value": 10}, "valid_days": 30}
+
+
+def _coupon(api: Api, customer_id: str = "c-1", series_id: str = "pool", **kw: object) -> object:
+    body = {"customer_id": customer_id, "series_id": series_id, "reason": "SERVICE_RECOVERY", **kw}
+    return api.post("/goodwill/coupons", body, as_=AGENT)
+
+
+def test_pool_series_reports_available_codes(api: Api) -> None:
+    reply = api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1", "AAA-2", "AAA-3"]})
+    assert reply.status == 201, reply.body
+    assert (reply.body["kind"], reply.body["available"]) == ("POOL", 3)
+    api.put("/coupon-series/pool", {**SERIES, "name": "renamed", "codes": ["AAA-4"]})
+    got = api.get("/coupon-series/pool", as_=AGENT).body
+    assert (got["name"], got["available"], got["total"]) == ("renamed", 4, 4)
+    assert [s["series_id"] for s in api.get("/coupon-series", as_=AGENT).body["items"]] == ["pool"]
+
+
+def test_series_validation_and_unknown_series(api: Api) -> None:
+    assert api.put("/coupon-series/x", {**SERIES, "discount": {"type": "PERCENT", "value": 150}}).status == 422
+    assert api.put("/coupon-series/x", {**SERIES, "codes": ["DUP-1", "DUP-1"]}).status == 422
+    assert api.put("/coupon-series/x", {**SERIES, "valid_days": 0}).status == 422
+    assert api.get("/coupon-series/nope", as_=AGENT).status == 404
+    assert api.put("/coupon-series/x", SERIES, as_=AGENT).status == 403
+
+
+def test_coupon_needs_approval_by_default_and_is_issued_on_approval(api: Api, stack: Stack) -> None:
+    api.customer("c-1")
+    api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1"]})
+    reply = _coupon(api)
+    assert reply.status == 202, reply.body
+    request_id = reply.body["request"]["request_id"]
+    stack.settle()
+    assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+    stack.settle()
+    request = api.get(f"/goodwill/requests/{request_id}", as_=AGENT).body
+    assert request["status"] == "FULFILLED"
+    assert request["coupon"]["code"] == "AAA-1"
+    coupons = api.get("/customers/c-1/coupons", as_=AGENT).body["items"]
+    assert [(c["code"], c["series_id"], c["request_id"]) for c in coupons] == [("AAA-1", "pool", request_id)]
+    assert api.get("/coupon-series/pool", as_=AGENT).body["available"] == 0
+
+
+def test_approving_a_coupon_of_an_exhausted_pool_ends_failed(api: Api, stack: Stack) -> None:
+    api.customer("c-1")
+    api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1"]})
+    first, second = (_coupon(api).body["request"]["request_id"] for _ in range(2))  # type: ignore[attr-defined]
+    stack.settle()
+    for request_id in (first, second):
+        assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+        stack.settle()
+    assert api.get(f"/goodwill/requests/{first}", as_=AGENT).body["status"] == "FULFILLED"
+    failed = api.get(f"/goodwill/requests/{second}", as_=AGENT).body
+    assert failed["status"] == "FAILED"
+    assert failed["history"][-1]["error"] == "SERIES_EXHAUSTED"
+
+
+def test_auto_approved_coupon_is_issued_at_once(api: Api) -> None:
+    api.put("/config", {"coupons": {"auto_approve": True}})
+    api.customer("c-1")
+    api.put("/coupon-series/gen", SERIES)
+    reply = _coupon(api, series_id="gen")
+    assert reply.status == 201, reply.body
+    coupon = reply.body["coupon"]
+    assert coupon["code"].startswith("GEN-")
+    assert coupon["expires_at"] > coupon["issued_at"]
+    assert reply.body["request"]["status"] == "FULFILLED"
+
+
+def test_twenty_concurrent_coupons_from_a_pool_of_ten_issue_each_code_once(api: Api) -> None:
+    api.put("/config", {"coupons": {"auto_approve": True}})
+    for i in range(20):
+        api.customer(f"c-{i}")
+    codes = [f"CODE-{i:02d}" for i in range(10)]
+    api.put("/coupon-series/pool", {**SERIES, "codes": codes})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        replies = list(pool.map(lambda i: _coupon(api, customer_id=f"c-{i}"), range(20)))
+
+    issued = [r.body["coupon"]["code"] for r in replies if r.status == 201]  # type: ignore[attr-defined]
+    assert sorted(issued) == codes
+    assert sorted(r.status for r in replies) == [201] * 10 + [409] * 10  # type: ignore[attr-defined]
+    assert {r.error_code for r in replies if r.status == 409} == {"SERIES_EXHAUSTED"}  # type: ignore[attr-defined]
+    assert api.get("/coupon-series/pool", as_=AGENT).body["available"] == 0
+
+
+def test_coupon_for_unknown_customer_or_series_is_404(api: Api) -> None:
+    api.customer("c-1")
+    assert _coupon(api, series_id="nope").status == 404  # type: ignore[attr-defined]
+    api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1"]})
+    assert _coupon(api, customer_id="nobody").status == 404  # type: ignore[attr-defined]
