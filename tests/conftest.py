@@ -10,7 +10,7 @@ from moto import mock_aws
 
 from goodwill import aws
 from goodwill.services import config as config_service
-from local import moto_patches
+from local import isolation, moto_patches
 from local.stack import Stack, create
 from tests.support import Api
 
@@ -39,6 +39,7 @@ def _aws_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     with mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         moto_patches.apply()
+        isolation.apply()
         created = create()
         for key, value in created.functions.merged_environment().items():
             if key != "POWERTOOLS_LOG_LEVEL":

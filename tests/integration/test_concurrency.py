@@ -50,3 +50,17 @@ def test_concurrent_repeats_of_one_idempotency_key_apply_once_with_identical_res
     assert all(r.body == replies[0].body for r in replies)
     assert api.balance("c-1") == {"current": 70, "lifetime": 70}
     assert len(api.ledger("c-1")) == 1
+
+
+def test_concurrent_requests_each_get_their_own_response(api: Api) -> None:
+    # Given customers, When 30 grants of distinct sizes run concurrently
+    for i in range(3):
+        api.customer(f"c-{i}")
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        replies = list(pool.map(lambda n: (n, api.grant(f"c-{n % 3}", n + 1)), range(30)))
+    # Then every caller sees its own grant, and each customer holds exactly its own grants
+    for n, reply in replies:
+        assert reply.status == 201, reply.body
+        assert (reply.body["transaction"]["points"], reply.body["request"]["customer_id"]) == (n + 1, f"c-{n % 3}")
+    for i in range(3):
+        assert api.balance(f"c-{i}")["current"] == sum(n + 1 for n in range(30) if n % 3 == i)

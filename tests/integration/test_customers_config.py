@@ -141,3 +141,13 @@ def test_expires_at_is_recorded_on_the_ledger_entry(api: Api) -> None:
     api.customer("c-1")
     reply = api.grant("c-1", 5, expires_at="2099-01-01T00:00:00Z")
     assert reply.body["transaction"]["expires_at"] == "2099-01-01T00:00:00.000Z"
+
+
+def test_pending_debit_beyond_balance_is_refused_when_requested(api: Api) -> None:
+    api.put("/config", {"points": {"approval_threshold": 10}})
+    api.customer("c-1")
+    api.grant("c-1", 10)
+    reply = api.grant("c-1", -11)
+    assert reply.status == 409
+    assert reply.error_code == "INSUFFICIENT_BALANCE"
+    assert api.get("/goodwill/requests", query={"status": "PENDING_APPROVAL"}).body["items"] == []

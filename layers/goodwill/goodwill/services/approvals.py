@@ -82,18 +82,18 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
     if cancelled is not None:
         raise NotPendingError("the request was decided by someone else a moment ago")
     decided = require_request(principal.org_id, request_id)
-    _resume_workflow(decided, status)
+    resume_workflow(decided)
     return decided
 
 
-def _resume_workflow(record: Item, status: RequestStatus) -> None:
+def resume_workflow(record: Item) -> None:
     """Hand the decision to the waiting execution. If it is not waiting yet (or any more), it
     reads the decision from the request itself, so a failed hand-over loses nothing."""
     token = record.get("task_token")
     if not token:
         return
     try:
-        aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps({"status": status.value}))
+        aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps({"status": record["status"]}))
     except ClientError as exc:
         logger.warning(
             "could not resume the request workflow",

@@ -92,6 +92,8 @@ def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: st
     record["history"] = [requests.history_entry("created", principal.actor, record_time)]
     try:
         if config.needs_points_approval(body.points):
+            # A debit the balance cannot cover is refused now, not after someone approved it.
+            ledger.next_balance(balance, body.points, body.affects_tier, config.points.allow_negative_balance)
             return queue_request(ikey, record)
         return _apply_now(principal, config, ikey, record, body, balance)
     except ledger.ExtraOpFailed:

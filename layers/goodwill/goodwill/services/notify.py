@@ -1,0 +1,155 @@
+"""Telling the customer: which channels to try, in which order, with which message.
+
+The plan is computed here; the sending, falling through and recording happen in the notification
+state machine (statemachine/notify.asl.json), one Step Functions state per attempt.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goodwill.clock import now_iso
+from goodwill.models.common import Channel
+from goodwill.models.config import OrgConfig
+from goodwill.observability import logger, mask_email, mask_phone
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+from goodwill.services import requests
+from goodwill.services.config import get_config
+
+SUBJECTS = {
+    "POINTS_CREDITED": "Points added to your account",
+    "POINTS_DEBITED": "Points removed from your account",
+    "COUPON_ISSUED": "A coupon for you",
+}
+
+
+class _Blank(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def event_of(record: Item) -> str:
+    if record.get("type") == "COUPON":
+        return "COUPON_ISSUED"
+    points = int(record.get("approved_points") or record.get("points") or 0)
+    return "POINTS_CREDITED" if points > 0 else "POINTS_DEBITED"
+
+
+def placeholders(record: Item, customer: Item, entry: Item | None) -> dict[str, str]:
+    points = int(record.get("approved_points") or record.get("points") or 0)
+    coupon = record.get("coupon") or {}
+    discount = coupon.get("discount") or {}
+    discount_label = ""
+    if discount:
+        discount_label = (
+            f"{discount['value']}% off" if discount.get("type") == "PERCENT" else f"{discount['value']} off"
+        )
+    values = {
+        "customer_name": customer.get("name") or "there",
+        "points": str(points),
+        "abs_points": str(abs(points)),
+        "balance": str(entry["current_after"]) if entry else "",
+        "lifetime": str(entry["lifetime_after"]) if entry else "",
+        "program_id": str(record.get("program_id") or ""),
+        "reason": str(record.get("reason") or ""),
+        "customer_message": str(record.get("customer_message") or ""),
+        "coupon_code": str(coupon.get("code") or ""),
+        "coupon_expires_at": str(coupon.get("expires_at") or "")[:10],
+        "coupon_discount": discount_label,
+        "series_name": str(record.get("series_id") or ""),
+        "expires_at": str(record.get("expires_at") or "")[:10],
+    }
+    return values
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    # Templates were validated when the config was saved: only known placeholders, no format specs.
+    return " ".join(template.format_map(_Blank(values)).split())
+
+
+def _contact(channel: Channel, customer: Item) -> str | None:
+    field = {Channel.SMS: "phone", Channel.EMAIL: "email", Channel.PUSH: "push_endpoint_arn"}[channel]
+    value = customer.get(field)
+    return str(value) if value else None
+
+
+def build_plan(config: OrgConfig, customer: Item, subject: str, body: str) -> list[dict[str, Any]]:
+    """Mandatory channels first (all of them), then the priority channels in order (first success
+    wins). A channel the customer cannot be reached on stays in the list with the reason in `skip`,
+    so the workflow records it as SKIPPED when (and only when) its turn comes."""
+    opted_out = set(customer.get("opted_out_channels") or [])
+    attempts: list[dict[str, Any]] = []
+    used: set[str] = set()
+    for mandatory, channels in ((True, config.channels.mandatory), (False, config.channels.priority)):
+        for channel in channels:
+            if channel.value in used:
+                continue
+            used.add(channel.value)
+            to = _contact(channel, customer)
+            skip = "opted out" if channel.value in opted_out else ("no contact" if not to else None)
+            attempts.append(
+                {
+                    "channel": channel.value,
+                    "to": to or "",
+                    "subject": subject,
+                    "body": body,
+                    "mandatory": mandatory,
+                    "skip": skip,
+                }
+            )
+    return attempts
+
+
+def plan(org_id: str, request_id: str) -> dict[str, Any]:
+    record = requests.get(org_id, request_id)
+    if record is None or record.get("status") != "FULFILLED" or not record.get("notify", True):
+        return {"attempts": [], "count": 0}
+    customer = table.get(keys.customer(org_id, record["customer_id"])) or {}
+    entry = None
+    if record.get("transaction_id"):
+        entry = table.get(keys.ledger(org_id, record["customer_id"], record["transaction_id"]))
+    config = get_config(org_id)
+    event = event_of(record)
+    body = render(getattr(config.templates, event), placeholders(record, customer, entry))
+    attempts = build_plan(config, customer, SUBJECTS[event], body)
+    logger.info(
+        "notification plan",
+        extra={
+            "request_id": request_id,
+            "attempts": [
+                {"channel": a["channel"], "to": _mask(a["channel"], a["to"]), "skip": a["skip"]} for a in attempts
+            ],
+        },
+    )
+    return {"attempts": attempts, "count": len(attempts)}
+
+
+def _mask(channel: str, to: str | None) -> str:
+    if channel == "SMS":
+        return mask_phone(to)
+    if channel == "EMAIL":
+        return mask_email(to)
+    return (to or "")[-8:]
+
+
+def record_attempts(org_id: str, request_id: str, attempts: list[dict[str, Any]]) -> None:
+    at = now_iso()
+    entries = [{**a, "at": a.get("at", at)} for a in attempts]
+    history = [
+        requests.history_entry(
+            "notification", "system", e["at"], channel=e["channel"], status=e["status"], error=e.get("error")
+        )
+        for e in entries
+    ]
+    table.transact(
+        [
+            table.update_op(
+                keys.request(org_id, request_id),
+                "SET notifications = list_append(if_not_exists(notifications, :empty), :n), #h = list_append(#h, :h)",
+                {"#h": "history"},
+                {":n": entries, ":h": history, ":empty": []},
+                condition="attribute_exists(PK)",
+            )
+        ]
+    )

@@ -1,0 +1,167 @@
+"""The local run (`make local`, `make demo`): real HTTP to the API, moto's server behind it."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from email.message import EmailMessage
+from typing import Any
+
+import pytest
+import requests
+
+from local import demo
+from local.server import LocalSystem, start
+
+ADMIN = {"X-Goodwill-Org": "acme", "X-Goodwill-Actor": "alice", "X-Goodwill-Roles": "admin"}
+
+
+@pytest.fixture(autouse=True)
+def _aws_credentials() -> None:
+    """Replaces the suite's fixture: here the local system owns the AWS environment."""
+
+
+@pytest.fixture(scope="module")
+def system() -> Iterator[LocalSystem]:
+    running = start(parameters={"LogLevel": "ERROR"})
+    yield running
+    running.stop()
+
+
+def outbox(system: LocalSystem, **query: str) -> list[dict[str, Any]]:
+    reply = requests.get(f"{system.url}/_local/outbox", params=query, timeout=10)
+    assert reply.status_code == 200
+    return reply.json()["items"]  # type: ignore[no-any-return]
+
+
+def test_put_customer_with_claim_headers_is_created(system: LocalSystem) -> None:
+    # When an admin PUTs a customer with the local claim headers
+    body = {"name": "Ada Lovelace", "phone": "+15555550101"}
+    reply = requests.put(f"{system.url}/customers/srv-1", json=body, headers=ADMIN, timeout=10)
+    # Then it is created and reads back with its balances
+    assert reply.status_code == 201, reply.text
+    assert reply.headers["Content-Type"] == "application/json"
+    got = requests.get(f"{system.url}/customers/srv-1", headers=ADMIN, timeout=10)
+    assert got.status_code == 200
+    assert got.json()["balances"] == {"default": {"current": 0, "lifetime": 0}}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"X-Goodwill-Actor": "alice", "X-Goodwill-Roles": "admin"}],
+    ids=["no-claims", "no-org"],
+)
+def test_request_without_org_header_is_unauthorized(system: LocalSystem, headers: dict[str, str]) -> None:
+    reply = requests.get(f"{system.url}/customers/srv-1", headers=headers, timeout=10)
+    assert reply.status_code == 401
+    assert reply.json()["error"]["code"] == "UNAUTHORIZED"
+
+
+def test_unknown_route_is_404_with_the_error_shape(system: LocalSystem) -> None:
+    reply = requests.get(f"{system.url}/no/such/route", headers=ADMIN, timeout=10)
+    assert reply.status_code == 404
+    assert reply.json() == {"error": {"code": "NOT_FOUND", "message": "no such route", "details": []}}
+
+
+def test_malformed_json_reaches_the_handler_and_is_400(system: LocalSystem) -> None:
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    reply = requests.put(f"{system.url}/config", data="{nope", headers=headers, timeout=10)
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "BAD_REQUEST"
+
+
+def test_health_lists_routes_and_endpoint(system: LocalSystem) -> None:
+    body = requests.get(f"{system.url}/_local/health", timeout=10).json()
+    assert body["status"] == "ok"
+    assert body["aws_endpoint_url"] == system.moto_url
+    assert "PUT /customers/{customer_id}" in body["routes"]
+
+
+def test_outbox_lists_sms_emails_and_push_newest_first(system: LocalSystem) -> None:
+    # Given one message per channel, sent through moto's server as the workflows send them
+    tag = uuid.uuid4().hex[:6]
+    sns, ses, sesv2 = (system.stack.client(n) for n in ("sns", "ses", "sesv2"))
+    sns.publish(PhoneNumber="+15555550199", Message=f"sms {tag}")
+    outbox(system)  # the outbox stamps what it sees: observe between sends to fix the order
+    ses.send_email(
+        Source="goodwill@example.com",
+        Destination={"ToAddresses": [f"{tag}@example.com"]},
+        Message={"Subject": {"Data": "Hello"}, "Body": {"Text": {"Data": f"email {tag}"}}},
+    )
+    outbox(system)
+    sesv2.send_email(
+        FromEmailAddress="goodwill@example.com",
+        Destination={"ToAddresses": [f"{tag}@example.com"]},
+        Content={"Simple": {"Subject": {"Data": "Again"}, "Body": {"Text": {"Data": f"v2 {tag}"}}}},
+    )
+    outbox(system)
+    raw = EmailMessage()
+    raw["From"], raw["To"], raw["Subject"] = "goodwill@example.com", f"raw-{tag}@example.com", "Raw"
+    raw.set_content(f"raw {tag}")
+    ses.send_raw_email(RawMessage={"Data": raw.as_bytes()})
+    outbox(system)
+    app = sns.create_platform_application(Name=f"app-{tag}", Platform="GCM", Attributes={})
+    endpoint = sns.create_platform_endpoint(PlatformApplicationArn=app["PlatformApplicationArn"], Token=f"token-{tag}")[
+        "EndpointArn"
+    ]
+    push = json.dumps({"default": f"push {tag}", "GCM": json.dumps({"data": {}})})
+    sns.publish(TargetArn=endpoint, Message=push, MessageStructure="json")
+
+    # When the outbox is read
+    items = [i for i in outbox(system) if tag in i["body"]]
+
+    # Then every message is there, newest first, in the contract's shape
+    assert [(i["channel"], i["to"], i["subject"], i["body"]) for i in items] == [
+        ("PUSH", endpoint, None, f"push {tag}"),
+        ("EMAIL", f"raw-{tag}@example.com", "Raw", f"raw {tag}"),
+        ("EMAIL", f"{tag}@example.com", "Again", f"v2 {tag}"),
+        ("EMAIL", f"{tag}@example.com", "Hello", f"email {tag}"),
+        ("SMS", "+15555550199", None, f"sms {tag}"),
+    ]
+    assert all(i["sent_at"].endswith("Z") for i in items)
+    sms_only = outbox(system, channel="SMS", to="+15555550199")
+    assert {i["channel"] for i in sms_only} == {"SMS"}
+
+
+def test_state_machine_executes_and_its_sms_reaches_the_outbox(system: LocalSystem) -> None:
+    # Given a state machine that texts a customer (the Step Functions interpreter calls back
+    # into moto's server on MOTO_PORT)
+    tag = uuid.uuid4().hex[:6]
+    sfn = system.stack.client("stepfunctions")
+    definition = {
+        "StartAt": "Text",
+        "States": {
+            "Text": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sns:publish",
+                "Parameters": {"PhoneNumber": "+15555550177", "Message": f"sfn {tag}"},
+                "End": True,
+            }
+        },
+    }
+    arn = sfn.create_state_machine(
+        name=f"probe-{tag}",
+        definition=json.dumps(definition),
+        roleArn="arn:aws:iam::123456789012:role/goodwill-local",
+    )["stateMachineArn"]
+
+    # When it runs
+    run = sfn.start_execution(stateMachineArn=arn, name=f"run-{tag}")["executionArn"]
+    deadline = time.monotonic() + 10
+    while (status := sfn.describe_execution(executionArn=run)["status"]) == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+    # Then it succeeded and the SMS is in the outbox
+    assert status == "SUCCEEDED"
+    assert [i["body"] for i in outbox(system, channel="SMS", to="+15555550177")] == [f"sfn {tag}"]
+
+
+def test_demo_scenario_plays_through_with_every_answer_as_expected(system: LocalSystem) -> None:
+    out = io.StringIO()
+    scenario = demo.run(system.url, org=f"demo-{uuid.uuid4().hex[:6]}", out=out)
+    assert not scenario.failures, out.getvalue()
+    assert scenario.calls >= 20

@@ -1,0 +1,156 @@
+"""The real notification ASL executed by moto: mandatory channels, priority fallback, recording."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local.stack import Stack
+from tests.support import AGENT, Api
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+
+
+def _sms(phone: str | None = None) -> list[tuple[str, str]]:
+    from moto.sns.models import sns_backends
+
+    sent = list(sns_backends[ACCOUNT][REGION].sms_messages.values())
+    return [m for m in sent if phone is None or m[0] == phone]
+
+
+def _emails() -> list[Any]:
+    from moto.ses.models import ses_backends
+
+    return list(ses_backends[ACCOUNT][REGION].sent_messages)
+
+
+def _push_endpoint(stack: Stack) -> str:
+    sns = stack.client("sns")
+    app = sns.create_platform_application(Name="app", Platform="GCM", Attributes={"PlatformCredential": "k"})
+    return str(
+        sns.create_platform_endpoint(PlatformApplicationArn=app["PlatformApplicationArn"], Token="device-token-1")[
+            "EndpointArn"
+        ]
+    )
+
+
+def _pushes(endpoint_arn: str) -> list[str]:
+    from moto.sns.models import sns_backends
+
+    endpoint = sns_backends[ACCOUNT][REGION].platform_endpoints[endpoint_arn]
+    return list(endpoint.messages.values())
+
+
+def _grant_and_settle(api: Api, stack: Stack, **fields: Any) -> dict[str, Any]:
+    reply = api.grant("c-1", 120, customer_message="Sorry about the parcel!", **fields)
+    assert reply.status == 201, reply.body
+    stack.settle()
+    request = api.get(f"/goodwill/requests/{reply.body['request']['request_id']}", as_=AGENT).body
+    assert request["status"] == "FULFILLED"
+    return request  # type: ignore[no-any-return]
+
+
+def _attempts(request: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(n["channel"], n["status"]) for n in request["notifications"]]
+
+
+def _set_phone(stack: Stack, phone: str) -> None:
+    """Legacy data: a phone that was stored before validation existed (SNS rejects it)."""
+    stack.client("dynamodb").update_item(
+        TableName=stack.ref("GoodwillTable"),
+        Key={"PK": {"S": "ORG#acme#CUST#c-1"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET phone = :p",
+        ExpressionAttributeValues={":p": {"S": phone}},
+    )
+
+
+def test_sms_is_the_first_priority_channel(api: Api, stack: Stack) -> None:
+    api.customer("c-1", name="Ada")
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("SMS", "SENT")]
+    assert request["notifications"][0]["message_id"]
+    ((_, text),) = _sms("+15555550100")
+    assert "Ada" in text and "120 points" in text and "balance is now 120" in text and "Sorry about" in text
+    assert _emails() == []
+    assert [h["event"] for h in request["history"]][-1] == "notification"
+
+
+def test_no_phone_falls_to_email(api: Api, stack: Stack) -> None:
+    api.customer("c-1", phone=None)
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("SMS", "SKIPPED"), ("EMAIL", "SENT")]
+    (email,) = _emails()
+    assert email.destinations["ToAddresses"] == ["c-1@example.com"]
+    assert email.subject == "Points added to your account"
+
+
+def test_sms_failure_falls_through_to_email(api: Api, stack: Stack) -> None:
+    api.customer("c-1")
+    _set_phone(stack, "not-a-number")
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("SMS", "FAILED"), ("EMAIL", "SENT")]
+    assert request["notifications"][0]["error"]
+    assert len(_emails()) == 1
+
+
+def test_email_failure_falls_through_to_push(api: Api, stack: Stack) -> None:
+    endpoint = _push_endpoint(stack)
+    api.put("/config", {"channels": {"priority": ["EMAIL", "PUSH", "SMS"]}})
+    api.customer("c-1", push_endpoint_arn=endpoint)
+    stack.client("ses").delete_identity(Identity="goodwill@example.com")  # unverified sender: SES refuses
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("EMAIL", "FAILED"), ("PUSH", "SENT")]
+    assert len(_pushes(endpoint)) == 1
+    assert _sms() == []
+
+
+def test_opted_out_channel_is_skipped(api: Api, stack: Stack) -> None:
+    api.customer("c-1", opted_out_channels=["SMS"])
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("SMS", "SKIPPED"), ("EMAIL", "SENT")]
+    assert request["notifications"][0]["error"] == "opted out"
+    assert _sms() == []
+
+
+def test_mandatory_channels_are_used_then_the_first_priority_channel(api: Api, stack: Stack) -> None:
+    api.put("/config", {"channels": {"mandatory": ["EMAIL"], "priority": ["EMAIL", "SMS", "PUSH"]}})
+    api.customer("c-1")
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("EMAIL", "SENT"), ("SMS", "SENT")]
+    assert len(_emails()) == 1 and len(_sms()) == 1
+
+
+def test_nothing_reachable_is_recorded_and_the_grant_stands(api: Api, stack: Stack) -> None:
+    api.put("/customers/c-1", {"name": "Ghost"})
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("SMS", "SKIPPED"), ("EMAIL", "SKIPPED"), ("PUSH", "SKIPPED")]
+    assert api.balance("c-1")["current"] == 120
+
+
+def test_every_channel_failing_leaves_the_request_fulfilled_with_failures_visible(api: Api, stack: Stack) -> None:
+    api.customer("c-1")
+    _set_phone(stack, "0012")
+    stack.client("ses").delete_identity(Identity="goodwill@example.com")
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("SMS", "FAILED"), ("EMAIL", "FAILED"), ("PUSH", "SKIPPED")]
+    assert request["status"] == "FULFILLED"
+
+
+def test_notify_false_sends_nothing(api: Api, stack: Stack) -> None:
+    api.customer("c-1")
+    request = _grant_and_settle(api, stack, notify=False)
+    assert request["notifications"] == []
+    assert _sms() == [] and _emails() == []
+    assert not [e for e in stack.executions() if e["name"].startswith("notify-")]
+
+
+@pytest.mark.parametrize("points", [-20])
+def test_debit_uses_the_debit_template(api: Api, stack: Stack, points: int) -> None:
+    api.put("/config", {"templates": {"POINTS_DEBITED": "Dear {customer_name}: -{abs_points}, now {balance}."}})
+    api.customer("c-1", name="Ada")
+    api.grant("c-1", 100, notify=False)
+    reply = api.grant("c-1", points)
+    stack.settle()
+    assert reply.status == 201
+    assert [t for _, t in _sms()] == ["Dear Ada: -20, now 80."]
