@@ -43,11 +43,17 @@ class Stack:
     session: boto3.session.Session
     endpoint_url: str | None = None
     _iterators: dict[str, str] = field(default_factory=dict)
+    _clients: dict[str, Any] = field(default_factory=dict)
 
     def client(self, name: str) -> Any:
-        # botocore 1.44 sends DynamoDB (Streams) calls to account-id endpoints, which moto 5.2 does not route.
-        config = Config(account_id_endpoint_mode="disabled")
-        return self.session.client(name, region_name=REGION, endpoint_url=self.endpoint_url, config=config)  # type: ignore[call-overload]
+        """A cached boto3 client for the emulated account (clients are thread-safe)."""
+        if name not in self._clients:
+            # botocore 1.44 sends DynamoDB (Streams) calls to account-id endpoints, which moto 5.2 does not route.
+            config = Config(account_id_endpoint_mode="disabled")
+            self._clients[name] = self.session.client(  # type: ignore[call-overload]
+                name, region_name=REGION, endpoint_url=self.endpoint_url, config=config
+            )
+        return self._clients[name]
 
     def ref(self, logical_id: str) -> str:
         return self.resolver.refs[logical_id]
