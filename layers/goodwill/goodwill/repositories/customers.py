@@ -53,16 +53,7 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None, org_op: d
             )
         )
     if old_email and old_email != new_email:
-        ops.append(
-            {
-                "Delete": {
-                    "TableName": table.table_name(),
-                    "Key": table.serialize(keys.email(org_id, old_email)),
-                    "ConditionExpression": "customer_id = :c",
-                    "ExpressionAttributeValues": table.values({":c": cid}),
-                }
-            }
-        )
+        ops.append(table.delete_op(keys.email(org_id, old_email), condition="customer_id = :c", vals={":c": cid}))
     ops.append(org_op)
     return table.transact(ops)
 

@@ -200,20 +200,30 @@ def _reasons_from_message(message: str) -> list[str]:
     return [part.strip() for part in inner.split(",")]
 
 
-def put_op(
-    item: Mapping[str, Any],
-    condition: str | None = None,
-    names: Mapping[str, str] | None = None,
-    vals: Mapping[str, Any] | None = None,
+def _operation(
+    kind: str,
+    target: dict[str, Any],
+    condition: str | None,
+    names: Mapping[str, str] | None,
+    vals: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item)}
+    op: dict[str, Any] = {"TableName": table_name(), **target}
     if condition:
         op["ConditionExpression"] = condition
     if names:
         op["ExpressionAttributeNames"] = dict(names)
     if vals:
         op["ExpressionAttributeValues"] = values(vals)
-    return {"Put": op}
+    return {kind: op}
+
+
+def put_op(
+    item: Mapping[str, Any],
+    condition: str | None = None,
+    names: Mapping[str, str] | None = None,
+    vals: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    return _operation("Put", {"Item": serialize(item)}, condition, names, vals)
 
 
 def update_op(
@@ -223,18 +233,13 @@ def update_op(
     vals: Mapping[str, Any] | None = None,
     condition: str | None = None,
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "TableName": table_name(),
-        "Key": serialize(key),
-        "UpdateExpression": update,
-    }
-    if condition:
-        op["ConditionExpression"] = condition
-    if names:
-        op["ExpressionAttributeNames"] = dict(names)
-    if vals:
-        op["ExpressionAttributeValues"] = values(vals)
-    return {"Update": op}
+    return _operation("Update", {"Key": serialize(key), "UpdateExpression": update}, condition, names, vals)
+
+
+def delete_op(
+    key: Mapping[str, str], condition: str | None = None, vals: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    return _operation("Delete", {"Key": serialize(key)}, condition, None, vals)
 
 
 def check_op(
@@ -243,16 +248,7 @@ def check_op(
     names: Mapping[str, str] | None = None,
     vals: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    op: dict[str, Any] = {
-        "TableName": table_name(),
-        "Key": serialize(key),
-        "ConditionExpression": condition,
-    }
-    if names:
-        op["ExpressionAttributeNames"] = dict(names)
-    if vals:
-        op["ExpressionAttributeValues"] = values(vals)
-    return {"ConditionCheck": op}
+    return _operation("ConditionCheck", {"Key": serialize(key)}, condition, names, vals)
 
 
 def strip_keys(item: Item) -> Item:

@@ -26,6 +26,10 @@ from goodwill.services.config import get_config
 from goodwill.services.points import change_type
 
 PENDING = RequestStatus.PENDING_APPROVAL.value
+APPROVED = RequestStatus.APPROVED.value
+FULFILLED = RequestStatus.FULFILLED.value
+FAILED = RequestStatus.FAILED.value
+EXPIRED = RequestStatus.EXPIRED.value
 
 
 def require_request(org_id: str, request_id: str) -> Item:
@@ -59,26 +63,12 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
     _check_decider(principal, record)
     status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     at = now_iso()
-    names = {"#s": "status", "#h": "history"}
-    vals: dict[str, Any] = {
-        ":s": status.value,
-        ":pending": PENDING,
-        ":by": principal.actor,
-        ":at": at,
-        ":g2": keys.requests_by_status(principal.org_id, status.value),
-        ":h": [requests.history_entry(status.value.lower(), principal.actor, at, comment=body.comment)],
-    }
-    update = "SET #s = :s, decided_by = :by, decided_at = :at, GSI2PK = :g2, #h = list_append(#h, :h)"
-    if body.comment:
-        update += ", decision_comment = :c"
-        vals[":c"] = body.comment
+    history = requests.history_entry(status.value.lower(), principal.actor, at, comment=body.comment)
+    fields: dict[str, Any] = {"decided_by": principal.actor, "decided_at": at, "decision_comment": body.comment}
     if isinstance(body, ApproveRequest) and (points := _approved_points(principal, record, body)) is not None:
-        update += ", approved_points = :p"
-        vals[":p"] = points
-        vals[":h"][0]["approved_points"] = points
-    cancelled = table.transact(
-        [table.update_op(keys.request(principal.org_id, request_id), update, names, vals, condition="#s = :pending")]
-    )
+        fields["approved_points"] = history["approved_points"] = points
+    op = requests.transition_op(principal.org_id, request_id, PENDING, status.value, history, **fields)
+    cancelled = table.transact([op])
     if cancelled is not None:
         raise NotPendingError("the request was decided by someone else a moment ago")
     decided = require_request(principal.org_id, request_id)
@@ -119,23 +109,9 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
     return {"status": RequestStatus.FULFILLED.value}
 
 
-def _fulfilled_update(
-    org_id: str, record: Item, extra_set: str, vals: dict[str, Any], history: dict[str, Any]
-) -> dict[str, Any]:
-    vals = {
-        **vals,
-        ":s": RequestStatus.FULFILLED.value,
-        ":approved": RequestStatus.APPROVED.value,
-        ":g2": keys.requests_by_status(org_id, RequestStatus.FULFILLED.value),
-        ":h": [history],
-        ":at": history["at"],
-    }
-    return table.update_op(
-        keys.request(org_id, record["request_id"]),
-        f"SET #s = :s, GSI2PK = :g2, fulfilled_at = :at, #h = list_append(#h, :h), {extra_set}",
-        {"#s": "status", "#h": "history"},
-        vals,
-        condition="#s = :approved",
+def _fulfilled_op(org_id: str, record: Item, history: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return requests.transition_op(
+        org_id, record["request_id"], APPROVED, FULFILLED, history, fulfilled_at=history["at"], **fields
     )
 
 
@@ -160,7 +136,7 @@ def _fulfil_points(org_id: str, record: Item) -> None:
         history = requests.history_entry(
             "fulfilled", "system", entry["created_at"], transaction_id=entry["transaction_id"]
         )
-        return [_fulfilled_update(org_id, record, "transaction_id = :t", {":t": entry["transaction_id"]}, history)]
+        return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"])]
 
     ledger.apply(change, get_config(org_id).points.allow_negative_balance, ops)
 
@@ -168,55 +144,27 @@ def _fulfil_points(org_id: str, record: Item) -> None:
 def _fulfil_coupon(org_id: str, record: Item) -> None:
     def ops(coupon: Item) -> list[dict[str, Any]]:
         history = requests.history_entry("fulfilled", "system", coupon["issued_at"], coupon_code=coupon["code"])
-        return [_fulfilled_update(org_id, record, "coupon = :c", {":c": coupons.coupon_view(coupon)}, history)]
+        return [_fulfilled_op(org_id, record, history, coupon=coupons.coupon_view(coupon))]
 
     coupons.allocate(org_id, record["series_id"], record["customer_id"], record["request_id"], ops)
 
 
 def mark_failed(org_id: str, request_id: str, code: str, message: str) -> None:
     at = now_iso()
-    vals = {
-        ":s": RequestStatus.FAILED.value,
-        ":approved": RequestStatus.APPROVED.value,
-        ":g2": keys.requests_by_status(org_id, RequestStatus.FAILED.value),
-        ":at": at,
-        ":h": [requests.history_entry("failed", "system", at, error=code, reason=message)],
-        ":e": {"code": code, "message": message},
-    }
+    history = requests.history_entry("failed", "system", at, error=code, reason=message)
+    failure = {"code": code, "message": message}
     table.transact(
-        [
-            table.update_op(
-                keys.request(org_id, request_id),
-                "SET #s = :s, GSI2PK = :g2, failed_at = :at, failure = :e, #h = list_append(#h, :h)",
-                {"#s": "status", "#h": "history"},
-                vals,
-                condition="#s = :approved",
-            )
-        ]
+        [requests.transition_op(org_id, request_id, APPROVED, FAILED, history, failed_at=at, failure=failure)]
     )
 
 
 def expire(org_id: str, request_id: str) -> dict[str, Any]:
     at = now_iso()
-    vals = {
-        ":s": RequestStatus.EXPIRED.value,
-        ":pending": PENDING,
-        ":at": at,
-        ":g2": keys.requests_by_status(org_id, RequestStatus.EXPIRED.value),
-        ":h": [requests.history_entry("expired", "system", at)],
-    }
-    cancelled = table.transact(
-        [
-            table.update_op(
-                keys.request(org_id, request_id),
-                "SET #s = :s, GSI2PK = :g2, expired_at = :at, #h = list_append(#h, :h) REMOVE task_token",
-                {"#s": "status", "#h": "history"},
-                vals,
-                condition="#s = :pending",
-            )
-        ]
-    )
-    return {"status": require_request(org_id, request_id)["status"] if cancelled else RequestStatus.EXPIRED.value}
+    history = requests.history_entry("expired", "system", at)
+    op = requests.transition_op(org_id, request_id, PENDING, EXPIRED, history, expired_at=at, task_token=None)
+    if table.transact([op]) is None:
+        return {"status": EXPIRED}
+    return {"status": require_request(org_id, request_id)["status"]}
 
 
 def list_requests(

@@ -55,3 +55,29 @@ def get(org_id: str, request_id: str) -> Item | None:
 
 def is_status(record: Item, status: RequestStatus) -> bool:
     return bool(record.get("status") == status.value)
+
+
+def transition_op(
+    org_id: str, request_id: str, from_status: str, to_status: str, history: dict[str, Any], **fields: Any
+) -> dict[str, Any]:
+    """The conditional update moving a request from one status to another: the status (and its index
+    key), one history entry and `fields` (None removes the attribute). The condition on the previous
+    status is what makes every decision and every fulfilment happen at most once."""
+    names = {"#s": "status", "#h": "history"}
+    vals: dict[str, Any] = {
+        ":to": to_status,
+        ":from": from_status,
+        ":g2": keys.requests_by_status(org_id, to_status),
+        ":h": [history],
+    }
+    sets = ["#s = :to", "GSI2PK = :g2", "#h = list_append(#h, :h)"]
+    removes = []
+    for i, (name, value) in enumerate(fields.items()):
+        names[f"#f{i}"] = name
+        if value is None:
+            removes.append(f"#f{i}")
+        else:
+            sets.append(f"#f{i} = :f{i}")
+            vals[f":f{i}"] = value
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return table.update_op(keys.request(org_id, request_id), update, names, vals, condition="#s = :from")
