@@ -5,13 +5,15 @@ VENV := .venv
 SAMVENV := .venv-sam
 UV_VERSION := 0.13.9
 SAM_VERSION := 1.170.0
+CHECKOVVENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
 BIN := $(VENV)/bin
 export PYTHONPATH := $(CURDIR):$(CURDIR)/layers/goodwill
 export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 PYTEST_ARGS ?=
 
-.PHONY: install install-sam local demo test test-only lint format bench bench-quick build deploy requirements clean
+.PHONY: install install-sam install-checkov local demo test test-only lint format bench bench-quick build deploy requirements clean
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -25,6 +27,13 @@ install-sam: $(SAMVENV)/.installed
 $(SAMVENV)/.installed:
 	@test -x $(SAMVENV)/bin/python || $(PYTHON) -m venv $(SAMVENV)
 	$(SAMVENV)/bin/python -m pip install -q --disable-pip-version-check "aws-sam-cli==$(SAM_VERSION)"
+	@touch $@
+
+# checkov pins its own dependencies (boto3 among them): its own environment, like the SAM CLI's.
+install-checkov: $(CHECKOVVENV)/.installed
+$(CHECKOVVENV)/.installed:
+	@test -x $(CHECKOVVENV)/bin/python || $(PYTHON) -m venv $(CHECKOVVENV)
+	$(CHECKOVVENV)/bin/python -m pip install -q --disable-pip-version-check "checkov==$(CHECKOV_VERSION)"
 	@touch $@
 
 ## Run the whole system locally on moto (no AWS account, no Docker): API on 127.0.0.1:3000
@@ -41,12 +50,14 @@ test: install install-sam lint test-only
 test-only: install
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
-lint: install install-sam
+lint: install install-sam install-checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy layers/goodwill/goodwill functions
 	$(BIN)/cfn-lint template.yaml
 	PYENV_VERSION=3.13.0 $(SAMVENV)/bin/sam validate --lint --template template.yaml --region us-east-1
+	$(SAMVENV)/bin/python -m local.sam_transform .aws-sam/checkov/template.json
+	$(CHECKOVVENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f .aws-sam/checkov/template.json
 
 format: install
 	$(BIN)/ruff format .

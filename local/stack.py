@@ -159,18 +159,19 @@ def _precompute(resolver: Resolver) -> None:
         resolver.refs[logical_id] = arn
         resolver.attrs[(logical_id, "TopicArn")] = arn
         resolver.attrs[(logical_id, "TopicName")] = name
-    for logical_id in resources("AWS::S3::Bucket"):
-        name = f"goodwill-{logical_id.lower()}-local"
+    for logical_id, res in resources("AWS::S3::Bucket").items():
+        name = resolver.resolve(res.get("Properties", {}).get("BucketName")) or f"goodwill-{logical_id.lower()}-local"
         resolver.refs[logical_id] = name
         resolver.attrs[(logical_id, "Arn")] = f"arn:aws:s3:::{name}"
     for logical_id in resources("AWS::Serverless::Function"):
         resolver.refs[logical_id] = logical_id
         resolver.attrs[(logical_id, "Arn")] = function_arn(logical_id)
-    for logical_id in resources("AWS::Serverless::StateMachine"):
-        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{logical_id}"
+    for logical_id, res in resources("AWS::Serverless::StateMachine").items():
+        name = resolver.resolve(res["Properties"].get("Name")) or logical_id
+        arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
         resolver.refs[logical_id] = arn
         resolver.attrs[(logical_id, "Arn")] = arn
-        resolver.attrs[(logical_id, "Name")] = logical_id
+        resolver.attrs[(logical_id, "Name")] = name
     for logical_id in load()["Resources"]:
         resolver.refs.setdefault(logical_id, f"local-{logical_id}")
         resolver.attrs.setdefault((logical_id, "Arn"), f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}")
@@ -264,7 +265,7 @@ def _create_state_machines(stack: Stack) -> None:
     sfn = stack.client("stepfunctions")
     for logical_id, res in resources("AWS::Serverless::StateMachine").items():
         sfn.create_state_machine(
-            name=logical_id,
+            name=stack.attr(logical_id, "Name"),
             definition=definition(stack.resolver, logical_id),
             roleArn=ROLE_ARN,
             type=res["Properties"].get("Type", "STANDARD"),
@@ -293,8 +294,9 @@ def _wire_s3_events(stack: Stack) -> None:
                 "LambdaFunctionArn": function_arn(fn.logical_id),
                 "Events": events,
             }
-            if props.get("Filter"):
-                config["Filter"] = props["Filter"]
+            if props.get("Filter"):  # CloudFormation's S3Key.Rules is the API's Key.FilterRules
+                rules = props["Filter"].get("S3Key", {}).get("Rules", [])
+                config["Filter"] = {"Key": {"FilterRules": rules}}
             per_bucket.setdefault(props["Bucket"], []).append(config)
     for bucket, configs in per_bucket.items():
         s3.put_bucket_notification_configuration(

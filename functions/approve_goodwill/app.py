@@ -12,6 +12,7 @@ from goodwill.api import build_resolver, current_principal, json_response, resol
 from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus
+from goodwill.models.responses import GoodwillRequestResponse, RequestPage, route_responses
 from goodwill.observability import logger, metrics, tracer
 from goodwill.services import approvals, requests
 
@@ -20,7 +21,14 @@ app = build_resolver()
 RequestId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 
 
-@app.get("/goodwill/requests")
+@app.get(
+    "/goodwill/requests",
+    summary="List goodwill requests, newest first",
+    description="Role: agent. Filter by `status` and / or `customer_id`.",
+    tags=["Goodwill requests"],
+    operation_id="listRequests",
+    responses=route_responses({200: (RequestPage, "A page of requests")}),
+)
 def list_requests(
     status: Annotated[RequestStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
@@ -32,13 +40,38 @@ def list_requests(
     return json_response(200, found)
 
 
-@app.get("/goodwill/requests/<request_id>")
+@app.get(
+    "/goodwill/requests/<request_id>",
+    summary="Read a goodwill request with its history",
+    description="Role: agent.",
+    tags=["Goodwill requests"],
+    operation_id="getRequest",
+    responses=route_responses(
+        {200: (GoodwillRequestResponse, "The request")}, not_found="no such request", ids_in_path=True
+    ),
+)
 def get_request(request_id: RequestId) -> Any:
     principal = current_principal(app, Role.AGENT)
     return json_response(200, requests.view(approvals.require_request(principal.org_id, request_id)))
 
 
-@app.post("/goodwill/requests/<request_id>/approve")
+@app.post(
+    "/goodwill/requests/<request_id>/approve",
+    summary="Approve a pending request",
+    description=(
+        "Role: approver, never the requester (403 SELF_APPROVAL_FORBIDDEN). `points` changes the amount "
+        "(same sign, within max_per_request). The workflow then fulfils the request within seconds."
+    ),
+    tags=["Goodwill requests"],
+    operation_id="approveRequest",
+    responses=route_responses(
+        {200: (GoodwillRequestResponse, "Approved")},
+        body=True,
+        not_found="no such request",
+        conflict="NOT_PENDING: the request was decided already, or expired",
+        ids_in_path=True,
+    ),
+)
 def approve(request_id: RequestId, body: Annotated[ApproveRequest, Body()]) -> Any:
     principal = current_principal(app, Role.AGENT)
     decided = approvals.decide(principal, request_id, True, body)
@@ -46,7 +79,20 @@ def approve(request_id: RequestId, body: Annotated[ApproveRequest, Body()]) -> A
     return json_response(200, requests.view(decided))
 
 
-@app.post("/goodwill/requests/<request_id>/reject")
+@app.post(
+    "/goodwill/requests/<request_id>/reject",
+    summary="Reject a pending request",
+    description="Role: approver, never the requester (403 SELF_APPROVAL_FORBIDDEN). A comment is required.",
+    tags=["Goodwill requests"],
+    operation_id="rejectRequest",
+    responses=route_responses(
+        {200: (GoodwillRequestResponse, "Rejected")},
+        body=True,
+        not_found="no such request",
+        conflict="NOT_PENDING: the request was decided already, or expired",
+        ids_in_path=True,
+    ),
+)
 def reject(request_id: RequestId, body: Annotated[RejectRequest, Body()]) -> Any:
     principal = current_principal(app, Role.AGENT)
     decided = approvals.decide(principal, request_id, False, body)

@@ -11,13 +11,33 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.requests import CouponGrantRequest, Source
+from goodwill.models.responses import CouponGrantResponse, PendingResponse, route_responses
 from goodwill.observability import logger, metrics, tracer
 from goodwill.services import coupon_requests
 
 app = build_resolver()
 
 
-@app.post("/goodwill/coupons")
+@app.post(
+    "/goodwill/coupons",
+    summary="Hand out a goodwill coupon",
+    description=(
+        "Role: agent. Waits for an approver (202) unless the org auto-approves coupons (201). "
+        "A repeat with the same Idempotency-Key and body returns the first response and changes nothing."
+    ),
+    tags=["Goodwill requests"],
+    operation_id="issueCoupon",
+    responses=route_responses(
+        {
+            201: (CouponGrantResponse, "Auto-approved: the coupon is issued"),
+            202: (PendingResponse, "Waiting for an approver"),
+        },
+        body=True,
+        not_found="no such customer or coupon series",
+        conflict="SERIES_EXHAUSTED: the pool has no codes left; "
+        "IDEMPOTENCY_KEY_REUSED: the key was used with another body",
+    ),
+)
 def issue_coupon(
     body: Annotated[CouponGrantRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,

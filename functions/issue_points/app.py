@@ -11,13 +11,33 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.requests import PointsGrantRequest, Source
+from goodwill.models.responses import PendingResponse, PointsGrantResponse, route_responses
 from goodwill.observability import logger, metrics, tracer
 from goodwill.services import points
 
 app = build_resolver()
 
 
-@app.post("/goodwill/points")
+@app.post(
+    "/goodwill/points",
+    summary="Give or take goodwill points",
+    description=(
+        "Role: agent. Applied at once (201) unless the org's rules need an approver (202). "
+        "A repeat with the same Idempotency-Key and body returns the first response and changes nothing."
+    ),
+    tags=["Goodwill requests"],
+    operation_id="issuePoints",
+    responses=route_responses(
+        {
+            201: (PointsGrantResponse, "Auto-approved: the balance has changed"),
+            202: (PendingResponse, "Waiting for an approver"),
+        },
+        body=True,
+        not_found="no such customer or program",
+        conflict="INSUFFICIENT_BALANCE: the debit would take current below 0; "
+        "IDEMPOTENCY_KEY_REUSED: the key was used with another body",
+    ),
+)
 def issue_points(
     body: Annotated[PointsGrantRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,

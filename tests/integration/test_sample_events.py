@@ -62,6 +62,40 @@ def _seed(api: Api) -> None:
             },
         )
         assert table.transact([requests.put_new_op("acme", record)]) is None
+    _seed_bulk_imports(api)
+
+
+SAMPLE_IMPORTS = ("01JSAMPRE1MP0RT00000000001", "01JSAMPRE1MP0RT00000000002")
+SAMPLE_UPLOAD = b"customer_id,points,reason\r\ncust-001,250,SERVICE_RECOVERY\r\n,50,\r\n"
+
+
+def _seed_bulk_imports(api: Api) -> None:
+    """Two imports: one awaiting the upload that events/bulk_csv_import/upload.json announces (the
+    file is in the bucket, its event not yet delivered), one running (the workflow task samples)."""
+    import moto.s3.notifications as s3_notifications
+
+    from goodwill.repositories import imports_records
+
+    for import_id, status in zip(SAMPLE_IMPORTS, ("AWAITING_UPLOAD", "RUNNING"), strict=True):
+        record = {
+            "import_id": import_id,
+            "org_id": "acme",
+            "status": status,
+            "attempt": int(status == "RUNNING"),
+            "upload_key": f"imports/acme/{import_id}.csv",
+            "program_id": "default",
+            "mode": "ADD",
+            "created_by": "alice",
+            "created_at": "2026-11-23T10:00:00.000Z",
+        }
+        assert imports_records.create("acme", record)
+    notify = s3_notifications._invoke_awslambda
+    s3_notifications._invoke_awslambda = lambda *args: None
+    try:
+        key = f"imports/acme/{SAMPLE_IMPORTS[0]}.csv"
+        api.stack.client("s3").put_object(Bucket=api.stack.ref("ImportBucket"), Key=key, Body=SAMPLE_UPLOAD)
+    finally:
+        s3_notifications._invoke_awslambda = notify
 
 
 def test_every_function_folder_has_sample_events(stack: Stack) -> None:
@@ -78,6 +112,9 @@ def test_sample_event_is_handled_without_error(api: Api, stack: Stack, path: Pat
     if "httpMethod" in event:
         assert result["statusCode"] < 400, result["body"]
         json.loads(result["body"])
+    elif "Records" in event and "s3" in event["Records"][0]:
+        assert [i["outcome"] for i in result["imports"]] == ["STARTED"]
+        stack.settle()
     elif "Records" in event:
         assert result == {"batchItemFailures": []}
     elif path.parent.name == "notify":

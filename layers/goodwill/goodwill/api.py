@@ -27,6 +27,27 @@ _THROTTLING = {
 }
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
+# What the OpenAPI document (local/openapi.py, docs/openapi.json) says about the whole API. Plain
+# data, so handlers pay nothing for it at cold start. The scheme is the template's Cognito
+# authorizer (GoodwillApi's DefaultAuthorizer), which guards every route.
+OPENAPI_TITLE = "Goodwill API"
+OPENAPI_DESCRIPTION = (
+    "Goodwill points, coupons and approvals for loyalty programmes. Every route needs a Cognito "
+    "user-pool ID token whose claims give the organisation (`custom:org_id`), the actor (`sub`) and "
+    "the roles (`cognito:groups`: agent, approver, admin). Errors are always "
+    '`{"error": {"code", "message", "details": [{"field", "message"}]}}`.'
+)
+OPENAPI_SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "CognitoAuthorizer": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "description": "A Cognito user-pool ID token (the JWT itself) in the Authorization header.",
+        "x-amazon-apigateway-authtype": "cognito_user_pools",
+    }
+}
+OPENAPI_SECURITY: list[dict[str, list[str]]] = [{"CognitoAuthorizer": []}]
+
 
 def error_response(status: int, code: str, message: str, details: list[Any] | None = None) -> Response[str]:
     body = {"error": {"code": code, "message": message, "details": details or []}}

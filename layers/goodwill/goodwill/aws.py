@@ -23,8 +23,9 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
-def _client(name: str, **kwargs: Any) -> Any:
-    return _session().client(name, config=_CONFIG, **kwargs)  # type: ignore[call-overload]
+def _client(name: str, config: Config | None = None, **kwargs: Any) -> Any:
+    merged = _CONFIG.merge(config) if config else _CONFIG
+    return _session().client(name, config=merged, **kwargs)  # type: ignore[call-overload]
 
 
 @lru_cache(maxsize=1)

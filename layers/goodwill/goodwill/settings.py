@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     approvals_topic_arn: str = Field(default="", alias="APPROVALS_TOPIC_ARN")
     import_events_topic_arn: str = Field(default="", alias="IMPORT_EVENTS_TOPIC_ARN")
     import_bucket: str = Field(default="", alias="IMPORT_BUCKET")
+    # Rows per chunk of a bulk import: one Step Functions Distributed Map item, one Lambda run.
+    import_chunk_rows: int = Field(default=5000, ge=1, alias="IMPORT_CHUNK_ROWS")
     ses_sender: str = Field(default="goodwill@example.com", alias="SES_SENDER")
     console_base_url: str = Field(default="http://127.0.0.1:3000/console", alias="CONSOLE_BASE_URL")
     # Local run only: take the caller's claims from X-Goodwill-* headers. Never set in AWS.

@@ -86,3 +86,9 @@ def bulk_import(org_id: str, import_id: str) -> dict[str, str]:
 
 def import_chunk(org_id: str, import_id: str, chunk: int) -> dict[str, str]:
     return {"PK": f"ORG#{org_id}#IMPORT#{import_id}", "SK": f"CHUNK#{chunk:07d}"}
+
+
+def import_customer(org_id: str, import_id: str, customer_id: str) -> dict[str, str]:
+    """A SET import's claim on a customer: each customer is set at most once per import, whether
+    the file names them by id or by e-mail. In the customer's partition, so claims spread out."""
+    return {"PK": customer_pk(org_id, customer_id), "SK": f"IMPORT#{import_id}"}

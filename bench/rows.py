@@ -1,0 +1,166 @@
+"""One table row per measure, from each section's result."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.report import Row
+
+
+def cold_start(r: dict[str, Any]) -> list[Row]:
+    warm, cold, goal = r["warm_pyc"], r["no_layer_pyc"], r["goal_ratio"]
+    floor = f"{warm['floor']['median_ms']:.0f} ms"
+    rows = [
+        Row(
+            "Cold start",
+            "layer as specified imports every handler",
+            _layer_check(r),
+            goal="imports",
+            met=not r["missing_from_layer"] if r["method"] == "lambda-like" else None,
+        ),
+        Row(
+            "Cold start",
+            "skeleton (floor + Logger/Metrics/Tracer/resolver built)",
+            _ms(warm["skeleton"]),
+            floor,
+            _x(warm["skeleton"]["ratio"]),
+        ),
+    ]
+    for name, v in warm.items():
+        if name not in ("floor", "skeleton"):
+            top = ", ".join(f"{d['package']} {d['self_ms']:.0f}" for d in r["dominant"].get(name, [])[:3])
+            measure = f"import {name}" + (f" (top: {top} ms)" if top else "")
+            rows.append(Row("Cold start", measure, _ms(v), floor, _x(v["ratio"]), f"≤ {goal}x", v["ratio"] <= goal))
+    cold_floor = f"{cold['floor']['median_ms']:.0f} ms" if cold else ""
+    for name, v in cold.items():
+        if name != "floor":
+            rows.append(
+                Row(
+                    "Cold start",
+                    f"import {name}, layer without byte code (as sam build ships it)",
+                    f"{_ms(v)} (precompiled: {_ms(warm[name])})",
+                    cold_floor,
+                    _x(v["ratio"]),
+                )
+            )
+    return rows
+
+
+def latency(r: dict[str, Any]) -> list[Row]:
+    rows = []
+    for v in r["routes"]:
+        h, f = v["handler_ms"], v["floor_ms"]
+        rows.append(
+            Row(
+                "Warm latency",
+                f"{v['route']} ({v['dynamodb_requests']} DynamoDB calls)",
+                f"p50 {h['p50']:.1f} / p99 {h['p99']:.1f} ms",
+                f"p50 {f['p50']:.1f} / p99 {f['p99']:.1f} ms",
+                f"{v['ratio_p50']:.2f}x (p99 {v['ratio_p99']:.2f}x)",
+                f"≤ {v['goal_ratio']}x",
+                v["meets_goal"],
+            )
+        )
+    return rows
+
+
+def cost(r: dict[str, Any]) -> list[Row]:
+    rows = []
+    for name, v in r["operations"].items():
+        goal = r["goals"].get(name)
+        met = None
+        goal_text = ""
+        if goal:
+            met = v["requests"] <= goal["requests"] and v["wcu_table"] <= goal["wcu"]
+            goal_text = f"≤ {goal['requests']} requests, ≤ {goal['wcu']} WCU"
+        result = f"{v['requests']:g} requests, {v['rcu']:g} RCU, {v['wcu_table']:g} WCU (+{v['wcu_gsi']:g} GSI)"
+        rows.append(Row("DynamoDB cost", name, result, goal=goal_text, met=met))
+    return rows
+
+
+def bulk(r: dict[str, Any], per_1000: dict[str, float] | None) -> list[Row]:
+    p = r["csv_parse"]
+    rows = [
+        Row(
+            "Bulk",
+            f"parse + validate, one core ({p['rows']:,} rows)",
+            f"{p['add_rows_per_s']:,} rows/s",
+            goal=f"≥ {p['goal_rows_per_s']:,} rows/s",
+            met=p["meets_goal"],
+        ),
+        Row(
+            "Bulk",
+            "parser memory, N/10 vs N rows (tracemalloc peak)",
+            " vs ".join(f"{k} rows {v} KiB" for k, v in p["add_peak_kib"].items()),
+            goal="flat",
+            met=abs(p["add_peak_growth_kib"]) < 64,
+        ),
+    ]
+    imported = r["bulk_import"]
+    if "skipped" in imported:
+        rows.append(Row("Bulk", "import of 10k / 100k / 1M rows", f"skipped: {imported['skipped']}"))
+        return rows
+    if per_1000:
+        n = per_1000["requests_per_1000_rows"]
+        rows.append(
+            Row("DynamoDB cost", "bulk import, per 1,000 rows", f"{n:g} requests", goal="≤ 60 requests", met=n <= 60)
+        )
+    for line in imported.get("table", []):
+        rows.append(
+            Row(
+                "Bulk",
+                str(line.get("measure", "")),
+                str(line.get("result", "")),
+                goal=str(line.get("goal", "")),
+                met=line.get("met"),
+            )
+        )
+    return rows
+
+
+def size(r: dict[str, Any]) -> list[Row]:
+    fns = r["functions"].values()
+    small, large = min(f["unzipped_kb"] for f in fns), max(f["unzipped_kb"] for f in fns)
+    layer = r["layer"]
+    return [
+        Row("Size", f"function packages ({len(r['functions'])}), {r['method']}", f"{small:g}-{large:g} KB unzipped"),
+        Row(
+            "Size",
+            "layer",
+            f"{layer['unzipped_kb'] / 1024:.1f} MB unzipped, {layer['zipped_kb'] / 1024:.1f} MB zipped, "
+            f"{layer['py_files']} .py / {layer['pyc_files']} .pyc",
+        ),
+        Row(
+            "Size",
+            "largest function + layer",
+            f"{r['largest_function_plus_layer_mb']} MB",
+            goal=f"< {r['unzipped_limit_mb']} MB",
+            met=r["meets_goal"],
+        ),
+    ]
+
+
+def paper(r: dict[str, Any]) -> list[Row]:
+    return [
+        Row(
+            "On paper (AWS)",
+            f"1M rows: {r['chunks']} chunks of {r['chunk_rows']:,}, MaxConcurrency {r['max_concurrency']}",
+            f"≈ {r['estimate_minutes']} min (Lambda-bound {r['lambda_bound_minutes']}, DynamoDB-bound "
+            f"{r['dynamodb_bound_minutes']}), writes ≈ ${r['write_cost_usd']}",
+            goal="Marsello 10-20 min",
+        )
+    ]
+
+
+def _layer_check(r: dict[str, Any]) -> str:
+    if r["method"] != "lambda-like":
+        return "not checked: pip could not install the layer, measured in the project's venv"
+    return "yes" if not r["missing_from_layer"] else "fails: no " + ", ".join(r["missing_from_layer"])
+
+
+def _ms(v: dict[str, Any]) -> str:
+    return f"{v['median_ms']:.0f} ms"
+
+
+def _x(ratio: float) -> str:
+    return f"{ratio:.2f}x"

@@ -1,0 +1,57 @@
+"""Bulk CSV import: an upload under imports/ (S3 event) starts the import workflow; the workflow's
+tasks (scan, chunk, finish, fail) run here too, so one function holds the import's permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill import clock
+from goodwill.models.imports import ImportTask
+from goodwill.observability import logger, tracer
+from goodwill.services import imports, imports_run
+
+
+def on_uploads(event: S3Event) -> dict[str, Any]:
+    outcomes = []
+    for record in event.records:
+        if not record.event_name.startswith("ObjectCreated:"):
+            continue
+        s3_object = record.s3.get_object
+        upload = imports.Upload(
+            bucket=record.s3.bucket.name,
+            key=unquote_plus(s3_object.key),
+            size=s3_object.size,
+            etag=s3_object.etag,
+            sequencer=str(s3_object.get("sequencer") or ""),
+            event_time=clock.parse_iso(record.event_time),
+            uploader=(record.get("userIdentity") or {}).get("principalId"),
+        )
+        outcome = imports.on_upload(upload)
+        logger.info("upload handled", extra=outcome)
+        outcomes.append(outcome)
+    return {"imports": outcomes}
+
+
+def run_task(task: ImportTask) -> dict[str, Any]:
+    if task.action == "scan":
+        return imports_run.scan(task.org_id, task.import_id, task.attempt)
+    if task.action == "chunk":
+        if task.header is None or task.chunk is None:
+            raise ValueError("a chunk task needs the header and the chunk")
+        return dict(imports_run.process_chunk(task.org_id, task.import_id, task.header, task.chunk))
+    if task.action == "finish":
+        return imports_run.finish(task.org_id, task.import_id, task.attempt)
+    return imports_run.record_failure(task.org_id, task.import_id, task.attempt, task.error)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return on_uploads(S3Event(event))
+    return run_task(parse(event=event, model=ImportTask))

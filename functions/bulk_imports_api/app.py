@@ -1,0 +1,59 @@
+"""Bulk CSV imports (admin): POST /goodwill/bulk-imports for a presigned upload, GET one import."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.api import build_resolver, current_principal, json_response, resolve
+from goodwill.auth import Role
+from goodwill.models.common import ID_PATTERN
+from goodwill.models.imports import BulkImportCreateRequest
+from goodwill.models.responses import BulkImportCreatedResponse, BulkImportResponse, route_responses
+from goodwill.observability import logger, metrics, tracer
+from goodwill.services import imports
+
+app = build_resolver()
+
+ImportId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+
+
+@app.post(
+    "/goodwill/bulk-imports",
+    summary="Start a bulk CSV import: get a presigned upload URL",
+    description=(
+        "Role: admin. PUT the CSV file to `upload_url` with `upload_headers` (within 15 minutes); the "
+        "upload starts the import. Follow it with GET /goodwill/bulk-imports/{import_id}."
+    ),
+    tags=["Bulk imports"],
+    operation_id="createBulkImport",
+    responses=route_responses(
+        {201: (BulkImportCreatedResponse, "Created: waiting for the upload")}, body=True, not_found="no such program"
+    ),
+)
+def create_import(body: Annotated[BulkImportCreateRequest, Body()]) -> Any:
+    created = imports.create(current_principal(app, Role.ADMIN), body)
+    metrics.add_metric(name="BulkImportsCreated", unit="Count", value=1)
+    return json_response(201, created)
+
+
+@app.get(
+    "/goodwill/bulk-imports/<import_id>",
+    summary="Read a bulk import: status, totals and the report's URL",
+    description="Role: admin. `report_url` (presigned, 15 minutes) appears once the report is written.",
+    tags=["Bulk imports"],
+    operation_id="getBulkImport",
+    responses=route_responses({200: (BulkImportResponse, "The import")}, not_found="no such import", ids_in_path=True),
+)
+def get_import(import_id: ImportId) -> Any:
+    return json_response(200, imports.get(current_principal(app, Role.ADMIN), import_id))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return resolve(app, event, context)

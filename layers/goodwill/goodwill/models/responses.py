@@ -1,0 +1,317 @@
+"""What the API answers: response models for the OpenAPI document, and the helper routes use.
+
+Handlers return `Response` objects built from the services' `*_view` dicts, so these models never
+validate anything at run time (`defer_build`: they cost nothing at cold start). They describe
+those views for the document, and the schemathesis test (tests/integration/test_fuzz_api.py)
+holds the handlers to them: every response must match its documented schema. Views forbid
+fields they do not list, so a field added to a view without its model fails that test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from goodwill.models.common import Channel
+from goodwill.models.coupons import DiscountType
+from goodwill.models.requests import RequestStatus, RequestType, Source
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+Timestamp = Annotated[datetime, Field(description="ISO 8601 UTC, e.g. 2026-11-23T10:00:00.000Z")]
+
+
+# ---------------------------------------------------------------- errors
+class ErrorDetail(View):
+    field: str = Field(description="The field at fault, dotted for nested fields (e.g. points.max_per_request)")
+    message: str
+
+
+class ErrorBody(View):
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]*$", examples=["VALIDATION_ERROR"])]
+    message: str
+    details: list[ErrorDetail] = Field(description="One entry per bad field (422); often empty otherwise")
+
+
+class ErrorResponse(View):
+    """Every 4xx/5xx answer of the API."""
+
+    error: ErrorBody
+
+
+# ---------------------------------------------------------------- customers and the ledger
+class BalanceView(View):
+    current: int = Field(description="Spendable points")
+    lifetime: int = Field(ge=0, description="Tier-qualifying points; never below 0")
+
+
+class CustomerResponse(View):
+    customer_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    push_endpoint_arn: str | None
+    opted_out_channels: list[Channel]
+    created_at: Timestamp
+    updated_at: Timestamp
+    balances: dict[str, BalanceView] = Field(description="Per program id; every configured program is listed")
+
+
+class TransactionType(StrEnum):
+    GOODWILL_CREDIT = "GOODWILL_CREDIT"
+    GOODWILL_DEBIT = "GOODWILL_DEBIT"
+    BULK_CREDIT = "BULK_CREDIT"
+    BULK_DEBIT = "BULK_DEBIT"
+    BULK_SET = "BULK_SET"
+
+
+class TransactionView(View):
+    """One ledger entry: exactly one per balance change."""
+
+    transaction_id: str = Field(description="A ULID: time-sortable")
+    program_id: str
+    type: TransactionType
+    points: int = Field(description="Signed change of `current`")
+    current_after: int
+    lifetime_after: int = Field(ge=0)
+    reason: str
+    comment: str | None
+    source: Source
+    request_id: str | None = Field(description="The goodwill request that caused it, if any")
+    import_id: str | None = Field(description="The bulk import that caused it, if any")
+    actor: str
+    created_at: Timestamp
+    expires_at: Timestamp | None
+    affects_tier: bool | None = Field(description="Whether `lifetime` moved with `current`")
+
+
+class TransactionPage(View):
+    items: list[TransactionView] = Field(description="Newest first")
+    next_token: str | None = Field(description="Pass back as next_token for the next page; null on the last")
+
+
+class DiscountView(View):
+    type: DiscountType
+    value: int
+
+
+class CouponView(View):
+    code: str
+    series_id: str
+    customer_id: str
+    issued_at: Timestamp
+    expires_at: Timestamp
+    request_id: str
+    discount: DiscountView | None
+
+
+class CouponPage(View):
+    items: list[CouponView]
+    next_token: str | None
+
+
+# ---------------------------------------------------------------- coupon series
+class SeriesResponse(View):
+    series_id: str
+    name: str
+    description: str | None
+    discount: DiscountView
+    valid_days: int
+    kind: Literal["POOL", "GENERATED"] = Field(description="POOL hands out uploaded codes; GENERATED makes them")
+    created_at: Timestamp
+    updated_at: Timestamp
+    issued: int = Field(ge=0)
+    total: int | None = Field(default=None, ge=0, description="Codes uploaded (pools only)")
+    available: int | None = Field(description="Codes left (pools); null for generated series")
+
+
+class SeriesPage(View):
+    items: list[SeriesResponse]
+    next_token: str | None
+
+
+# ---------------------------------------------------------------- goodwill requests
+class NotificationView(View):
+    channel: Channel
+    status: Literal["SENT", "FAILED", "SKIPPED"]
+    to: str | None = None
+    message_id: str | None = None
+    error: str | None = None
+    at: Timestamp
+
+
+class HistoryEntry(BaseModel):
+    """One step of a request; steps carry details of their own (comment, transaction_id, ...)."""
+
+    model_config = ConfigDict(extra="allow", defer_build=True)
+
+    event: Literal["created", "approved", "rejected", "fulfilled", "failed", "expired", "notification"]
+    actor: str = Field(description="Who took the step: an actor id, or `system`")
+    at: Timestamp
+
+
+class FailureView(View):
+    code: str
+    message: str
+
+
+class GoodwillRequestResponse(View):
+    """A goodwill request. Fields of the other type, or of steps not taken yet, are absent."""
+
+    request_id: str
+    type: RequestType
+    status: RequestStatus
+    customer_id: str
+    program_id: str | None = None
+    points: int | None = None
+    approved_points: int | None = Field(default=None, description="Set when an approver changed the points")
+    affects_tier: bool | None = None
+    expires_at: Timestamp | None = None
+    series_id: str | None = None
+    reason: str
+    comment: str | None = None
+    customer_message: str | None = None
+    notify: bool
+    source: Source
+    requested_by: str
+    created_at: Timestamp
+    decided_by: str | None = Field(default=None, description="An approver, or `system` when auto-approved")
+    decided_at: Timestamp | None = None
+    decision_comment: str | None = None
+    transaction_id: str | None = Field(default=None, description="The ledger entry of a fulfilled points request")
+    coupon: CouponView | None = Field(default=None, description="The coupon of a fulfilled coupon request")
+    fulfilled_at: Timestamp | None = None
+    failed_at: Timestamp | None = None
+    failure: FailureView | None = None
+    expired_at: Timestamp | None = None
+    notifications: list[NotificationView]
+    history: list[HistoryEntry]
+
+
+class RequestPage(View):
+    items: list[GoodwillRequestResponse] = Field(description="Newest first")
+    next_token: str | None
+
+
+class PendingResponse(View):
+    """202: the request waits for an approver; nothing changed yet."""
+
+    request: GoodwillRequestResponse
+
+
+class PointsGrantResponse(View):
+    """201: auto-approved; the change is already applied."""
+
+    request: GoodwillRequestResponse
+    transaction: TransactionView
+    balance: BalanceView
+
+
+class CouponGrantResponse(View):
+    """201: auto-approved; the coupon is already issued."""
+
+    request: GoodwillRequestResponse
+    coupon: CouponView
+
+
+# ---------------------------------------------------------------- bulk imports
+ImportStatusName = Literal["AWAITING_UPLOAD", "RUNNING", "COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"]
+
+
+class ImportTotals(View):
+    rows: int = Field(ge=0)
+    applied: int = Field(ge=0)
+    failed: int = Field(ge=0)
+
+
+class BulkImportCreatedResponse(View):
+    """201: PUT the CSV file to `upload_url` with `upload_headers`; the upload starts the import."""
+
+    import_id: str
+    status: Literal["AWAITING_UPLOAD"]
+    upload_url: str = Field(description="A presigned S3 URL for imports/{org_id}/{import_id}.csv")
+    upload_method: Literal["PUT"]
+    upload_headers: dict[str, str]
+    upload_expires_at: Timestamp
+
+
+class BulkImportResponse(View):
+    """An import and its totals; fields of steps not taken yet are absent."""
+
+    import_id: str
+    status: ImportStatusName
+    program_id: str | None = None
+    mode: Literal["ADD", "SET"] | None = None
+    dry_run: bool | None = None
+    notify_customers: bool | None = None
+    source: Literal["API", "S3"] | None = Field(default=None, description="S3: a file put without the API")
+    totals: ImportTotals
+    created_by: str | None = None
+    created_at: Timestamp
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    error: str | None = Field(default=None, description="Why a FAILED import failed")
+    report_url: str | None = Field(default=None, description="A presigned URL of the report CSV, once written")
+
+
+# ---------------------------------------------------------------- declaring them on routes
+_JSON = "application/json"
+_ERRORS: dict[int, str] = {
+    400: "BAD_REQUEST: the body is not a JSON object",
+    401: "UNAUTHORIZED: no valid token, or no organisation claim",
+    403: "FORBIDDEN: the caller's role may not do this",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE: the body is over 64 KiB",
+    415: "UNSUPPORTED_MEDIA_TYPE: send application/json",
+    422: "VALIDATION_ERROR: one detail per bad field",
+    429: "Too many requests (API Gateway throttling)",
+    503: "SERVICE_UNAVAILABLE: AWS is throttling or busy; retry after Retry-After seconds",
+}
+
+
+def _error(status: int, description: str) -> OpenAPIResponse:
+    response: OpenAPIResponse = {"description": description, "content": {_JSON: {"model": ErrorResponse}}}
+    if status == 503:
+        response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+    return response
+
+
+def route_responses(
+    ok: Mapping[int, tuple[type[BaseModel], str]],
+    *,
+    body: bool = False,
+    ids_in_path: bool = False,
+    not_found: str | None = None,
+    conflict: str | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """The `responses=` of a route: its successes, then every error it can answer.
+
+    Every route can answer 401, 403, 413, 422 (a bad parameter or body field), 429 and 503; `body`
+    adds 400 and 415; `not_found` / `conflict` describe the route's 404 / 409. A route with ids in
+    its path (`ids_in_path`) is also 404 for an id holding characters no route accepts.
+    """
+    found: dict[int, OpenAPIResponse] = {
+        status: {"description": text, "content": {_JSON: {"model": model}}} for status, (model, text) in ok.items()
+    }
+    errors: dict[int, str] = {code: _ERRORS[code] for code in (401, 403, 413, 422, 429, 503)}
+    if body:
+        errors.update({400: _ERRORS[400], 415: _ERRORS[415]})
+    reasons = [
+        *([not_found] if not_found else []),
+        *(["an id with characters no route accepts"] if ids_in_path else []),
+    ]
+    if reasons:
+        errors[404] = "NOT_FOUND: " + "; ".join(reasons)
+    if conflict:
+        errors[409] = conflict
+    found.update({status: _error(status, errors[status]) for status in sorted(errors)})
+    return found

@@ -1,0 +1,94 @@
+"""Telling the actor that an import ended: the import events topic, and an e-mail when the actor's
+address is known. A message that cannot be sent is logged; it never changes the import's outcome."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from goodwill import aws
+from goodwill.clock import now_iso
+from goodwill.observability import logger, mask_email
+from goodwill.repositories import imports_records
+from goodwill.repositories.table import Item
+from goodwill.settings import get_settings
+
+EVENT = "BULK_IMPORT_FINISHED"
+
+
+def summary(record: Item) -> str:
+    totals = record.get("totals") or {}
+    how = f"program {record['program_id']}, mode {record['mode']}" + (", dry run" if record.get("dry_run") else "")
+    text = (
+        f"Bulk import {record['import_id']} ({how}) ended {record['status']}. "
+        f"Rows: {totals.get('rows', 0)}, applied: {totals.get('applied', 0)}, failed: {totals.get('failed', 0)}"
+    )
+    if record.get("dry_run"):
+        text += f", valid: {totals.get('valid', 0)}"
+    text += "."
+    if record.get("error"):
+        text += f" Error: {record['error']}"
+    return text
+
+
+def message(record: Item) -> dict[str, Any]:
+    totals = record.get("totals") or {}
+    return {
+        "event": EVENT,
+        "org_id": record["org_id"],
+        "import_id": record["import_id"],
+        "status": record["status"],
+        "program_id": record.get("program_id"),
+        "mode": record.get("mode"),
+        "dry_run": bool(record.get("dry_run")),
+        "totals": {k: int(v) for k, v in totals.items()},
+        "error": record.get("error"),
+        "created_by": record.get("created_by"),
+        "finished_at": record.get("finished_at"),
+        "report_key": record.get("report_key"),
+    }
+
+
+def tell_actor(record: Item) -> None:
+    """Publish the outcome and e-mail the actor, once per ending (a retried task sends again only
+    if the first try did not get as far as recording that it sent)."""
+    if record.get("notified_at") == record.get("finished_at"):
+        return
+    settings = get_settings()
+    text = summary(record)
+    link = f"{settings.console_base_url.rstrip('/')}/bulk-imports/{record['import_id']}"
+    body = f"{text}\n\nThe report: GET /goodwill/bulk-imports/{record['import_id']} (report_url), or {link}\n"
+    subject = f"Goodwill bulk import {record['status'].replace('_', ' ').lower()}"
+    try:
+        if settings.import_events_topic_arn:
+            aws.sns().publish(
+                TopicArn=settings.import_events_topic_arn,
+                Subject=subject,
+                Message=json.dumps(message(record), default=str),
+                MessageAttributes={
+                    "org_id": {"DataType": "String", "StringValue": record["org_id"]},
+                    "status": {"DataType": "String", "StringValue": record["status"]},
+                },
+            )
+        if record.get("actor_email"):
+            aws.ses().send_email(
+                Source=settings.ses_sender,
+                Destination={"ToAddresses": [record["actor_email"]]},
+                Message={
+                    "Subject": {"Data": subject, "Charset": "UTF-8"},
+                    "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
+                },
+            )
+    except (ClientError, BotoCoreError) as exc:
+        logger.warning(
+            "the import's outcome could not be sent",
+            extra={"import_id": record["import_id"], "to": mask_email(record.get("actor_email")), "error": str(exc)},
+        )
+    imports_records.update(
+        record["org_id"],
+        record["import_id"],
+        {"notified_at": record.get("finished_at") or now_iso()},
+        {"status": record["status"]},
+    )

@@ -1,0 +1,203 @@
+"""The bulk import workflow (statemachine/bulk_import.asl.json) as deployed, run by moto's
+interpreter with the real handler as every task: the Distributed Map over chunks, crashes and
+retries (each row applied once), resuming from checkpoints, and a 100,000-row file."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+from goodwill.imports.csvfile import InvalidRow, ValidRow
+from goodwill.imports.report import ReportLine
+from goodwill.repositories import table
+from goodwill.services import imports_apply
+from local.stack import Stack
+from tests.integration.test_bulk_imports import (
+    create_import,
+    ledger_rows,
+    put_file,
+    record,
+    record_uploads,
+    report,
+    run_import,
+    wait_until_done,
+)
+from tests.integration.test_bulk_uploads import _seed_profiles
+from tests.support import Api, table_items
+
+
+def _history(stack: Stack, import_id: str, attempt: int = 1) -> list[dict[str, Any]]:
+    sfn = stack.client("stepfunctions")
+    arn = stack.ref("BulkImportStateMachine").replace(":stateMachine:", ":execution:") + f":{import_id}-{attempt}"
+    return sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]  # type: ignore[no-any-return]
+
+
+class Crashes:
+    """Make the chunk task die right after a transaction, as a Lambda that times out would.
+
+    `rows_from`: only chunks whose first row is at least this; `times`: how many crashes (None:
+    every time, until `stop()`). Chunk tasks run on the Map's threads, so the state is per thread.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, rows_from: int, times: int | None) -> None:
+        self.rows_from, self.left = rows_from, times
+        self.runs: list[int] = []  # first row of every chunk run that applied rows
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        # imported here: Powertools reads its settings when goodwill.observability is first
+        # imported, which must happen under the test's environment, not at collection
+        from goodwill.services import imports_run
+
+        real_apply, real_transact = imports_run.apply_rows, imports_apply.table.transact
+
+        def apply_rows(job: imports_apply.Job, rows: Sequence[ValidRow | InvalidRow]) -> list[ReportLine]:
+            self._local.first = rows[0].row
+            with self._lock:
+                self.runs.append(rows[0].row)
+            return real_apply(job, rows)
+
+        def transact(ops: Sequence[dict[str, Any]]) -> table.Cancelled | None:
+            outcome = real_transact(ops)
+            if getattr(self._local, "first", 0) >= self.rows_from and self._take():
+                raise RuntimeError("injected crash after a transaction")
+            return outcome
+
+        monkeypatch.setattr(imports_run, "apply_rows", apply_rows)
+        monkeypatch.setattr(imports_apply.table, "transact", transact)
+
+    def _take(self) -> bool:
+        with self._lock:
+            if self.left is None:
+                return True
+            if self.left > 0:
+                self.left -= 1
+                return True
+            return False
+
+    def stop(self) -> None:
+        with self._lock:
+            self.left = 0
+
+
+def _rows(count: int) -> str:
+    return "customer_id,points\n" + "".join(f"C{i:05d},{i % 7 + 1}\n" for i in range(count))
+
+
+def _expected_balances(count: int) -> dict[str, int]:
+    return {f"C{i:05d}": i % 7 + 1 for i in range(count)}
+
+
+def _balances(stack: Stack) -> dict[str, int]:
+    items = (table.deserialize(i) for i in table_items(stack))
+    return {i["customer_id"]: i["current"] for i in items if i["SK"] == "BAL#default"}
+
+
+def test_chunks_fan_out_over_a_distributed_map_and_the_report_keeps_row_order(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMPORT_CHUNK_ROWS", "2")
+    _seed_profiles(stack, 5)
+    import_id, view = run_import(api, stack, _rows(5) + "C00000,zero\n")
+
+    assert view["totals"] == {"rows": 6, "applied": 5, "failed": 1}
+    events = _history(stack, import_id)
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    assert entered == ["Scan file", "File accepted?", "Apply chunks", "Finish import"]
+    assert any(e["type"] == "MapRunStarted" for e in events)
+    assert [line["row"] for line in report(stack, "acme", import_id)] == [str(n) for n in range(1, 7)]
+    assert len([i for i in table_items(stack) if i["SK"]["S"].startswith("CHUNK#")]) == 3
+    assert _balances(stack) == _expected_balances(5)
+
+
+def test_a_chunk_that_crashes_after_a_transaction_is_retried_and_applies_each_row_once(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMPORT_CHUNK_ROWS", "100")
+    _seed_profiles(stack, 300)
+    crashes = Crashes(monkeypatch, rows_from=201, times=1)  # the last chunk dies after its first 50 rows
+
+    import_id, view = run_import(api, stack, _rows(300))
+
+    assert (view["status"], view["totals"]) == ("COMPLETED", {"rows": 300, "applied": 300, "failed": 0})
+    assert sorted(crashes.runs) == [1, 101, 201, 201]  # run, crashed, retried by the workflow
+    assert len(ledger_rows(stack)) == 300
+    assert _balances(stack) == _expected_balances(300)
+    lines = report(stack, "acme", import_id)
+    assert {line["status"] for line in lines} == {"APPLIED"}
+    assert {line["transaction_id"] for line in lines} == {e["SK"][4:] for e in ledger_rows(stack)}
+
+
+def test_an_import_that_stopped_resumes_from_its_checkpoints_when_its_event_comes_again(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moto.sns.models import sns_backends
+
+    # Given chunks of 100 rows, of which the last keeps crashing after its first transaction
+    monkeypatch.setenv("IMPORT_CHUNK_ROWS", "100")
+    _seed_profiles(stack, 300)
+    crashes = Crashes(monkeypatch, rows_from=201, times=None)
+    seen = record_uploads(stack, monkeypatch)
+    import_id = create_import(api)["import_id"]
+    put_file(stack, f"imports/acme/{import_id}.csv", _rows(300))
+    stopped = wait_until_done(stack, "acme", import_id)
+    assert (stopped["status"], stopped["resumable"]) == ("FAILED", True)
+    assert stopped["error"].startswith("the import stopped (")
+    assert 200 < len(ledger_rows(stack)) < 300
+
+    # When the fault is gone and S3 delivers the upload's event again
+    crashes.stop()
+    first_attempt = list(crashes.runs)
+    stack.functions.by_id["BulkCsvImportFunction"].invoke(seen[0]["event"])
+    done = wait_until_done(stack, "acme", import_id)
+
+    # Then the import resumes: finished chunks are skipped, every row is applied exactly once
+    assert seen[1]["result"]["imports"][0]["outcome"] == "RESUMED"
+    assert (done["status"], done["attempt"], done["totals"]) == (
+        "COMPLETED",
+        2,
+        {"rows": 300, "applied": 300, "failed": 0},
+    )
+    assert sorted(first_attempt) == [1, 101, 201, 201, 201]  # the last chunk: run and retried twice
+    assert crashes.runs[len(first_attempt) :] == [201]  # the others are done: skipped
+    assert len(ledger_rows(stack)) == 300
+    assert _balances(stack) == _expected_balances(300)
+    topic = sns_backends["123456789012"]["us-east-1"].topics[stack.ref("ImportEventsTopic")]
+    assert [n[2] for n in topic.sent_notifications] == ["Goodwill bulk import failed", "Goodwill bulk import completed"]
+
+
+# A dry run by default: it takes the same path (scan, twenty chunks read by byte range, customers
+# read in batches, the report of 100,000 lines), but writing 200,000 items takes moto about three
+# minutes on two cores, whatever the import does (see bench/bulk_import.py for the ratio to that
+# floor). GOODWILL_BULK_100K_APPLY=1 applies every row instead.
+APPLY_100K = os.environ.get("GOODWILL_BULK_100K_APPLY") == "1"
+
+
+@pytest.mark.slow
+def test_a_hundred_thousand_row_file_runs_through_the_distributed_map(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMPORT_CHUNK_ROWS", "5000")
+    _seed_profiles(stack, 10_000)
+    lines = [f"C{n // 10:05d},{'x' if n % 1000 == 999 else n % 9 + 1}\n" for n in range(100_000)]
+    started = time.monotonic()
+
+    import_id, view = run_import(api, stack, "customer_id,points\n" + "".join(lines), dry_run=not APPLY_100K)
+
+    elapsed = time.monotonic() - started
+    totals = record(stack, "acme", import_id)["totals"]  # type: ignore[index]
+    assert (totals["rows"], totals["failed"]) == (100_000, 100)
+    assert totals["applied" if APPLY_100K else "valid"] == 99_900
+    assert view["status"] == "COMPLETED_WITH_ERRORS"
+    chunks = [i for i in table_items(stack) if i["SK"]["S"].startswith("CHUNK#")]
+    assert len(chunks) == 20
+    got = report(stack, "acme", import_id)
+    assert len(got) == 100_000
+    assert [line["row"] for line in got[:3] + got[-2:]] == ["1", "2", "3", "99999", "100000"]
+    assert (got[998]["status"], got[999]["status"]) == ("VALID" if not APPLY_100K else "APPLIED", "FAILED")
+    assert len(ledger_rows(stack)) == (99_900 if APPLY_100K else 0)
+    print(f"100,000 rows ({'applied' if APPLY_100K else 'dry run'}) in {elapsed:.1f} s")
