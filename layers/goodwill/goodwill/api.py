@@ -82,8 +82,23 @@ def _validation_response(exc: RequestValidationError) -> Response[str]:
 
 
 def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """app.resolve, behind a body size limit checked before anything parses the body."""
+    """app.resolve, behind a body size limit and a JSON-only rule checked before anything parses the body.
+
+    Powertools would parse form and multipart bodies into (usually) no fields at all, turning a
+    replacement into a blank one: every Goodwill body is JSON, anything else is 415."""
     body = event.get("body") or ""
+    content_type = next(
+        (str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), ""
+    ).lower()
+    if body and content_type and not content_type.split(";")[0].strip().endswith(("/json", "+json")):
+        return {
+            "statusCode": 415,
+            "headers": {"Content-Type": content_types.APPLICATION_JSON},
+            "body": dumps(
+                {"error": {"code": "UNSUPPORTED_MEDIA_TYPE", "message": "send application/json", "details": []}}
+            ),
+            "isBase64Encoded": False,
+        }
     limit = get_settings().max_body_bytes
     if len(body) > limit or len(body.encode()) > limit:
         message = f"the request body is larger than {limit} bytes"

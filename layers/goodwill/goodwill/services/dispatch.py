@@ -70,6 +70,6 @@ def start(kind: str, record: dict[str, Any]) -> bool:
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
-        logger.info("execution already started", extra={"name": name})
+        logger.info("execution already started", extra={"execution": name})
         return False
     return True

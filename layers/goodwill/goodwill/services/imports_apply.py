@@ -61,7 +61,7 @@ class Job:
 
     @property
     def items_per_row(self) -> int:
-        """Balance, ledger entry, customer check; SET: the claim; notify_customers: the request."""
+        """Balance and ledger entry; SET: the claim on the customer; notify_customers: the request."""
         return 2 + (self.mode == "SET") + self.notify
 
     @property
@@ -80,7 +80,7 @@ class _Planned:
     item: _Row
     balance: Item  # the balance item as it will be after the change
     ops: list[dict[str, Any]]
-    roles: list[str]  # what each op is: balance, entry, customer, claim, request
+    roles: list[str]  # what each op is: balance, entry, claim, request
     transaction_id: str
 
 
@@ -324,9 +324,6 @@ def _sort_out(chunk: _Chunk, planned: list[_Planned], cancelled: Cancelled) -> t
         if "entry" in taken:  # the row's ledger entry exists: an earlier run applied it
             chunk.settle(p.item, "APPLIED", transaction_id=p.transaction_id)
             stale.add(p.item.customer_id)
-            settled = True
-        elif "customer" in taken:
-            chunk.settle(p.item, "FAILED", _not_found(p.item.customer_id))
             settled = True
         elif taken & {"claim", "request"}:  # SET: another row of this import set this customer
             chunk.settle(p.item, "FAILED", DUPLICATE_CUSTOMER if "claim" in taken else "conflicting request")
