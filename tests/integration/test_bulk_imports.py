@@ -70,11 +70,13 @@ def wait_until_done(stack: Stack, org: str, import_id: str, timeout: float = 60)
     raise TimeoutError(f"import {import_id} still running: {record(stack, org, import_id)}")
 
 
-def run_import(api: Api, stack: Stack, text: str | bytes, **body: Any) -> tuple[str, dict[str, Any]]:
+def run_import(
+    api: Api, stack: Stack, text: str | bytes, timeout: float = 60, **body: Any
+) -> tuple[str, dict[str, Any]]:
     """Create an import through the API, upload the file, wait; (import id, GET view)."""
     import_id = create_import(api, **body)["import_id"]
     put_file(stack, f"imports/acme/{import_id}.csv", text)
-    wait_until_done(stack, "acme", import_id)
+    wait_until_done(stack, "acme", import_id, timeout)
     reply = api.get(f"/goodwill/bulk-imports/{import_id}")
     assert reply.status == 200, reply.body
     return import_id, reply.body

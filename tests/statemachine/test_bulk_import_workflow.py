@@ -186,7 +186,8 @@ def test_a_hundred_thousand_row_file_runs_through_the_distributed_map(
     lines = [f"C{n // 10:05d},{'x' if n % 1000 == 999 else n % 9 + 1}\n" for n in range(100_000)]
     started = time.monotonic()
 
-    import_id, view = run_import(api, stack, "customer_id,points\n" + "".join(lines), dry_run=not APPLY_100K)
+    text = "customer_id,points\n" + "".join(lines)
+    import_id, view = run_import(api, stack, text, timeout=900, dry_run=not APPLY_100K)
 
     elapsed = time.monotonic() - started
     totals = record(stack, "acme", import_id)["totals"]  # type: ignore[index]
