@@ -3,7 +3,9 @@
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
-tracer = Tracer()
+# Only botocore is patched (every AWS call becomes a subsegment): patch_all() would try to import
+# and patch a dozen libraries the layer never uses, on every cold start.
+tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 

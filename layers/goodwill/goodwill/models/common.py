@@ -38,4 +38,6 @@ class Channel(StrEnum):
 class StrictModel(BaseModel):
     """External input: unknown fields are an error, points are never floats or strings."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # defer_build: a model's validator is built when first used, not when its module is imported;
+    # a handler imports far more models (config, every route's body) than one request touches.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
