@@ -67,11 +67,12 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
     fields: dict[str, Any] = {"decided_by": principal.actor, "decided_at": at, "decision_comment": body.comment}
     if isinstance(body, ApproveRequest) and (points := _approved_points(principal, record, body)) is not None:
         fields["approved_points"] = history["approved_points"] = points
+    # One conditional UpdateItem that returns the decided request: a one-item transaction would cost
+    # twice the write units and a re-read.
     op = requests.transition_op(principal.org_id, request_id, PENDING, status.value, history, **fields)
-    cancelled = table.transact([op])
-    if cancelled is not None:
+    decided = table.update_returning(op)
+    if decided is None:
         raise NotPendingError("the request was decided by someone else a moment ago")
-    decided = require_request(principal.org_id, request_id)
     resume_workflow(decided)
     return decided
 

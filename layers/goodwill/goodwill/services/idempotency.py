@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -56,7 +57,15 @@ def replay(ikey: IdempotencyKey, item: Item | None) -> StoredResponse | None:
         return None
     if item.get("fingerprint") != ikey.fingerprint:
         raise IdempotencyKeyReusedError("this Idempotency-Key was used with a different request body")
-    return StoredResponse(status_code=int(item["status_code"]), body=json.loads(item["response"]))
+    return StoredResponse(status_code=int(item["status_code"]), body=json.loads(_stored_body(item)))
+
+
+def _stored_body(item: Item) -> bytes | str:
+    packed = item.get("response_z")
+    if packed is None:
+        return str(item["response"])
+    raw: Any = getattr(packed, "value", packed)  # boto3's Binary wraps the bytes
+    return zlib.decompress(raw)
 
 
 def load(ikey: IdempotencyKey) -> StoredResponse | None:
@@ -70,7 +79,9 @@ def record_op(ikey: IdempotencyKey, status_code: int, body: Any, request_id: str
             **ikey.item_key,
             "fingerprint": ikey.fingerprint,
             "status_code": status_code,
-            "response": dumps(body),
+            # zlib-packed: a grant's response is ~1.3 KB of JSON, ~0.6 KB packed, so the record
+            # stays under 1 KB and costs 2 instead of 4 write units in the transaction.
+            "response_z": zlib.compress(dumps(body).encode(), 6),
             "request_id": request_id,
             "created_at": iso(now()),
             "ttl": int(ttl_at.timestamp()),
