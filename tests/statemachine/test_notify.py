@@ -154,3 +154,65 @@ def test_debit_uses_the_debit_template(api: Api, stack: Stack, points: int) -> N
     stack.settle()
     assert reply.status == 201
     assert [t for _, t in _sms()] == ["Dear Ada: -20, now 80."]
+
+
+def _sns_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An SNS outage: every Publish (SMS and push alike) answers InternalError."""
+    from moto.sns.exceptions import InternalError
+    from moto.sns.models import SNSBackend
+
+    def unavailable(*_args: Any, **_kwargs: Any) -> str:
+        raise InternalError("Amazon SNS is unavailable")
+
+    monkeypatch.setattr(SNSBackend, "publish", unavailable)
+
+
+def _grant_through_outage(api: Api, stack: Stack) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Grant, then wait out the workflow's retries (1 s + 2 s per failing channel)."""
+    reply = api.grant("c-1", 120, customer_message="Sorry about the parcel!")
+    assert reply.status == 201, reply.body
+    stack.settle()
+    (execution,) = [e for e in stack.executions() if e["name"].startswith("notify-")]
+    assert stack.wait_for(execution["executionArn"], timeout=30)["status"] == "SUCCEEDED"
+    stack.settle()
+    history = stack.client("stepfunctions").get_execution_history(
+        executionArn=execution["executionArn"], maxResults=1000
+    )["events"]
+    request = api.get(f"/goodwill/requests/{reply.body['request']['request_id']}", as_=AGENT).body
+    return request, history
+
+
+def _failed_sns_calls(history: list[dict[str, Any]]) -> int:
+    return sum(
+        1 for e in history if e["type"] == "TaskFailed" and e["taskFailedEventDetails"].get("resourceType") == "sns"
+    )
+
+
+def test_sns_outage_is_retried_then_falls_through_to_email_and_is_recorded(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api.customer("c-1")
+    _sns_down(monkeypatch)
+    request, history = _grant_through_outage(api, stack)
+    assert request["status"] == "FULFILLED"
+    assert _attempts(request) == [("SMS", "FAILED"), ("EMAIL", "SENT")]
+    assert "InternalError" in request["notifications"][0]["error"]
+    assert _failed_sns_calls(history) == 3  # the first try and two retries, then the fall-through
+    assert _sms() == [] and len(_emails()) == 1
+    assert api.balance("c-1")["current"] == 120
+
+
+def test_sns_and_ses_outage_records_every_attempt_and_the_grant_stands(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    endpoint = _push_endpoint(stack)
+    api.customer("c-1", push_endpoint_arn=endpoint)
+    _sns_down(monkeypatch)
+    stack.client("ses").delete_identity(Identity="goodwill@example.com")
+    request, history = _grant_through_outage(api, stack)
+    assert request["status"] == "FULFILLED"
+    assert _attempts(request) == [("SMS", "FAILED"), ("EMAIL", "FAILED"), ("PUSH", "FAILED")]
+    assert all(n["error"] for n in request["notifications"])
+    assert _failed_sns_calls(history) == 6  # SMS and push: three tries each
+    assert _sms() == [] and _emails() == [] and _pushes(endpoint) == []
+    assert api.balance("c-1")["current"] == 120
