@@ -1,9 +1,22 @@
 """Fixtures: moto with the resources of template.yaml, the real handlers in-process."""
+# ruff: noqa: E402  (the environment below must be set before the imports)
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+
+# Powertools reads these once, when goodwill.observability is first imported (by this module's
+# imports or by any test module at collection), so they must be set before anything imports it.
+for _name, _value in {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_DEV": "false",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_SERVICE_NAME": "goodwill",
+    "POWERTOOLS_METRICS_NAMESPACE": "Goodwill",
+}.items():
+    os.environ.setdefault(_name, _value)
 
 import pytest
 from moto import mock_aws
@@ -55,7 +68,3 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
 @pytest.fixture
 def api(stack: Stack) -> Api:
     return Api(stack)
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
