@@ -164,13 +164,49 @@ def route_lambda(functions: Any, s3_async: bool = False) -> None:
         def run() -> None:
             _functions.get(fn_arn).invoke(event_body)
 
-        if _s3_async:
+        pending = getattr(_put_in_progress, "notifications", None)
+        if pending is not None:  # inside a PUT: S3 notifies once the object (and its metadata) is whole
+            pending.append(run)
+        elif _s3_async:
             threading.Thread(target=_log_errors(run), daemon=True).start()
         else:
             run()
 
     LambdaSimpleBackend.invoke = invoke
     s3n._invoke_awslambda = s3_invoke
+    _defer_notifications_until_put_completes()
+
+
+_put_in_progress = threading.local()
+
+
+def _defer_notifications_until_put_completes() -> None:
+    """moto sends an object's S3 notification from inside PutObject, before it stores the object's
+    metadata (x-amz-meta-*); S3 sends it once the object is complete. A bulk import started by a
+    direct upload reads its settings from that metadata, so the notification is held until the
+    PUT is done, then delivered (on a thread in the local run, as S3 is asynchronous)."""
+    from moto.s3.responses import S3Response
+
+    if getattr(S3Response.put_object, "_goodwill_deferred", False):
+        return
+    original = S3Response.put_object
+
+    def put_object(self: Any) -> Any:
+        outer = getattr(_put_in_progress, "notifications", None)
+        _put_in_progress.notifications = pending = [] if outer is None else outer
+        try:
+            return original(self)
+        finally:
+            if outer is None:
+                _put_in_progress.notifications = None
+                for run in pending:
+                    if _s3_async:
+                        threading.Thread(target=_log_errors(run), daemon=True).start()
+                    else:
+                        run()
+
+    put_object._goodwill_deferred = True  # type: ignore[attr-defined]
+    S3Response.put_object = put_object  # type: ignore[method-assign]
 
 
 def _log_errors(run: Callable[[], None]) -> Callable[[], None]:

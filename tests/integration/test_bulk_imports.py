@@ -35,22 +35,10 @@ def create_import(api: Api, as_: dict[str, str] = ADMIN, **body: Any) -> dict[st
 
 
 def put_file(stack: Stack, key: str, data: str | bytes, metadata: dict[str, str] | None = None) -> None:
-    """Upload as a client would; the import function is notified (in-process) once the PUT is done.
-
-    moto sends the notification from inside the PUT, before it stores the object's metadata; S3
-    sends it after the object is complete, which is what the deferral here reproduces."""
-    import moto.s3.notifications as s3_notifications
-
-    deferred: list[tuple[Any, ...]] = []
-    notify = s3_notifications._invoke_awslambda
-    s3_notifications._invoke_awslambda = lambda *args: deferred.append(args)
-    try:
-        body = data.encode() if isinstance(data, str) else data
-        stack.client("s3").put_object(Bucket=bucket(stack), Key=key, Body=body, Metadata=metadata or {})
-    finally:
-        s3_notifications._invoke_awslambda = notify
-    for args in deferred:
-        notify(*args)
+    """Upload as a client would; the import function is notified (in-process) once the PUT is done
+    (local.moto_patches holds moto's notification until the object's metadata is stored)."""
+    body = data.encode() if isinstance(data, str) else data
+    stack.client("s3").put_object(Bucket=bucket(stack), Key=key, Body=body, Metadata=metadata or {})
 
 
 def record(stack: Stack, org: str, import_id: str) -> dict[str, Any] | None:
