@@ -53,7 +53,7 @@ test-only: install
 lint: install install-sam install-checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/goodwill/goodwill functions
+	$(BIN)/mypy layers/goodwill/goodwill functions bench
 	$(BIN)/cfn-lint template.yaml
 	PYENV_VERSION=3.13.0 $(SAMVENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(SAMVENV)/bin/python -m local.sam_transform .aws-sam/checkov/template.json

@@ -35,7 +35,9 @@ def _rows(results: dict[str, Any]) -> list[Any]:
     if "bulk" in results and "error" not in results["bulk"]:
         per_1000 = bulk.per_1000_rows(results["bulk"]["bulk_import"])
         table += rows.bulk(results["bulk"], per_1000)
-        results["paper"] = paper.estimate(results["bulk"]["csv_parse"]["add_rows_per_s"], per_1000)
+        scale = results["bulk"].get("bulk_scale") or {}
+        parse_rate = results["bulk"]["csv_parse"]["add_rows_per_s"]
+        results["paper"] = paper.estimate(parse_rate, per_1000, scale.get("chunk_rows_per_s"))
         table += rows.paper(results["paper"])
     if "size" in results and "error" not in results["size"]:
         table += rows.size(results["size"])

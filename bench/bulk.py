@@ -1,16 +1,18 @@
-"""Bulk scaling: parse + validate rate (bench.csv_parse) and, when bench/bulk_import.py exists,
-the import itself (its own run(quick) -> dict). Absent, that part is skipped and said so."""
+"""Bulk scaling: parse + validate rate (bench.csv_parse), our import code over 10k / 100k / 1M-row
+files with AWS faked in-process (bench.bulk_scale) and, when bench/bulk_import.py exists, the
+import end to end on moto (its own run(quick) -> dict). Absent, that part is skipped and said so."""
 
 from __future__ import annotations
 
 import importlib.util
 from typing import Any
 
-from bench import csv_parse
+from bench import bulk_scale, csv_parse
 
 
 def run(quick: bool = False) -> dict[str, Any]:
     found: dict[str, Any] = {"benchmark": "bulk", "csv_parse": csv_parse.run(quick)}
+    found["bulk_scale"] = bulk_scale.run(quick)
     if importlib.util.find_spec("bench.bulk_import") is None:
         found["bulk_import"] = {"skipped": "bench/bulk_import.py is not there yet"}
         return found

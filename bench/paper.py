@@ -1,8 +1,10 @@
 """On paper, for AWS: how long 1,000,000 rows take through the bulk import, with the arithmetic.
 
 Inputs from the repository (chunk rows from template.yaml, MaxConcurrency from the state machine),
-from this run (requests and WCU per 1,000 rows when bench/bulk_import.py measured them; parse
-rate from bench/csv_parse.py), and stated assumptions about AWS (below).
+from this run (requests and WCU per 1,000 rows when bench/bulk_import.py measured them; the CPU
+of one chunk from bench/bulk_scale.py: the median chunk's seconds on this machine, our code and
+the SDK's client side, AWS faked; without it, only the parse rate of bench/csv_parse.py, which
+leaves out building and sending the transactions), and stated assumptions about AWS (below).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from bench.lambda_env import ROOT
 ROWS = 1_000_000
 # Assumptions about AWS (us-east-1, arm64):
 REQUEST_MS = 25.0  # mean DynamoDB latency of a BatchGetItem (100 keys) / TransactWriteItems (100 items)
-LAMBDA_CPU_SHARE = 1024 / 1769  # a 1,024 MB function gets this share of one vCPU
+LAMBDA_CPU_SHARE = 1024 / 1769  # a 1,024 MB function gets this share of one vCPU (= one core here)
 CHUNK_OVERHEAD_S = 0.5  # Map item dispatch, invoke, S3 range GET, report write
 ON_DEMAND_WRU_PER_S = 4000  # what a new on-demand table sustains before it has seen a higher peak
 WRU_PRICE_PER_MILLION = 0.625  # on-demand write request units, USD
@@ -49,12 +51,16 @@ def max_concurrency() -> int | None:
     return found[0] if found else None
 
 
-def estimate(parse_rows_per_s: float, measured: dict[str, float] | None = None) -> dict[str, Any]:
+def estimate(
+    parse_rows_per_s: float, measured: dict[str, float] | None = None, chunk_rows_per_s: float | None = None
+) -> dict[str, Any]:
+    """`chunk_rows_per_s`: rows a chunk task applies per second of CPU here (bench/bulk_scale.py);
+    without it the CPU is the parse alone, at `parse_rows_per_s`."""
     per = {**ASSUMED, **(measured or {})}
     rows, concurrency = chunk_rows(), max_concurrency() or 10
     chunks = math.ceil(ROWS / rows)
     db_s = rows / 1000 * per["requests_per_1000_rows"] * REQUEST_MS / 1000
-    cpu_s = rows / (parse_rows_per_s * LAMBDA_CPU_SHARE)
+    cpu_s = rows / ((chunk_rows_per_s or parse_rows_per_s) * LAMBDA_CPU_SHARE)
     chunk_s = db_s + cpu_s + CHUNK_OVERHEAD_S
     waves = math.ceil(chunks / concurrency)
     lambda_bound_s = waves * chunk_s
@@ -72,6 +78,7 @@ def estimate(parse_rows_per_s: float, measured: dict[str, float] | None = None) 
         "chunk_seconds": round(chunk_s, 2),
         "chunk_dynamodb_seconds": round(db_s, 2),
         "chunk_cpu_seconds": round(cpu_s, 2),
+        "chunk_cpu_source": "measured per chunk (bench/bulk_scale.py)" if chunk_rows_per_s else "parse only",
         "lambda_bound_minutes": round(lambda_bound_s / 60, 1),
         "dynamodb_demand_wru_per_s": round(demand_wru_s),
         "dynamodb_bound_minutes": round(dynamodb_bound_s / 60, 1),
