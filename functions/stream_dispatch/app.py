@@ -1,4 +1,5 @@
-"""DynamoDB stream -> Step Functions: start the approval or notification workflow a request needs."""
+"""DynamoDB stream -> Step Functions: start the approval or notification workflow a request needs,
+and hand an approver's decision to the waiting approval workflow."""
 
 from __future__ import annotations
 
@@ -11,7 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill.observability import logger, tracer
 from goodwill.services import dispatch
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch whose every record failed is reported like a partial failure (all of them in
+# batchItemFailures) rather than raised: the event source retries from the first failed record
+# either way, and an invocation error would only add noise (and errors in the function's metrics).
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
 def handle_record(record: DynamoDBRecord) -> None:
@@ -20,7 +24,9 @@ def handle_record(record: DynamoDBRecord) -> None:
         return
     new, old = change.new_image or None, change.old_image or None
     kind = dispatch.request_transition(old, new)
-    if kind and new:
+    if kind == "decision" and new:
+        dispatch.hand_over(new)
+    elif kind and new:
         dispatch.start(kind, new)
 
 

@@ -83,7 +83,30 @@ def test_grant_whose_workflow_start_fails_is_still_notified_afterwards(api: Api,
     assert len(sms) == 1
 
 
-def test_approval_whose_task_token_handover_fails_is_fulfilled_when_the_wait_ends(api: Api, stack: Stack) -> None:
+def test_approval_whose_handover_fails_once_is_resumed_from_the_stream_at_once(api: Api, stack: Stack) -> None:
+    from goodwill.services import dispatch
+    from goodwill.services.requests import get
+    from tests.support import APPROVER
+
+    api.put("/config", {"points": {"approval_threshold": 10}})
+    api.customer("c-1")
+    request_id = api.grant("c-1", 50).body["request"]["request_id"]
+    stack.settle()  # the dispatcher started req-<id>; it waits (72 hours) with its token on the request
+    assert (get("acme", request_id) or {}).get("task_token")
+    with failing(aws.stepfunctions(), "SendTaskSuccess", {"Code": "ServiceUnavailable", "Message": "down"}, times=1):
+        assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+        stack.settle()  # the decision's stream record fails once, is redelivered, hands the token over
+    stack.settle()
+    assert api.get(f"/goodwill/requests/{request_id}").body["status"] == "FULFILLED"
+    assert api.balance("c-1")["current"] == 50
+    (execution,) = [e for e in stack.executions() if e["name"] == f"req-{request_id}"]
+    assert execution["status"] == "SUCCEEDED"
+    # A redelivered record finds the token used: nothing happens, nothing is raised.
+    assert dispatch.hand_over(get("acme", request_id) or {}) is False
+    assert api.balance("c-1")["current"] == 50
+
+
+def test_approval_whose_handover_keeps_failing_is_fulfilled_when_the_wait_ends(api: Api, stack: Stack) -> None:
     import json
 
     from goodwill.services.dispatch import approval_input

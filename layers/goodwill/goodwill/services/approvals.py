@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from goodwill import aws
 from goodwill.auth import Principal, Role
 from goodwill.clock import now_iso
 from goodwill.errors import (
@@ -18,7 +14,6 @@ from goodwill.errors import (
     ValidationFailedError,
 )
 from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus, RequestType
-from goodwill.observability import logger
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services import coupons, ledger, requests
@@ -73,23 +68,9 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
     decided = table.update_returning(op)
     if decided is None:
         raise NotPendingError("the request was decided by someone else a moment ago")
-    resume_workflow(decided)
+    # The waiting workflow is resumed from the table's stream (services.dispatch.hand_over): a
+    # decision, once written, reaches it even if this Lambda dies right after the write.
     return decided
-
-
-def resume_workflow(record: Item) -> None:
-    """Hand the decision to the waiting execution. If it is not waiting yet (or any more), it
-    reads the decision from the request itself, so a failed hand-over loses nothing."""
-    token = record.get("task_token")
-    if not token:
-        return
-    try:
-        aws.stepfunctions().send_task_success(taskToken=token, output=json.dumps({"status": record["status"]}))
-    except ClientError as exc:
-        logger.warning(
-            "could not resume the request workflow",
-            extra={"request_id": record["request_id"], "aws_error": exc.response["Error"]["Code"]},
-        )
 
 
 def fulfil(org_id: str, request_id: str) -> dict[str, Any]:

@@ -1,8 +1,11 @@
-"""React to request changes on the table's stream: start the workflows they need.
+"""React to request changes on the table's stream: start the workflows they need, and hand an
+approver's decision to the workflow waiting for it.
 
 Starting executions from the stream (not from the API) means a request committed to DynamoDB
 always gets its workflow, even if the API call that wrote it died right after the commit.
 Execution names derive from the request id, so a redelivered record never starts a second one.
+The same holds for decisions: the decision API only writes the request; the stream record of that
+write sends the task token back, retried by the event source until Step Functions takes it.
 """
 
 from __future__ import annotations
@@ -29,7 +32,32 @@ def request_transition(old: dict[str, Any] | None, new: dict[str, Any] | None) -
         return "approval"
     if after == RequestStatus.FULFILLED.value and before != after and new.get("notify", True):
         return "notify"
+    decided = (RequestStatus.APPROVED.value, RequestStatus.REJECTED.value)
+    if before == RequestStatus.PENDING_APPROVAL.value and after in decided and new.get("task_token"):
+        return "decision"
     return None
+
+
+# The token was used already (a redelivered record) or its wait ended (timed out, execution
+# stopped): the workflow has what it needs, or reads the decision from the request itself.
+_TOKEN_DONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+
+
+def hand_over(record: dict[str, Any]) -> bool:
+    """Resume the workflow waiting for this request's decision. Any other error is raised, so the
+    stream record is retried (and, after the event source's retries, lands in its failure queue;
+    the workflow then still reads the decision when its wait times out)."""
+    try:
+        aws.stepfunctions().send_task_success(
+            taskToken=record["task_token"], output=json.dumps({"status": record["status"]})
+        )
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code not in _TOKEN_DONE:
+            raise
+        logger.info("decision already handed over", extra={"request_id": record.get("request_id"), "aws_error": code})
+        return False
+    return True
 
 
 def approval_input(record: dict[str, Any]) -> dict[str, Any]:
