@@ -133,7 +133,7 @@ def apply() -> None:
 
     for name in _LOCKED_METHODS:
         setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
-    DynamoDBBackend.transact_write_items = _transact_write_items
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     _applied = True
 
 
@@ -172,7 +172,7 @@ def route_lambda(functions: Any, s3_async: bool = False) -> None:
         else:
             run()
 
-    LambdaSimpleBackend.invoke = invoke
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
     s3n._invoke_awslambda = s3_invoke
     _defer_notifications_until_put_completes()
 
