@@ -100,10 +100,18 @@ def dominant_modules(env: LambdaEnv, name: str, floor_modules: set[str], top: in
 
 def _summary(seconds: dict[str, list[float]]) -> dict[str, Any]:
     ratios = _ratios(seconds)
-    return {
+    found: dict[str, Any] = {
         name: {"median_ms": round(statistics.median(values) * 1e3, 1), "ratio": ratios[name]}
         for name, values in seconds.items()
     }
+    # What our code adds to the skeleton every Powertools handler with Tracer and validation pays.
+    if "skeleton" in seconds:
+        skeleton = seconds["skeleton"]
+        for name, values in seconds.items():
+            if name not in ("floor", "skeleton"):
+                over = statistics.median(v / s for v, s in zip(values, skeleton, strict=True))
+                found[name]["vs_skeleton"] = round(over, 2)
+    return found
 
 
 def worst(summary: dict[str, Any], names: list[str]) -> list[str]:

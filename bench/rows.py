@@ -30,6 +30,8 @@ def cold_start(r: dict[str, Any]) -> list[Row]:
         if name not in ("floor", "skeleton"):
             top = ", ".join(f"{d['package']} {d['self_ms']:.0f}" for d in r["dominant"].get(name, [])[:3])
             measure = f"import {name}" + (f" (top: {top} ms)" if top else "")
+            if "vs_skeleton" in v:
+                measure += f"; {v['vs_skeleton']:.2f}x the skeleton"
             rows.append(Row("Cold start", measure, _ms(v), floor, _x(v["ratio"]), f"≤ {goal}x", v["ratio"] <= goal))
     cold_floor = f"{cold['floor']['median_ms']:.0f} ms" if cold else ""
     for name, v in cold.items():
