@@ -2,6 +2,8 @@
 
 moto has no SAM transform and ignores DefinitionSubstitutions, so the template is read here and
 every resource is created with boto3: one source of truth, no hand-kept copy (AWS-LOCAL.md).
+Resources the local run has no use for (IAM roles, API Gateway's account settings, wait handles)
+are not created; their Ref and Arn resolve to placeholders.
 """
 
 from __future__ import annotations
@@ -92,11 +94,12 @@ class Stack:
                 if records:
                     for record in records:
                         record["eventSourceARN"] = stream_arn
-                    self._deliver(logical_id, {"Records": json.loads(json.dumps(records, default=str))})
+                    event = {"Records": json.loads(json.dumps(records, default=str))}
+                    self._deliver(logical_id, event, shard["ShardId"])
                     delivered += len(records)
         return delivered
 
-    def _deliver(self, logical_id: str, event: dict[str, Any]) -> None:
+    def _deliver(self, logical_id: str, event: dict[str, Any], shard_id: str) -> None:
         for _ in range(3):
             result = self.functions.by_id[logical_id].invoke(event) or {}
             failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
@@ -104,6 +107,41 @@ class Stack:
                 return
             event = {"Records": [r for r in event["Records"] if r["dynamodb"]["SequenceNumber"] in failed]}
             time.sleep(0.05)
+        self._report_failed_records(logical_id, event["Records"], shard_id)
+
+    def _report_failed_records(self, logical_id: str, records: list[dict[str, Any]], shard_id: str) -> None:
+        """What Lambda sends to the mapping's on-failure destination: where the records are, not them."""
+        queue = self.on_failure_queue(logical_id, "DynamoDB")
+        if not queue:
+            return
+        for record in records:
+            sequence = record["dynamodb"]["SequenceNumber"]
+            info = {
+                "shardId": shard_id,
+                "startSequenceNumber": sequence,
+                "endSequenceNumber": sequence,
+                "batchSize": 1,
+                "streamArn": record["eventSourceARN"],
+            }
+            message = {
+                "requestContext": {
+                    "functionArn": function_arn(logical_id),
+                    "condition": "RetryAttemptsExhausted",
+                },
+                "version": "1.0",
+                "DDBStreamBatchInfo": info,
+            }
+            self.client("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(message))
+
+    def on_failure_queue(self, logical_id: str, event_type: str) -> str | None:
+        """The URL of the SQS queue a function's event source of `event_type` reports failures to."""
+        for event in self.functions.by_id[logical_id].events.values():
+            destination = event["Properties"].get("DestinationConfig", {}).get("OnFailure", {})
+            if event["Type"] == event_type and destination.get("Type") == "SQS":
+                arn = self.resolver.resolve(destination["Destination"])
+                queues = [q for q in resources("AWS::SQS::Queue") if self.attr(q, "Arn") == arn]
+                return self.ref(queues[0]) if queues else None
+        return None
 
     def executions(self) -> list[dict[str, Any]]:
         sfn = self.client("stepfunctions")
@@ -149,6 +187,16 @@ class Stack:
 
 
 def _precompute(resolver: Resolver) -> None:
+    for logical_id in resources("AWS::SQS::Queue"):
+        name = f"goodwill-{logical_id}"
+        arn = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
+        resolver.refs[logical_id] = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+        resolver.attrs[(logical_id, "Arn")] = arn
+        resolver.attrs[(logical_id, "QueueName")] = name
+    for logical_id, res in resources("AWS::Logs::LogGroup").items():
+        name = resolver.resolve(res.get("Properties", {}).get("LogGroupName")) or f"goodwill-{logical_id}"
+        resolver.refs[logical_id] = name
+        resolver.attrs[(logical_id, "Arn")] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*"
     for logical_id in resources("AWS::DynamoDB::Table"):
         name = f"goodwill-{logical_id}"
         resolver.refs[logical_id] = name
@@ -201,6 +249,7 @@ def create(
     stack = Stack(resolver=resolver, functions=functions, session=session, endpoint_url=endpoint_url)
     _create_tables(stack)
     _create_topics_and_buckets(stack)
+    _create_queues_and_log_groups(stack)
     _create_functions(stack)
     _create_state_machines(stack)
     _wire_s3_events(stack)
@@ -239,6 +288,19 @@ def _create_topics_and_buckets(stack: Stack) -> None:
     s3 = stack.client("s3")
     for logical_id in resources("AWS::S3::Bucket"):
         s3.create_bucket(Bucket=stack.ref(logical_id))
+
+
+def _create_queues_and_log_groups(stack: Stack) -> None:
+    sqs = stack.client("sqs")
+    for logical_id in resources("AWS::SQS::Queue"):
+        url = sqs.create_queue(QueueName=stack.attr(logical_id, "QueueName"))["QueueUrl"]
+        stack.resolver.refs[logical_id] = url  # the endpoint's own form (server or in-process)
+    logs = stack.client("logs")
+    for logical_id, res in resources("AWS::Logs::LogGroup").items():
+        logs.create_log_group(logGroupName=stack.ref(logical_id))
+        days = res.get("Properties", {}).get("RetentionInDays")
+        if days:
+            logs.put_retention_policy(logGroupName=stack.ref(logical_id), retentionInDays=int(days))
 
 
 def _create_functions(stack: Stack) -> None:
