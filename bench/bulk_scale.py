@@ -133,6 +133,7 @@ def _child_environment() -> dict[str, str]:
             "IMPORT_BUCKET": BUCKET,
             "IMPORT_STATE_MACHINE_ARN": STATE_MACHINE,
             "IMPORT_CHUNK_ROWS": str(paper.chunk_rows()),
+            "DYNAMODB_PARAM_VALIDATION": paper.import_param_validation(),
             "POWERTOOLS_SERVICE_NAME": "goodwill",
             "POWERTOOLS_METRICS_NAMESPACE": "Goodwill",
             "POWERTOOLS_LOG_LEVEL": "INFO",

@@ -31,6 +31,12 @@ def chunk_rows() -> int:
     return int(found.group(1)) if found else 5000
 
 
+def import_param_validation() -> str:
+    """DYNAMODB_PARAM_VALIDATION as the template gives it to the bulk import function."""
+    found = re.search(r'DYNAMODB_PARAM_VALIDATION:\s*"?(\w+)', (ROOT / "template.yaml").read_text())
+    return found.group(1) if found else "true"
+
+
 def max_concurrency() -> int | None:
     path = ROOT / "statemachine" / "bulk_import.asl.json"
     if not path.exists():

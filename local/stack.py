@@ -337,7 +337,7 @@ def _create_state_machines(stack: Stack) -> None:
 def definition(resolver: Resolver, logical_id: str) -> str:
     """The ASL of a state machine with the template's DefinitionSubstitutions applied."""
     props = resources("AWS::Serverless::StateMachine")[logical_id]["Properties"]
-    text = (ROOT / props["DefinitionUri"]).read_text()
+    text: str = (ROOT / props["DefinitionUri"]).read_text()
     for key, value in props.get("DefinitionSubstitutions", {}).items():
         text = text.replace("${" + key + "}", str(resolver.resolve(value)))
     return text

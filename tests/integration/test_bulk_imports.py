@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 import requests
+from botocore.exceptions import ClientError, ParamValidationError
 
+from goodwill import aws
 from goodwill.repositories import table
 from local.stack import Stack
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, table_items
@@ -162,7 +164,18 @@ def test_presigned_url_accepts_the_upload_and_the_import_runs(api: Api, stack: S
 # ---------------------------------------------------------------------------------- rows
 
 
-def test_mixed_valid_and_invalid_rows_apply_the_valid_ones_and_report_every_row(api: Api, stack: Stack) -> None:
+@pytest.mark.parametrize("client_checks", ["true", "false"], ids=["botocore-checks", "as-deployed"])
+def test_mixed_valid_and_invalid_rows_apply_the_valid_ones_and_report_every_row(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, client_checks: str
+) -> None:
+    # "as-deployed": the import function's DynamoDB client skips botocore's parameter checks
+    # (template.yaml), so every request it makes must be well-formed without them.
+    monkeypatch.setenv("DYNAMODB_PARAM_VALIDATION", client_checks)
+    aws.reset_clients()
+    # botocore refuses a malformed request itself only when its checks are on.
+    expected = ParamValidationError if client_checks == "true" else ClientError
+    with pytest.raises(expected):
+        aws.dynamodb().get_item(TableName="no-such-table", Key={"PK": {"S": 5}})  # type: ignore[dict-item]
     customers(api, "c-1", "c-2", "c-3")
     text = HEADER + (
         'c-1,,100,REWARD,"thanks, really",,\n'

@@ -30,7 +30,10 @@ def _client(name: str, config: Config | None = None, **kwargs: Any) -> Any:
 
 @lru_cache(maxsize=1)
 def dynamodb() -> DynamoDBClient:
-    client: DynamoDBClient = _client("dynamodb")
+    from goodwill.settings import get_settings
+
+    validate = get_settings().dynamodb_param_validation
+    client: DynamoDBClient = _client("dynamodb", config=Config(parameter_validation=validate))
     return client
 
 
