@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -20,11 +22,13 @@ def _emails() -> list[Any]:
     return list(ses_backends[ACCOUNT][REGION].sent_messages)
 
 
-def test_logs_carry_masked_contacts_never_the_phone_number_or_address(
-    api: Api, stack: Stack, capfd: pytest.CaptureFixture[str]
-) -> None:
+def test_logs_carry_masked_contacts_never_the_phone_number_or_address(api: Api, stack: Stack) -> None:
     from goodwill.observability import logger
 
+    handler = logger.registered_handler  # what Powertools writes to (stdout in a Lambda)
+    assert isinstance(handler, logging.StreamHandler)
+    captured = io.StringIO()
+    stream = handler.setStream(captured)
     level = logger.log_level
     logger.setLevel("DEBUG")  # everything our code logs, at every level
     try:
@@ -37,8 +41,8 @@ def test_logs_carry_masked_contacts_never_the_phone_number_or_address(
         assert [(n["channel"], n["status"]) for n in request["notifications"]] == [("EMAIL", "SENT"), ("SMS", "SENT")]
     finally:
         logger.setLevel(level)
-    out = capfd.readouterr()
-    logged = out.out + out.err
+        handler.setStream(stream)
+    logged = captured.getvalue()
     plans = [json.loads(line) for line in logged.splitlines() if '"notification plan"' in line]
     assert plans, "the plan is logged (at INFO), so the masking below is really exercised"
     assert {a["to"] for a in plans[0]["attempts"]} == {"+15*******00", "c***@example.com"}

@@ -190,8 +190,15 @@ class Cancelled:
         return any(r in ("TransactionConflict", "ThrottlingError") for r in self.reasons)
 
 
+# A one-item "transaction" of these runs as the plain conditional write: just as atomic, half the
+# write units. (A lone ConditionCheck has no plain form and stays a transaction.)
+_SINGLE_WRITES = {"Put": "put_item", "Update": "update_item", "Delete": "delete_item"}
+
+
 def transact(operations: Sequence[Mapping[str, Any]]) -> Cancelled | None:
     """Run one transaction; None when it committed, the cancellation reasons when it did not."""
+    if len(operations) == 1 and (kind := next(iter(operations[0]))) in _SINGLE_WRITES:
+        return _single_write(_SINGLE_WRITES[kind], operations[0][kind])
     try:
         aws.dynamodb().transact_write_items(TransactItems=list(operations))  # type: ignore[arg-type]
     except ClientError as exc:
@@ -202,6 +209,19 @@ def transact(operations: Sequence[Mapping[str, Any]]) -> Cancelled | None:
         if not reasons:
             reasons = _reasons_from_message(str(exc))
         return Cancelled(reasons=reasons)
+    return None
+
+
+def _single_write(method: str, args: Mapping[str, Any]) -> Cancelled | None:
+    try:
+        getattr(aws.dynamodb(), method)(**args)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "ConditionalCheckFailedException":
+            return Cancelled(reasons=["ConditionalCheckFailed"])
+        if code == "TransactionConflictException":  # the item is in another transaction right now
+            return Cancelled(reasons=["TransactionConflict"])
+        raise
     return None
 
 
