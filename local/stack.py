@@ -226,10 +226,25 @@ def _precompute(resolver: Resolver) -> None:
 
 
 def _conditions(resolver: Resolver) -> None:
-    for name, cond in load().get("Conditions", {}).items():
-        if "Fn::Equals" in cond:
-            left, right = (resolver.resolve(v) for v in cond["Fn::Equals"])
-            resolver.conditions[name] = left == right
+    declared = load().get("Conditions", {})
+
+    def holds(cond: dict[str, Any]) -> bool:
+        ((name, arg),) = cond.items()
+        if name == "Fn::Equals":
+            left, right = (resolver.resolve(v) for v in arg)
+            return bool(left == right)
+        if name == "Fn::Not":
+            return not holds(arg[0])
+        if name == "Fn::And":
+            return all(holds(c) for c in arg)
+        if name == "Fn::Or":
+            return any(holds(c) for c in arg)
+        if name == "Condition":
+            return holds(declared[arg])
+        raise ValueError(f"condition function {name} is not supported by the local run")
+
+    for name, cond in declared.items():
+        resolver.conditions[name] = holds(cond)
 
 
 def create(

@@ -31,6 +31,9 @@ def load() -> dict[str, Any]:
     return _plain(cfn_load(str(TEMPLATE)))  # type: ignore[no-any-return]
 
 
+NO_VALUE = object()  # Ref AWS::NoValue: the key or list item is left out, as CloudFormation does
+
+
 @dataclass
 class Resolver:
     """Resolves Ref / GetAtt / Sub / If / Equals against what the local run created."""
@@ -41,13 +44,13 @@ class Resolver:
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
-            return [self.resolve(v) for v in value]
+            return [r for r in (self.resolve(v) for v in value) if r is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             ((name, arg),) = value.items()
             if name == "Ref":
-                return self.refs[arg]
+                return NO_VALUE if arg == "AWS::NoValue" else self.refs[arg]
             if name == "Fn::GetAtt":
                 logical, attr = arg if isinstance(arg, list) else arg.split(".", 1)
                 return self.attrs[(logical, attr)]
@@ -59,7 +62,8 @@ class Resolver:
             if name == "Fn::Join":
                 sep, parts = arg
                 return sep.join(str(self.resolve(p)) for p in parts)
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not NO_VALUE}
 
     def _sub(self, arg: Any) -> str:
         text, extra = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])

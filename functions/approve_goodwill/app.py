@@ -13,7 +13,7 @@ from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus
 from goodwill.models.responses import GoodwillRequestResponse, RequestPage, route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import approvals, requests
 
 app = build_resolver()
@@ -101,7 +101,6 @@ def reject(request_id: RequestId, body: Annotated[RejectRequest, Body()]) -> Any
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

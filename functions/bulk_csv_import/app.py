@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill import clock
 from goodwill.models.imports import ImportTask
-from goodwill.observability import logger, tracer
+from goodwill.observability import logger
 from goodwill.services import imports, imports_run
 
 
@@ -50,7 +50,6 @@ def run_task(task: ImportTask) -> dict[str, Any]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return on_uploads(S3Event(event))

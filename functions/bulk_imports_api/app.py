@@ -13,7 +13,7 @@ from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import BulkImportCreateRequest
 from goodwill.models.responses import BulkImportCreatedResponse, BulkImportResponse, route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import imports
 
 app = build_resolver()
@@ -53,7 +53,6 @@ def get_import(import_id: ImportId) -> Any:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

@@ -13,7 +13,7 @@ from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.coupons import SeriesPutRequest
 from goodwill.models.responses import SeriesPage, SeriesResponse, route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import coupons
 
 app = build_resolver()
@@ -69,7 +69,6 @@ def get_series(series_id: SeriesId) -> Any:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

@@ -13,7 +13,7 @@ from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.customers import CustomerPutRequest
 from goodwill.models.responses import CouponPage, CustomerResponse, TransactionPage, route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import customers
 
 app = build_resolver()
@@ -90,7 +90,6 @@ def list_coupons(customer_id: CustomerId, limit: Limit = 25, next_token: NextTok
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

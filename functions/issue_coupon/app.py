@@ -12,7 +12,7 @@ from goodwill.api import build_resolver, current_principal, json_response, resol
 from goodwill.auth import Role
 from goodwill.models.requests import CouponGrantRequest, Source
 from goodwill.models.responses import CouponGrantResponse, PendingResponse, route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import coupon_requests
 
 app = build_resolver()
@@ -51,7 +51,6 @@ def issue_coupon(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

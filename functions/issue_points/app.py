@@ -12,7 +12,7 @@ from goodwill.api import build_resolver, current_principal, json_response, resol
 from goodwill.auth import Role
 from goodwill.models.requests import PointsGrantRequest, Source
 from goodwill.models.responses import PendingResponse, PointsGrantResponse, route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import points
 
 app = build_resolver()
@@ -52,7 +52,6 @@ def issue_points(
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import Field
 
 from goodwill.models.common import ID_PATTERN
-from goodwill.observability import logger, tracer
+from goodwill.observability import logger
 from goodwill.services import notify
 
 
@@ -29,7 +29,6 @@ class NotifyTask(BaseModel):
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @event_parser(model=NotifyTask)
 def lambda_handler(event: NotifyTask, context: LambdaContext) -> dict[str, Any]:
     if event.action == "plan":

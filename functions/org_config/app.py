@@ -12,7 +12,7 @@ from goodwill.api import build_resolver, current_principal, json_response, resol
 from goodwill.auth import Role
 from goodwill.models.config import OrgConfig
 from goodwill.models.responses import route_responses
-from goodwill.observability import logger, metrics, tracer
+from goodwill.observability import logger, metrics
 from goodwill.services import config
 
 app = build_resolver()
@@ -46,7 +46,6 @@ def put_config(body: Annotated[OrgConfig, Body()]) -> Any:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return resolve(app, event, context)

@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from goodwill.observability import logger, tracer
+from goodwill.observability import logger
 from goodwill.services import dispatch
 
 # A batch whose every record failed is reported like a partial failure (all of them in
@@ -31,7 +31,6 @@ def handle_record(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return dict(
         process_partial_response(event=event, record_handler=handle_record, processor=processor, context=context)

@@ -1,11 +1,15 @@
-"""The one Logger, Tracer and Metrics every handler shares."""
+"""The one Logger and Metrics every handler shares.
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+Tracing is not done in our code: the AWS X-Ray SDK (which Powertools' Tracer wraps) is in
+maintenance mode and unsupported from 2027-02-25. Lambda active tracing (template Globals) records
+each invocation; the opt-in OpenTelemetry layer (template parameter OpenTelemetryLayerArn) adds
+spans for every AWS call without any code here. Logs keep the correlation: the Logger adds
+`xray_trace_id` from Lambda's trace header and `correlation_id` from the API request id.
+"""
+
+from aws_lambda_powertools import Logger, Metrics
 
 logger = Logger()
-# Only botocore is patched (every AWS call becomes a subsegment): patch_all() would try to import
-# and patch a dozen libraries the layer never uses, on every cold start.
-tracer = Tracer(patch_modules=("botocore",))
 metrics = Metrics()
 
 
