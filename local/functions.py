@@ -78,7 +78,7 @@ class Functions:
                 logical_id=logical_id,
                 code_dir=ROOT / props["CodeUri"],
                 handler=props["Handler"],
-                environment={k: str(resolver.resolve(v)) for k, v in env.items()},
+                environment={k: str(v) for k, v in resolver.resolve(env).items()},
                 events=props.get("Events", {}),
             )
         self._lock = threading.Lock()
