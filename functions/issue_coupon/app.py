@@ -45,7 +45,7 @@ def issue_coupon(
 ) -> Any:
     principal = current_principal(app, Role.AGENT)
     origin = Source.API if source == Source.BULK_IMPORT else source
-    outcome = coupon_requests.grant(principal, body, app.current_event.json_body, idempotency_key, origin.value)
+    outcome = coupon_requests.grant(principal, body, idempotency_key, origin.value)
     metrics.add_metric(name="CouponRequests", unit="Count", value=1)
     return json_response(outcome.status_code, outcome.body)
 

@@ -46,7 +46,7 @@ def issue_points(
     principal = current_principal(app, Role.AGENT)
     if source == Source.BULK_IMPORT:
         source = Source.API
-    outcome = points.grant(principal, body, app.current_event.json_body, idempotency_key, source.value)
+    outcome = points.grant(principal, body, idempotency_key, source.value)
     metrics.add_metric(name="PointsRequests", unit="Count", value=1)
     return json_response(outcome.status_code, outcome.body)
 

@@ -17,12 +17,12 @@ from goodwill.services.points import Outcome, queue_request
 SCOPE = "coupons"
 
 
-def grant(principal: Principal, body: CouponGrantRequest, raw_body: Any, key: str | None, source: str) -> Outcome:
+def grant(principal: Principal, body: CouponGrantRequest, key: str | None, source: str) -> Outcome:
     org = principal.org_id
     config = get_config(org)
     if body.reason not in config.reason_codes():
         raise ValidationFailedError.field("reason", f"{body.reason} is not a reason configured for this org")
-    ikey = idempotency.make_key(org, SCOPE, key, raw_body)
+    ikey = idempotency.make_key(org, SCOPE, key, body)
     wanted = [keys.customer(org, body.customer_id), keys.series(org, body.series_id)]
     if ikey:
         wanted.append(ikey.item_key)

@@ -11,8 +11,11 @@ import hashlib
 import json
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from enum import Enum
 from typing import Any
+
+from pydantic import BaseModel
 
 from goodwill.clock import iso, now
 from goodwill.errors import IdempotencyKeyReusedError, ValidationFailedError
@@ -42,13 +45,29 @@ class StoredResponse:
     body: Any
 
 
-def make_key(org_id: str, scope: str, key: str | None, body: Any) -> IdempotencyKey | None:
+def make_key(org_id: str, scope: str, key: str | None, body: BaseModel) -> IdempotencyKey | None:
+    """The key's record, fingerprinting the validated request (`body`), not the JSON it came as:
+    a default spelled out, another key order or another zone for the same instant is the same
+    request."""
     if key is None:
         return None
     if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
         raise ValidationFailedError.field("Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable characters")
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return IdempotencyKey(org_id, scope, key, hashlib.sha256(canonical.encode()).hexdigest())
+    return IdempotencyKey(org_id, scope, key, fingerprint(body))
+
+
+def fingerprint(body: BaseModel) -> str:
+    fields = {k: _canonical(v) for k, v in body.model_dump().items()}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value.astimezone(UTC)) if value.tzinfo else value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    return value
 
 
 def replay(ikey: IdempotencyKey, item: Item | None) -> StoredResponse | None:

@@ -49,10 +49,10 @@ def change_type(points: int, bulk: bool = False) -> str:
     return "GOODWILL_CREDIT" if points > 0 else "GOODWILL_DEBIT"
 
 
-def grant(principal: Principal, body: PointsGrantRequest, raw_body: Any, key: str | None, source: str) -> Outcome:
+def grant(principal: Principal, body: PointsGrantRequest, key: str | None, source: str) -> Outcome:
     config = get_config(principal.org_id)
     check_rules(config, body)
-    ikey = idempotency.make_key(principal.org_id, SCOPE, key, raw_body)
+    ikey = idempotency.make_key(principal.org_id, SCOPE, key, body)
     wanted = [
         keys.customer(principal.org_id, body.customer_id),
         keys.balance(principal.org_id, body.customer_id, body.program_id),
