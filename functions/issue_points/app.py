@@ -10,10 +10,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
+from goodwill.models.downstream import AgentLimitsResponse
 from goodwill.models.requests import PointsGrantRequest, Source
 from goodwill.models.responses import PendingResponse, PointsGrantResponse, route_responses
 from goodwill.observability import logger, metrics
-from goodwill.services import points
+from goodwill.services import limits, points
+from goodwill.services.config import get_config
 
 app = build_resolver()
 
@@ -49,6 +51,22 @@ def issue_points(
     outcome = points.grant(principal, body, idempotency_key, source.value)
     metrics.add_metric(name="PointsRequests", unit="Count", value=1)
     return json_response(outcome.status_code, outcome.body)
+
+
+@app.get(
+    "/me/limits",
+    summary="The caller's agent daily limit",
+    description=(
+        "Role: agent. The points the caller may still credit today (UTC) without an approver "
+        "(`points.agent_daily_limit`); approvers and admins are not limited."
+    ),
+    tags=["Goodwill requests"],
+    operation_id="getMyLimits",
+    responses=route_responses({200: (AgentLimitsResponse, "Today's limit and use")}),
+)
+def get_my_limits() -> Any:
+    principal = current_principal(app, Role.AGENT)
+    return json_response(200, limits.read(principal, get_config(principal.org_id)).view())
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -152,6 +152,7 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     c.call("GET", "/goodwill/requests/{request_id}", f"/goodwill/requests/{first}", as_=AGENT)
     c.call("GET", "/customers/{customer_id}", "/customers/c-1", as_=AGENT)
     c.call("GET", "/customers/{customer_id}/transactions", "/customers/c-1/transactions", as_=AGENT)
+    c.call("GET", "/me/limits", "/me/limits", as_=AGENT)
     c.call("GET", "/customers/{customer_id}/coupons", "/customers/c-1/coupons", as_=AGENT)
     if "/goodwill/bulk-imports" in committed["paths"]:
         created = c.call("POST", "/goodwill/bulk-imports", "/goodwill/bulk-imports", {"program_id": "default"})

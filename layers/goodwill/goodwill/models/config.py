@@ -61,6 +61,8 @@ class PointsConfig(StrictModel):
     approval_threshold: Annotated[int, Field(strict=True, ge=1)] | None = None
     max_per_request: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] = 100_000
     allow_negative_balance: bool = False
+    # The points an agent may credit per UTC day without an approver (services/limits.py).
+    agent_daily_limit: Annotated[int, Field(strict=True, ge=1)] | None = None
 
 
 class CouponsConfig(StrictModel):

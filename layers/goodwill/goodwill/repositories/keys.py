@@ -92,3 +92,8 @@ def import_customer(org_id: str, import_id: str, customer_id: str) -> dict[str, 
     """A SET import's claim on a customer: each customer is set at most once per import, whether
     the file names them by id or by e-mail. In the customer's partition, so claims spread out."""
     return {"PK": customer_pk(org_id, customer_id), "SK": f"IMPORT#{import_id}"}
+
+
+def agent_day(org_id: str, actor: str, day: str) -> dict[str, str]:
+    """An agent's credits of one UTC day (the agent daily limit): contended only by that agent."""
+    return {"PK": f"ORG#{org_id}#AGENT#{actor}", "SK": f"LIMIT#{day}"}

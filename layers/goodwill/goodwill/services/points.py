@@ -12,7 +12,7 @@ from goodwill.models.config import OrgConfig
 from goodwill.models.requests import PointsGrantRequest, RequestStatus, RequestType
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import idempotency, ledger, requests
+from goodwill.services import idempotency, ledger, limits, requests
 from goodwill.services.config import get_config
 from goodwill.services.customers import ledger_view
 from goodwill.services.idempotency import IdempotencyKey, StoredResponse
@@ -59,6 +59,10 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
     ]
     if ikey:
         wanted.append(ikey.item_key)
+    day = limits.today()
+    counted = body.points > 0 and limits.limited(principal, config)
+    if counted:
+        wanted.append(keys.agent_day(principal.org_id, principal.actor, day))
     found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
     if ikey:
         stored = idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))
@@ -90,17 +94,33 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
     )
     record["created_at"] = record_time = requests.history_entry("created", principal.actor)["at"]
     record["history"] = [requests.history_entry("created", principal.actor, record_time)]
+    allowance = None
+    if counted:
+        counter = found.get((wanted[-1]["PK"], wanted[-1]["SK"]))
+        allowance = limits.allowance(principal, config, counter, day)
     try:
         if config.needs_points_approval(body.points):
             # A debit the balance cannot cover is refused now, not after someone approved it.
             ledger.next_balance(balance, body.points, body.affects_tier, config.points.allow_negative_balance)
             return queue_request(ikey, record)
-        return _apply_now(principal, config, ikey, record, body, balance)
-    except ledger.ExtraOpFailed:
-        # Only the idempotency record can fail here: a concurrent twin with the same key won.
+        if allowance and not allowance.allows(body.points):
+            return queue_request(ikey, held_for_limit(record, allowance))
+        return _apply_now(principal, config, ikey, record, body, balance, allowance)
+    except ledger.ExtraOpFailed as exc:
+        # A concurrent twin with the same key won: answer what it answered.
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)
+        if allowance and exc.cancelled.failed(len(exc.cancelled.reasons) - 1):
+            # The agent's other grants used up the day's limit since it was read: this one waits.
+            fresh = limits.allowance(principal, config, table.get(allowance.key()), day)
+            return queue_request(ikey, held_for_limit(record, fresh))
         raise
+
+
+def held_for_limit(record: Item, allowance: limits.Allowance) -> Item:
+    """The request, waiting for an approver because it would pass the agent's daily limit."""
+    created = {**record["history"][0], "held_for_approval": limits.REASON, "detail": allowance.reason(record["points"])}
+    return {**record, "history": [created, *record["history"][1:]]}
 
 
 def queue_request(ikey: IdempotencyKey | None, record: Item) -> Outcome:
@@ -121,6 +141,7 @@ def _apply_now(
     record: Item,
     body: PointsGrantRequest,
     balance: ledger.Balance,
+    allowance: limits.Allowance | None = None,
 ) -> Outcome:
     change = ledger.Change(
         org_id=principal.org_id,
@@ -151,6 +172,8 @@ def _apply_now(
         ops = [requests.put_new_op(principal.org_id, fulfilled)]
         if ikey:
             ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
+        if allowance:  # last: grant() reads a refusal of the limit from the last reason
+            ops.append(limits.count_op(allowance, body.points))
         return ops
 
     ledger.apply(change, config.points.allow_negative_balance, ride_along, first_read=balance)
