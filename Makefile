@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 PYTEST_ARGS ?=
 
-.PHONY: install install-sam install-checkov local demo test test-only lint format bench bench-quick build deploy requirements clean
+.PHONY: install install-sam install-checkov browser local demo test test-only lint format bench bench-quick build deploy requirements clean screenshots
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -44,10 +44,14 @@ local: install
 demo: install
 	$(BIN)/python -m local.demo
 
-## Lint + the whole test suite (what CI runs)
-test: install install-sam lint test-only
+## Debian's Chromium (and a font) for the console's browser tests; CI runs as root on a fresh machine
+browser:
+	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-dejavu-core)
 
-test-only: install
+## Lint + the whole test suite (what CI runs)
+test: install install-sam browser lint test-only
+
+test-only: install browser
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install install-sam install-checkov

@@ -473,7 +473,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     if args.url:
-        return 0 if not run(args.url, args.org).failures else 1
+        failed = bool(run(args.url, args.org).failures)
+        print(f"Member Care console (the same story in a browser): {args.url.rstrip('/')}/console/")
+        return 1 if failed else 0
     from local.server import start
 
     started = time.monotonic()
@@ -484,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario = run(system.url, args.org)
     finally:
         system.stop()
+    print("Member Care console (the same story in a browser): `make local`, then http://127.0.0.1:3000/console/")
     return 0 if not scenario.failures else 1
 
 

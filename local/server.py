@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from local import isolation, openapi
+from local import console, isolation, openapi
 from local.apigw import Router, claims_from_headers, dispatch
 from local.outbox import Outbox
 from local.stack import Stack
@@ -237,6 +237,8 @@ class _ApiHandler(BaseHTTPRequestHandler):
         body = self._read_body()
         if path.startswith("/_local/"):
             status, headers, payload = _local_route(ctx.system, self.command, path, parts.query)
+        elif console.is_console_path(path):  # the Member Care console's static files
+            status, headers, payload = console.serve(self.command, path)
         elif openapi.is_docs_path(path):  # GET /openapi.json, Swagger UI at GET /docs
             with _API_LOCK:  # the document is read from the same resolvers the requests use
                 functions = ctx.system.stack.functions.by_id.values()
@@ -345,6 +347,7 @@ def banner(system: LocalSystem) -> str:
             f"  curl -s {system.url}/_local/outbox    # every SMS, e-mail and push sent",
             "Claims come from X-Goodwill-Org, -Actor, -Roles (agent,approver,admin), -Email.",
             f"OpenAPI: {system.url}/openapi.json   Swagger UI: {system.url}/docs",
+            f"Member Care console: {system.url}/console/  (sign in as any organisation, user and roles)",
             "Ctrl-C stops.",
         ]
     )

@@ -1,0 +1,146 @@
+// The customer page: profile, balances per programme (current, lifetime, expiring), the ledger
+// (newest first, "Load more", "Reverse" per reversible entry), coupons and goodwill requests.
+import * as api from "../api.js";
+import { badge, clear, field, fmtDate, fmtPoints, fmtSigned, fmtTime, formAlert, h, heading, message, pair, showErrors, table } from "../dom.js";
+import { go } from "../main.js";
+import { reasonOptions } from "../reasons.js";
+
+const NOT_REVERSIBLE = new Set(["REVERSAL", "EXPIRY"]);
+const IN_FLIGHT = new Set(["APPROVED"]);
+
+export async function render(view, { id }, alive) {
+  const base = `/customers/${api.enc(id)}`;
+  const customer = await api.get(base);
+  if (!alive()) return;
+  const balances = h("section", { class: "balances", "aria-label": "Balances" }, balanceCards(customer));
+  const actions = h("div", { class: "actions" },
+    h("button", { type: "button", text: "Give points", onclick: () => go(`#/customers/${api.enc(id)}/points`) }),
+    h("button", { type: "button", class: "secondary", text: "Give coupon", onclick: () => go(`#/customers/${api.enc(id)}/coupon`) }));
+  const contact = [customer.email, customer.phone].filter(Boolean).join(" · ") || "No contact details";
+  view.append(
+    h("p", { class: "crumbs" }, h("a", { href: "#/customers", text: "Customers" }), " / ", customer.customer_id),
+    h("div", { class: "title-row" }, heading(customer.name || customer.customer_id), actions),
+    h("p", { class: "muted", text: `${customer.customer_id} · ${contact}${customer.opted_out_channels?.length ? ` · opted out of ${customer.opted_out_channels.join(", ")}` : ""}` }),
+    balances,
+  );
+  const requests = pagedSection("Goodwill requests", (token) => `/goodwill/requests${api.query({ customer_id: id, limit: 10, next_token: token })}`,
+    ["Request", "Status", "What", "Requested"], requestRow, "No goodwill requests yet.", alive);
+  const ledger = pagedSection("Ledger", (token) => `${base}/transactions${api.query({ limit: 10, next_token: token })}`,
+    ["When", "Change", "Balance after", "Type", "Reason", "By", ""], (t) => ledgerRow(t, id, view), "No ledger entries yet.", alive);
+  const coupons = pagedSection("Coupons", (token) => `${base}/coupons${api.query({ next_token: token })}`,
+    ["Code", "Series", "Issued", "Expires"], couponRow, "No coupons yet.", alive);
+  view.append(h("div", { class: "columns" }, ledger.section, h("div", {}, requests.section, coupons.section)));
+  await Promise.all([ledger.load(), requests.load(), coupons.load()]);
+  // A request just approved is applied by the workflow within seconds: follow it until it lands.
+  for (let round = 0; round < 30 && alive() && requests.items.some((r) => IN_FLIGHT.has(r.status)); round++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (!alive()) return;
+    const fresh = await api.get(base);
+    clear(balances, balanceCards(fresh));
+    await Promise.all([ledger.reload(), requests.reload(), coupons.reload()]);
+  }
+}
+
+function balanceCards(customer) {
+  const entries = Object.entries(customer.balances || {});
+  if (!entries.length) return h("p", { class: "empty", text: "No programmes configured." });
+  return entries.map(([program, b]) => h("div", { class: "balance card", "data-program": program },
+    h("h2", { text: `Programme ${program}` }),
+    h("dl", {}, pair("Current", h("span", { class: "big", "data-testid": `current-${program}`, text: fmtPoints(b.current) })), pair("Lifetime", fmtPoints(b.lifetime))),
+    (b.expiring || []).length
+      ? h("div", { class: "expiring" }, h("h3", { text: "Expiring soon" }), h("ul", {}, b.expiring.map((e) => h("li", { text: `${fmtPoints(e.points)} points on ${fmtDate(e.expires_at)}` }))))
+      : h("p", { class: "muted small", text: "No points expiring." })));
+}
+
+function pagedSection(title, url, columns, toRow, empty, alive) {
+  const state = { items: [], token: null };
+  const body = h("div");
+  const more = h("button", { type: "button", class: "secondary", text: "Load more", hidden: true });
+  const section = h("section", { class: "card", "aria-label": title }, h("h2", { text: title }), body, more);
+  const draw = () => {
+    clear(body, table(columns, state.items.map(toRow), { caption: title, empty }));
+    more.hidden = !state.token;
+  };
+  const fetchPage = async (token) => {
+    try {
+      return await api.get(url(token));
+    } catch (error) {
+      clear(body, message("error", error.message));
+      return null;
+    }
+  };
+  const load = async () => {
+    more.disabled = true;
+    const page = await fetchPage(state.token);
+    more.disabled = false;
+    if (!page || !alive()) return;
+    state.items.push(...page.items);
+    state.token = page.next_token;
+    draw();
+  };
+  const reload = async () => {
+    const page = await fetchPage(null);
+    if (!page || !alive()) return;
+    state.items = page.items;
+    state.token = page.next_token;
+    draw();
+  };
+  more.addEventListener("click", load);
+  return { section, load, reload, get items() { return state.items; } };
+}
+
+function requestRow(r) {
+  const what = r.type === "COUPON" ? `Coupon ${r.series_id || ""}` : `${fmtSigned(r.approved_points ?? r.points)} points`;
+  return [h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: r.request_id.slice(-8) }), badge(r.status), what, fmtTime(r.created_at)];
+}
+
+function couponRow(c) {
+  return [h("code", { text: c.code }), c.series_id, fmtDate(c.issued_at), fmtDate(c.expires_at)];
+}
+
+function ledgerRow(t, customerId, view) {
+  const reversible = !NOT_REVERSIBLE.has(t.type) && !t.reversed_by;
+  const note = t.reversed_by ? h("span", { class: "muted small", text: "Reversed" }) : null;
+  const button = reversible
+    ? h("button", { type: "button", class: "secondary small", text: "Reverse", "aria-label": "Reverse",
+        title: `Reverse ${fmtSigned(t.points)} points of ${fmtDate(t.created_at)}`, onclick: () => reverseDialog(t, customerId, view) })
+    : note;
+  return [
+    fmtTime(t.created_at),
+    h("span", { class: t.points < 0 ? "neg" : "pos", text: fmtSigned(t.points) }),
+    fmtPoints(t.current_after),
+    h("span", { text: t.type.replaceAll("_", " ").toLowerCase() }, t.program_id !== "default" ? ` · ${t.program_id}` : ""),
+    h("span", {}, t.reason, t.comment ? h("span", { class: "muted block", text: t.comment }) : null),
+    h("span", {}, t.actor, h("span", { class: "muted block", text: t.source })),
+    button,
+  ];
+}
+
+// Reversal (CONTRACT.md 13): {reason, comment?}; 201 applied, 202 waiting for an approver.
+async function reverseDialog(t, customerId, view) {
+  const reason = field({ label: "Reason", name: "reason", kind: "select", value: "CORRECTION", options: await reasonOptions() });
+  const comment = field({ label: "Comment", name: "comment", kind: "textarea" });
+  const dialog = h("dialog", { class: "dialog", "aria-labelledby": "reverse-title" });
+  const form = h("form", { novalidate: true }, h("h2", { id: "reverse-title", text: `Reverse ${fmtSigned(t.points)} points` }),
+    h("p", { class: "muted", text: `${t.type.replaceAll("_", " ").toLowerCase()} of ${fmtTime(t.created_at)}, ${t.reason}` }),
+    formAlert(), reason, comment,
+    h("div", { class: "actions" }, h("button", { type: "submit", text: "Confirm reversal" }),
+      h("button", { type: "button", class: "secondary", text: "Cancel", onclick: () => dialog.close() })));
+  dialog.append(form);
+  dialog.addEventListener("close", () => dialog.remove());
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { reason: reason.control.value };
+    if (comment.control.value.trim()) body.comment = comment.control.value;
+    try {
+      const reply = await api.post(`/customers/${api.enc(customerId)}/transactions/${api.enc(t.transaction_id)}/reverse`, body);
+      dialog.close();
+      view.prepend(message("success", reply.status === 202 ? "The reversal is waiting for approval." : "The entry was reversed."));
+      if (reply.status !== 202) go(`#/customers/${api.enc(customerId)}`);
+    } catch (error) {
+      showErrors(form, error);
+    }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+}
