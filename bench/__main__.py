@@ -16,7 +16,7 @@ from bench.lambda_env import CACHE
 sys.pycache_prefix = str(CACHE / "pyc-bench")
 sys.dont_write_bytecode = False
 
-SECTIONS = ("cold_start", "latency", "cost", "bulk", "size")
+SECTIONS = ("cold_start", "first_request", "latency", "cpu", "cost", "bulk", "size")
 
 
 def _section(name: str) -> Callable[[bool], dict[str, Any]]:
@@ -29,7 +29,7 @@ def _rows(results: dict[str, Any]) -> list[Any]:
     from bench import bulk, paper, rows
 
     table = []
-    for name in ("cold_start", "latency", "cost"):
+    for name in ("cold_start", "first_request", "latency", "cpu", "cost"):
         if name in results and "error" not in results[name]:
             table += getattr(rows, name)(results[name])
     if "bulk" in results and "error" not in results["bulk"]:

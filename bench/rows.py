@@ -57,6 +57,37 @@ def cold_start(r: dict[str, Any]) -> list[Row]:
     return rows
 
 
+def first_request(r: dict[str, Any]) -> list[Row]:
+    return [
+        Row(
+            "First request",
+            f"fresh process: import + {v['route']} ({v['dynamodb_requests']} DynamoDB calls, answers canned)",
+            f"{v['target_ms']:.0f} ms",
+            f"skeleton + same calls {v['floor_ms']:.0f} ms",
+            _x(v["ratio"]),
+            f"≤ {v['goal_ratio']}x",
+            v["meets_goal"],
+        )
+        for v in r["routes"]
+    ]
+
+
+def cpu(r: dict[str, Any]) -> list[Row]:
+    return [
+        Row(
+            "Handler CPU",
+            f"{v['route']} ({v['dynamodb_requests']} DynamoDB calls, answers canned)",
+            f"{v['handler_cpu_ms']:.2f} ms CPU; {v['gb_s_per_million']:,} GB-s"
+            f" (${v['usd_per_million']:.2f}) per million",
+            f"{v['floor_cpu_ms']:.2f} ms",
+            _x(v["ratio"]) if v["ratio"] else "",
+            f"≤ {v['goal_ratio']}x",
+            v["meets_goal"],
+        )
+        for v in r["routes"]
+    ]
+
+
 def latency(r: dict[str, Any]) -> list[Row]:
     rows = []
     for v in r["routes"]:
