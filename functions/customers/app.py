@@ -1,4 +1,4 @@
-"""Customers: PUT/GET /customers/{id}, their ledger and their coupons."""
+"""Customers: finding them, PUT/GET /customers/{id}, their ledger and their coupons."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
+from goodwill.customer_search import search
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.customers import CustomerPutRequest
-from goodwill.models.responses import CouponPage, CustomerResponse, TransactionPage, route_responses
+from goodwill.models.responses import CouponPage, CustomerPage, CustomerResponse, TransactionPage, route_responses
 from goodwill.observability import logger, metrics
 from goodwill.services import customers
 
@@ -21,6 +22,29 @@ app = build_resolver()
 CustomerId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 Limit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(max_length=2048)]
+
+
+@app.get(
+    "/customers",
+    summary="Find customers",
+    description=(
+        "Role: agent. `q` matches exactly a customer id, an e-mail (case-insensitive) or a phone "
+        "(E.164; spaces, dots, dashes and brackets are ignored), or the start of a name "
+        "(case-insensitive, at least 2 characters). Exact matches come first on the first page, "
+        "then names in alphabetical order. Each customer comes with their balances, as in "
+        "GET /customers/{customer_id}. Pass `next_token` back with the same `q`."
+    ),
+    tags=["Customers"],
+    operation_id="searchCustomers",
+    responses=route_responses({200: (CustomerPage, "A page of customers")}),
+)
+def search_customers(
+    q: Annotated[str, Query(min_length=1, max_length=254)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    next_token: NextToken = None,
+) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    return json_response(200, search.search(principal, q, limit, next_token))
 
 
 @app.put(

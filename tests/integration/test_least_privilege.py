@@ -119,6 +119,9 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     assert api.post("/goodwill/coupons", coupon, as_=AGENT).status == 201
     for path in ("/customers/c-1", "/customers/c-1/transactions", "/customers/c-1/coupons"):
         assert api.get(path, as_=AGENT).status == 200
+    # Finding customers: by exact id (GetItem), by name (Query, then the profiles in one BatchGetItem).
+    for q in ("c-1", "ada"):
+        assert api.get("/customers", as_=AGENT, query={"q": q}).body["items"]
 
     # A request nobody decides: the approval wait times out (after a second, here) and the
     # workflow expires it.

@@ -154,6 +154,7 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     c.call("GET", "/customers/{customer_id}/transactions", "/customers/c-1/transactions", as_=AGENT)
     c.call("GET", "/me/limits", "/me/limits", as_=AGENT)
     c.call("GET", "/customers/{customer_id}/coupons", "/customers/c-1/coupons", as_=AGENT)
+    c.call("GET", "/customers", "/customers", as_=AGENT, query={"q": "ad"})
     if "/goodwill/bulk-imports" in committed["paths"]:
         created = c.call("POST", "/goodwill/bulk-imports", "/goodwill/bulk-imports", {"program_id": "default"})
         path = f"/goodwill/bulk-imports/{created.body['import_id']}"

@@ -36,6 +36,8 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/goodwill/requests/{request_id}/reject"): {"comment": "no"},
     ("POST", "/goodwill/bulk-imports"): {"program_id": "default"},
 }
+# Query parameters a route needs to reach its handler: searches of acme's customer by id and name.
+QUERIES: dict[tuple[str, str], dict[str, str]] = {("GET", "/customers"): {"q": "c-1"}}
 # Routes without a record of acme in the path: another org simply acts on its own (empty) data.
 ORG_SCOPED_WRITES = {
     ("PUT", "/config"),
@@ -76,20 +78,21 @@ def test_route_refuses_callers_without_org_or_role_and_hides_other_orgs(
     ids = _world(api)
     path = _path(template, ids)
     body = BODIES.get((method, template))
+    query = QUERIES.get((method, template))
     before = table_items(stack)
 
-    assert api.call(method, path, body, as_=claims(org=None)).status == 401
-    assert api.call(method, path, body, as_=None).status == 401
-    assert api.call(method, path, body, as_=claims(roles="")).status == 403
-    assert api.call(method, path, body, as_=claims(roles="customer")).status == 403
+    assert api.call(method, path, body, query=query, as_=claims(org=None)).status == 401
+    assert api.call(method, path, body, query=query, as_=None).status == 401
+    assert api.call(method, path, body, query=query, as_=claims(roles="")).status == 403
+    assert api.call(method, path, body, query=query, as_=claims(roles="customer")).status == 403
     assert table_items(stack) == before
 
     if (method, template) not in ORG_SCOPED_WRITES and "{" in template:
-        reply = api.call(method, path, body, as_=OTHER_ADMIN)
+        reply = api.call(method, path, body, query=query, as_=OTHER_ADMIN)
         assert reply.status == 404, (reply.status, reply.body)
         assert table_items(stack) == before
     if method == "GET" and "{" not in template:
-        listing = api.call(method, path, as_=OTHER_ADMIN)
+        listing = api.call(method, path, query=query, as_=OTHER_ADMIN)
         assert listing.status == 200
         assert listing.body.get("items", []) == [] or template == "/config"
-    assert api.call(method, path, body, as_=ADMIN).status < 500
+    assert api.call(method, path, body, query=query, as_=ADMIN).status < 500

@@ -65,6 +65,11 @@ class CustomerResponse(View):
     balances: dict[str, BalanceView] = Field(description="Per program id; every configured program is listed")
 
 
+class CustomerPage(View):
+    items: list[CustomerResponse] = Field(description="Exact matches (id, e-mail) first, then by name")
+    next_token: str | None = Field(description="Pass back with the same q for the next page; null on the last")
+
+
 class TransactionType(StrEnum):
     GOODWILL_CREDIT = "GOODWILL_CREDIT"
     GOODWILL_DEBIT = "GOODWILL_DEBIT"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.customer_search import index as search_index
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Cancelled, Item, Page
 
@@ -28,7 +29,8 @@ def balances(org_id: str, customer_id: str) -> list[Item]:
 
 
 def replace_profile(org_id: str, profile: Item, previous: Item | None, org_op: dict[str, Any]) -> Cancelled | None:
-    """Write the profile and move its e-mail claim, all or nothing."""
+    """Write the profile, move its e-mail claim and its search entries, all or nothing."""
+    profile = {**profile, search_index.MARKER: search_index.INDEX_VERSION}
     cid = profile["customer_id"]
     key = keys.customer(org_id, cid)
     ops: list[dict[str, Any]] = []
@@ -54,6 +56,7 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None, org_op: d
         )
     if old_email and old_email != new_email:
         ops.append(table.delete_op(keys.email(org_id, old_email), condition="customer_id = :c", vals={":c": cid}))
+    ops.extend(search_index.ops(org_id, profile, previous))
     ops.append(org_op)
     return table.transact(ops)
 

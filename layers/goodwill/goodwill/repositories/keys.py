@@ -97,3 +97,23 @@ def import_customer(org_id: str, import_id: str, customer_id: str) -> dict[str, 
 def agent_day(org_id: str, actor: str, day: str) -> dict[str, str]:
     """An agent's credits of one UTC day (the agent daily limit): contended only by that agent."""
     return {"PK": f"ORG#{org_id}#AGENT#{actor}", "SK": f"LIMIT#{day}"}
+
+
+# ---------------------------------------------------------------- finding customers (customer_search)
+def customer_name_partition(org_id: str, shard: str) -> str:
+    """Customers by name, sharded by the first two characters of the normalised name (a search
+    needs at least two): one partition per org and shard, sorted by name."""
+    return f"ORG#{org_id}#NAME#{shard}"
+
+
+def customer_name_entry(org_id: str, shard: str, name_key: str, customer_id: str) -> dict[str, str]:
+    return {"PK": customer_name_partition(org_id, shard), "SK": f"{name_key}#{customer_id}"}
+
+
+def customer_phone_partition(org_id: str, phone: str) -> str:
+    """Customers by phone (E.164); several customers may share one."""
+    return f"ORG#{org_id}#PHONE#{phone}"
+
+
+def customer_phone_entry(org_id: str, phone: str, customer_id: str) -> dict[str, str]:
+    return {"PK": customer_phone_partition(org_id, phone), "SK": f"CUST#{customer_id}"}

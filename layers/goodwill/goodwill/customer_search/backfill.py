@@ -1,0 +1,56 @@
+"""Index the profiles written before the search index existed (a one-off migration).
+
+    TABLE_NAME=<the stack's TableName output> python -m goodwill.customer_search.backfill
+
+Scans the table once for profiles without the `search_index` marker (a migration may scan; a
+search never does) and indexes each in a transaction conditional on the profile's version, so a
+profile changed meanwhile is left to the write that changed it (which indexed it). Safe to stop
+and to run again: an indexed profile is skipped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goodwill import aws
+from goodwill.customer_search import index
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+
+
+def unindexed_profiles() -> Any:
+    """Pages of profiles without the marker, as they are stored."""
+    args: dict[str, Any] = {
+        "TableName": table.table_name(),
+        "FilterExpression": "SK = :profile AND attribute_not_exists(#m)",
+        "ExpressionAttributeNames": {"#m": index.MARKER},
+        "ExpressionAttributeValues": table.values({":profile": "PROFILE"}),
+    }
+    while True:
+        resp = aws.dynamodb().scan(**args)
+        yield [table.deserialize(i) for i in resp.get("Items", [])]
+        if not resp.get("LastEvaluatedKey"):
+            return
+        args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def index_profile(profile: Item) -> bool:
+    """Index one profile; False when it changed since it was read (its writer indexed it)."""
+    org, cid = profile["org_id"], profile["customer_id"]
+    mark = table.update_op(
+        keys.customer(org, cid),
+        "SET #m = :m",
+        names={"#m": index.MARKER, "#v": "version"},
+        vals={":m": index.INDEX_VERSION, ":v": profile["version"]},
+        condition="#v = :v AND attribute_not_exists(#m)",
+    )
+    return table.transact([mark, *index.ops(org, profile, None)]) is None
+
+
+def backfill() -> int:
+    """Index every unindexed profile; how many were indexed."""
+    return sum(index_profile(p) for page in unindexed_profiles() for p in page)
+
+
+if __name__ == "__main__":
+    print(f"indexed {backfill()} customer profiles")
