@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from goodwill import aws
+from goodwill import aws, retry
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
@@ -69,7 +68,7 @@ def checkpoints(org_id: str, import_id: str) -> list[Item]:
 
 def batch_get(item_keys: Iterable[Mapping[str, str]], attributes: Sequence[str]) -> dict[tuple[str, str], Item]:
     """The `attributes` of every item found for `item_keys`, by (PK, SK); consistent reads,
-    BATCH_GET_KEYS keys a request, unprocessed keys retried. Reading only what is needed keeps
+    BATCH_GET_KEYS keys a request, unprocessed keys retried (bounded, see retry.py). Reading only what is needed keeps
     responses small (and moto, which serialises every attribute value slowly, fast)."""
     unique = {(k["PK"], k["SK"]): k for k in item_keys}
     wanted = [table.serialize(k) for k in unique.values()]
@@ -80,18 +79,16 @@ def batch_get(item_keys: Iterable[Mapping[str, str]], attributes: Sequence[str])
         "ExpressionAttributeNames": names,
     }
     found: dict[tuple[str, str], Item] = {}
+
+    def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        items: Any = {table.table_name(): {**request, "Keys": pending}}
+        resp = aws.dynamodb().batch_get_item(RequestItems=items)
+        for raw in resp.get("Responses", {}).get(table.table_name(), []):
+            item = table.deserialize(raw)
+            found[(item["PK"], item["SK"])] = item
+        unprocessed: Any = resp.get("UnprocessedKeys") or {}
+        return list(unprocessed.get(table.table_name(), {}).get("Keys", []))
+
     for start in range(0, len(wanted), BATCH_GET_KEYS):
-        pending: list[dict[str, Any]] = wanted[start : start + BATCH_GET_KEYS]
-        attempt = 0
-        while pending:
-            items: Any = {table.table_name(): {**request, "Keys": pending}}
-            resp = aws.dynamodb().batch_get_item(RequestItems=items)
-            for raw in resp.get("Responses", {}).get(table.table_name(), []):
-                item = table.deserialize(raw)
-                found[(item["PK"], item["SK"])] = item
-            unprocessed: Any = resp.get("UnprocessedKeys") or {}
-            pending = list(unprocessed.get(table.table_name(), {}).get("Keys", []))
-            attempt += 1
-            if pending:
-                time.sleep(min(0.05 * 2**attempt, 1.0))
+        retry.drain(send, wanted[start : start + BATCH_GET_KEYS], what="read")
     return found

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,7 +15,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from goodwill import aws
+from goodwill import aws, retry
 from goodwill.errors import ValidationFailedError
 from goodwill.settings import get_settings
 
@@ -64,19 +63,17 @@ def get(key: Mapping[str, str], consistent: bool = True) -> Item | None:
 
 def batch_get(keys: Sequence[Mapping[str, str]], consistent: bool = True) -> list[Item]:
     """All items found for `keys` (up to 100), retrying unprocessed keys."""
-    pending: list[dict[str, Any]] = [serialize(k) for k in keys]
     found: list[Item] = []
-    attempt = 0
-    while pending:
+
+    def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
         resp = aws.dynamodb().batch_get_item(
             RequestItems={table_name(): {"Keys": pending, "ConsistentRead": consistent}}
         )
         found.extend(deserialize(i) for i in resp.get("Responses", {}).get(table_name(), []))
         unprocessed: Any = resp.get("UnprocessedKeys") or {}
-        pending = list(unprocessed.get(table_name(), {}).get("Keys", []))
-        attempt += 1
-        if pending:
-            time.sleep(min(0.05 * 2**attempt, 1.0))
+        return list(unprocessed.get(table_name(), {}).get("Keys", []))
+
+    retry.drain(send, [serialize(k) for k in keys], what="read")
     return found
 
 
@@ -230,8 +227,17 @@ class Cancelled:
         return index < len(self.reasons) and self.reasons[index] == "ConditionalCheckFailed"
 
     @property
-    def conflict(self) -> bool:
-        return any(r in ("TransactionConflict", "ThrottlingError") for r in self.reasons)
+    def retryable(self) -> bool:
+        """Cancelled by contention or throttling (worth another attempt), not by a bad request."""
+        return any(r in retry.RETRYABLE_REASONS for r in self.reasons)
+
+    def refused(self) -> TransactionRefusedError:
+        return TransactionRefusedError(f"transaction refused: {self.reasons}")
+
+
+class TransactionRefusedError(Exception):
+    """DynamoDB cancelled a transaction for a reason no retry fixes (e.g. ValidationError): a bug,
+    reported as such (500), never retried."""
 
 
 # A one-item "transaction" of these runs as the plain conditional write: just as atomic, half the

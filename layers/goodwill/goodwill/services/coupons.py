@@ -7,14 +7,12 @@ attribute_not_exists in the same transaction as the customer's coupon and the re
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from goodwill import aws
+from goodwill import aws, retry
 from goodwill.auth import Principal
 from goodwill.clock import iso, now, now_iso, ulid
 from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavailableError
@@ -23,7 +21,6 @@ from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-MAX_ATTEMPTS = 60
 SERIES_FIELDS = ("series_id", "name", "description", "discount", "valid_days", "kind", "created_at", "updated_at")
 
 
@@ -142,7 +139,7 @@ ExtraOps = Callable[[Item], Sequence[dict[str, Any]]]
 
 def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_ops: ExtraOps) -> Item:
     """Issue one coupon of the series to the customer, atomically with `extra_ops(coupon)`."""
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in retry.attempts(retry.CONTENTION):
         series = _require_series(org, series_id)
         if series.get("kind") == "POOL":
             index = int(series.get("next_index", 0))
@@ -193,7 +190,8 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
                     )
                 ]
             )
-        time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 10))
+        elif not (cancelled.failed(0) or cancelled.retryable):
+            raise cancelled.refused()
     raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")
 
 

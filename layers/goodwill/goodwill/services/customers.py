@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import random
-import time
 from typing import Any
 
+from goodwill import retry
 from goodwill.auth import Principal
 from goodwill.clock import now_iso
 from goodwill.errors import ConflictError, NotFoundError, ServiceUnavailableError
@@ -39,7 +38,7 @@ def profile_view(item: Item) -> dict[str, Any]:
 
 def put_customer(principal: Principal, customer_id: str, body: CustomerPutRequest) -> tuple[bool, dict[str, Any]]:
     """Create or fully replace a profile; (created, view)."""
-    for attempt in range(8):
+    for _ in retry.attempts(retry.CONTENTION):
         previous = repo.get_profile(principal.org_id, customer_id)
         stamp = now_iso()
         profile: Item = {
@@ -62,7 +61,8 @@ def put_customer(principal: Principal, customer_id: str, body: CustomerPutReques
                 f"another customer of this org already uses {body.email}",
                 [{"field": "email", "message": "already used by another customer"}],
             )
-        time.sleep(random.uniform(0.005, 0.02) * (attempt + 1))
+        if not (cancelled.failed(0) or cancelled.retryable):
+            raise cancelled.refused()
     raise ServiceUnavailableError("the customer is being changed concurrently; retry")
 
 

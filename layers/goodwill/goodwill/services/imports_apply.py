@@ -19,7 +19,6 @@ UpdateExpression in moto, which the local run and the tests execute.
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from goodwill.imports.csvfile import DUPLICATE_CUSTOMER, InvalidRow, ValidRow
 from goodwill.imports.report import ReportLine, Status, failed_line
 from goodwill.repositories import imports_records, keys, table
 from goodwill.repositories.table import Cancelled, Item
+from goodwill.retry import pause
 from goodwill.services import ledger, requests
 from goodwill.services.points import change_type
 
@@ -306,7 +306,7 @@ def _commit(chunk: _Chunk, pending: list[_Row]) -> None:
             size = max(1, size // 2)
             if stalled > MAX_STALLED_ROUNDS:
                 raise ServiceUnavailableError("the balances of this chunk are under heavy concurrent change")
-            time.sleep(random.uniform(0.005, 0.02) * min(stalled, 10))
+            pause(stalled)
 
 
 def _sort_out(chunk: _Chunk, planned: list[_Planned], cancelled: Cancelled) -> tuple[list[_Row], bool]:

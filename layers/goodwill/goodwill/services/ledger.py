@@ -7,18 +7,15 @@ update and `current_after` on every ledger entry is exact.
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from goodwill import retry
 from goodwill.clock import now_iso, ulid
 from goodwill.errors import InsufficientBalanceError, ServiceUnavailableError
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Cancelled, Item
-
-MAX_ATTEMPTS = 60
 
 
 @dataclass(frozen=True)
@@ -158,7 +155,7 @@ def apply(
     and nothing was written.
     """
     before = first_read
-    for attempt in range(MAX_ATTEMPTS):
+    for _ in retry.attempts(retry.CONTENTION):
         if before is None:
             before = read_balance(change.org_id, change.customer_id, change.program_id)
         after = next_balance(before, change.points, change.affects_tier, allow_negative)
@@ -172,7 +169,8 @@ def apply(
             raise ExtraOpFailed(cancelled)
         if cancelled.failed(1) and change.transaction_id:
             raise ExtraOpFailed(cancelled)  # this cause's entry exists already: applied before
+        if not (cancelled.failed(0) or cancelled.retryable):
+            raise cancelled.refused()
         # The balance moved under us (or a transient conflict): read it again and retry.
         before = None
-        time.sleep(random.uniform(0.001, 0.01) * min(attempt + 1, 10))
     raise ServiceUnavailableError("the balance is under heavy concurrent change; retry")
