@@ -34,6 +34,8 @@ class Route:
 class Router:
     def __init__(self, functions: Functions) -> None:
         self.routes: list[Route] = []
+        # People signed in with the header claims are the console's (as if its app client issued their token).
+        self.console_client_id = functions.merged_environment().get("CONSOLE_CLIENT_ID", "")
         for fn in functions.by_id.values():
             for event in fn.events.values():
                 if event["Type"] != "Api":
@@ -91,10 +93,13 @@ def rest_event(
     }
 
 
-def claims_from_headers(headers: dict[str, str]) -> dict[str, str] | None:
+def claims_from_headers(headers: dict[str, str], console_client_id: str = "") -> dict[str, str] | None:
+    """A person's claims from the X-Goodwill-* headers, as an ID token of the console app client."""
     lowered = {k.lower(): v for k, v in headers.items()}
     claims = {claim: lowered[h] for h, claim in CLAIM_HEADERS.items() if lowered.get(h)}
-    return claims or None
+    if not claims:
+        return None
+    return {**claims, "token_use": "id", "aud": console_client_id} if console_client_id else claims
 
 
 def not_found() -> dict[str, Any]:

@@ -313,7 +313,7 @@ def _api_route(
     ctx: _ApiContext, method: str, path: str, query: str, request: BaseHTTPRequestHandler, body: bytes
 ) -> HttpReply:
     headers = {name: value for name, value in request.headers.items()}
-    claims = claims_from_headers(headers)
+    claims = claims_from_headers(headers, ctx.router.console_client_id)
     matched = ctx.router.match(method, path)
     if matched is not None and claims is None:
         # The Cognito authorizer refuses a caller without a token before any function runs.

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
-from goodwill.models.requests import CouponGrantRequest, Source
+from goodwill.models.requests import CouponGrantRequest
 from goodwill.models.responses import CouponGrantResponse, PendingResponse, route_responses
 from goodwill.observability import logger, metrics
 from goodwill.services import coupon_requests
@@ -41,11 +41,9 @@ app = build_resolver()
 def issue_coupon(
     body: Annotated[CouponGrantRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
-    source: Annotated[Source, Header(alias="X-Goodwill-Source")] = Source.API,
 ) -> Any:
     principal = current_principal(app, Role.AGENT)
-    origin = Source.API if source == Source.BULK_IMPORT else source
-    outcome = coupon_requests.grant(principal, body, idempotency_key, origin.value)
+    outcome = coupon_requests.grant(principal, body, idempotency_key, principal.source.value)
     metrics.add_metric(name="CouponRequests", unit="Count", value=1)
     return json_response(outcome.status_code, outcome.body)
 

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.downstream import AgentLimitsResponse
-from goodwill.models.requests import PointsGrantRequest, Source
+from goodwill.models.requests import PointsGrantRequest
 from goodwill.models.responses import PendingResponse, PointsGrantResponse, route_responses
 from goodwill.observability import logger, metrics
 from goodwill.services import limits, points
@@ -43,12 +43,9 @@ app = build_resolver()
 def issue_points(
     body: Annotated[PointsGrantRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
-    source: Annotated[Source, Header(alias="X-Goodwill-Source")] = Source.API,
 ) -> Any:
     principal = current_principal(app, Role.AGENT)
-    if source == Source.BULK_IMPORT:
-        source = Source.API
-    outcome = points.grant(principal, body, idempotency_key, source.value)
+    outcome = points.grant(principal, body, idempotency_key, principal.source.value)
     metrics.add_metric(name="PointsRequests", unit="Count", value=1)
     return json_response(outcome.status_code, outcome.body)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from tests.support import AGENT, Api
 
 
@@ -115,7 +117,7 @@ def test_ledger_is_newest_first_paginated_and_filterable(api: Api) -> None:
     assert entry["source"] == "API"
 
 
-def test_console_source_header_is_recorded(api: Api) -> None:
+def test_source_header_claiming_console_is_ignored(api: Api) -> None:
     api.customer("c-1")
     reply = api.post(
         "/goodwill/points",
@@ -123,7 +125,19 @@ def test_console_source_header_is_recorded(api: Api) -> None:
         as_=AGENT,
         headers={"X-Goodwill-Source": "CONSOLE"},
     )
+    assert reply.status == 201, reply.body
+    assert reply.body["transaction"]["source"] == "API"
+
+
+def test_token_of_the_console_app_client_is_recorded_as_console(api: Api) -> None:
+    api.customer("c-1")
+    console = {**AGENT, "token_use": "id", "aud": os.environ["CONSOLE_CLIENT_ID"]}
+    reply = api.grant("c-1", 5, as_=console)
+    assert reply.status == 201, reply.body
     assert reply.body["transaction"]["source"] == "CONSOLE"
+    assert api.ledger("c-1")[0]["source"] == "CONSOLE"
+    other_app = {**AGENT, "token_use": "id", "aud": "some-other-app-client"}
+    assert api.grant("c-1", 5, as_=other_app).body["transaction"]["source"] == "API"
 
 
 def test_points_over_threshold_are_stored_pending_without_changing_balance(api: Api) -> None:

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import ClientError
 
-from goodwill.auth import Principal, Role, principal_from_claims
+from goodwill.auth import ROUTE_SCOPES, Principal, Role, principal_from_claims
 from goodwill.errors import GoodwillError, PayloadTooLargeError
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
@@ -160,9 +160,11 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
 
 def current_principal(app: APIGatewayRestResolver, role: Role = Role.AGENT) -> Principal:
-    """The caller, from the authorizer claims, holding at least `role`."""
-    claims = app.current_event.request_context.authorizer.claims
-    return principal_from_claims(claims).require(role)
+    """The caller, from the authorizer claims: a person holding at least `role`, or an API client
+    holding the scope of this route (auth.ROUTE_SCOPES; routes not listed there are closed to clients)."""
+    event = app.current_event
+    principal = principal_from_claims(event.request_context.authorizer.claims, get_settings().console_client_id)
+    return principal.allow(role, ROUTE_SCOPES.get((event.http_method.upper(), event.resource)))
 
 
 def header(app: APIGatewayRestResolver, name: str) -> str | None:

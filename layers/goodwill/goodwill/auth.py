@@ -1,4 +1,17 @@
-"""Who is calling: authorizer claims -> Principal, and role checks."""
+"""Who is calling: the one identity decision of a request (claims -> Principal), roles and scopes.
+
+Two kinds of caller reach the API, both through API Gateway's Cognito authorizer (which has checked
+the token's signature, expiry and issuer before any function runs; the local run's emulated
+authorizer does the same):
+- people, with a Cognito ID token (or an access token carrying the same claims): org from
+  `custom:org_id`, actor from `sub`, roles from `cognito:groups`;
+- API clients (storefronts, services), with an access token from the client-credentials grant:
+  no person, no org claim; the org is the one that created the client (goodwill.clients registry),
+  the actor `client:{client_id}`, the permissions the token's scopes.
+`source` is derived here from who calls, never from anything the caller can set: people whose
+token was issued to the console app client are CONSOLE, other people and API clients are API
+(imports record BULK_IMPORT themselves).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from goodwill.errors import ForbiddenError, UnauthorizedError
+from goodwill.models.requests import Source
 
 ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -21,6 +35,28 @@ class Role(StrEnum):
 
 # A role includes every role below it: admin > approver > agent.
 _RANK = {Role.AGENT: 1, Role.APPROVER: 2, Role.ADMIN: 3}
+
+# The scopes of the resource server `goodwill` (CONTRACT.md section 14), and the only routes an API
+# client may call: (method, API Gateway resource) -> the scope it needs. A route missing here is
+# closed to every client (deciding, configuration, series, imports, clients, webhooks).
+SCOPES: dict[str, str] = {
+    "goodwill/points.write": "Give or take goodwill points (POST /goodwill/points)",
+    "goodwill/coupons.write": "Hand out goodwill coupons (POST /goodwill/coupons)",
+    "goodwill/customers.read": "Read and search customers, their ledger and coupons",
+    "goodwill/customers.write": "Create or replace customers (PUT /customers/{customer_id})",
+    "goodwill/requests.read": "Read goodwill requests (GET /goodwill/requests)",
+}
+ROUTE_SCOPES: dict[tuple[str, str], str] = {
+    ("POST", "/goodwill/points"): "goodwill/points.write",
+    ("POST", "/goodwill/coupons"): "goodwill/coupons.write",
+    ("GET", "/customers"): "goodwill/customers.read",
+    ("GET", "/customers/{customer_id}"): "goodwill/customers.read",
+    ("GET", "/customers/{customer_id}/transactions"): "goodwill/customers.read",
+    ("GET", "/customers/{customer_id}/coupons"): "goodwill/customers.read",
+    ("PUT", "/customers/{customer_id}"): "goodwill/customers.write",
+    ("GET", "/goodwill/requests"): "goodwill/requests.read",
+    ("GET", "/goodwill/requests/{request_id}"): "goodwill/requests.read",
+}
 
 
 class Claims(BaseModel):
@@ -45,12 +81,21 @@ class Claims(BaseModel):
 
 
 class Principal(BaseModel):
+    """The caller: a person (roles) or an API client (scopes), of exactly one org."""
+
     model_config = ConfigDict(frozen=True)
 
     org_id: str
     actor: str
-    roles: frozenset[Role]
+    roles: frozenset[Role] = frozenset()
+    # None for a person; the granted scopes for an API client.
+    scopes: frozenset[str] | None = None
+    source: Source = Source.API
     email: str | None = None
+
+    @property
+    def is_client(self) -> bool:
+        return self.scopes is not None
 
     @property
     def rank(self) -> int:
@@ -58,19 +103,70 @@ class Principal(BaseModel):
 
     def require(self, role: Role) -> Principal:
         if self.rank < _RANK[role]:
+            if self.is_client:
+                raise ForbiddenError("API clients cannot do this")
             raise ForbiddenError(f"this action needs the {role.value} role")
         return self
 
     def has(self, role: Role) -> bool:
         return self.rank >= _RANK[role]
 
+    def allow(self, role: Role, scope: str | None) -> Principal:
+        """People need `role`; API clients need `scope` (a route without one is closed to them)."""
+        if self.scopes is None:
+            return self.require(role)
+        if scope is None:
+            raise ForbiddenError("API clients cannot call this route")
+        if scope not in self.scopes:
+            raise ForbiddenError(f"this route needs the scope {scope}")
+        return self
 
-def principal_from_claims(claims: dict[str, Any] | None) -> Principal:
-    if not claims or not claims.get("custom:org_id"):
+
+def _token_use(claims: dict[str, Any]) -> str:
+    # Cognito sets token_use on both kinds; a claims dict without it is an ID token's (tests, tools).
+    token_use = str(claims.get("token_use") or "id")
+    if token_use not in ("id", "access"):
+        raise UnauthorizedError("the token is neither an ID nor an access token")
+    return token_use
+
+
+def is_client_token(claims: dict[str, Any], console_client_id: str = "") -> bool:
+    """An access token with no person behind it: the client-credentials grant's."""
+    if _token_use(claims) != "access" or claims.get("username") or claims.get("cognito:username"):
+        return False
+    return not (console_client_id and claims.get("client_id") == console_client_id)
+
+
+def person_source(claims: dict[str, Any], console_client_id: str) -> Source:
+    """CONSOLE when the token was issued to the console app client (aud of an ID token, client_id
+    of an access token); API for anyone else. Without a known console client nothing is CONSOLE."""
+    app_client = claims.get("aud") if _token_use(claims) == "id" else claims.get("client_id")
+    return Source.CONSOLE if console_client_id and app_client == console_client_id else Source.API
+
+
+def person_from_claims(claims: dict[str, Any], console_client_id: str = "") -> Principal:
+    if not claims.get("custom:org_id"):
         raise UnauthorizedError("the caller has no organisation claim (custom:org_id)")
     try:
         parsed = Claims.model_validate(claims)
     except ValidationError as exc:
         raise UnauthorizedError("the caller's claims are malformed") from exc
     roles = frozenset(Role(g.lower()) for g in parsed.groups if g.lower() in Role._value2member_map_)
-    return Principal(org_id=parsed.org_id, actor=parsed.sub, roles=roles, email=parsed.email)
+    return Principal(
+        org_id=parsed.org_id,
+        actor=parsed.sub,
+        roles=roles,
+        email=parsed.email,
+        source=person_source(claims, console_client_id),
+    )
+
+
+def principal_from_claims(claims: dict[str, Any] | None, console_client_id: str = "") -> Principal:
+    """The one identity decision: a person from their claims, an API client from the registry."""
+    if not claims:
+        raise UnauthorizedError("the caller has no verified identity")
+    if is_client_token(claims, console_client_id):
+        from goodwill.clients import registry  # only client requests pay for the import
+
+        return registry.client_principal(claims)
+    return person_from_claims(claims, console_client_id)

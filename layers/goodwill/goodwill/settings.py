@@ -25,6 +25,8 @@ class Settings(BaseModel):
     import_chunk_rows: int = Field(default=5000, ge=1, alias="IMPORT_CHUNK_ROWS")
     ses_sender: str = Field(default="goodwill@example.com", alias="SES_SENDER")
     console_base_url: str = Field(default="http://127.0.0.1:3000/console", alias="CONSOLE_BASE_URL")
+    # The console's Cognito app client: people whose token it issued are recorded as source CONSOLE.
+    console_client_id: str = Field(default="", alias="CONSOLE_CLIENT_ID")
     # Local run only: take the caller's claims from X-Goodwill-* headers. Never set in AWS.
     local_claim_headers: bool = Field(default=False, alias="GOODWILL_LOCAL_CLAIM_HEADERS")
     # How long a warm Lambda may serve an org's configuration from memory.
