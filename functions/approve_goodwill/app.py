@@ -1,4 +1,4 @@
-"""Goodwill requests: list, read, approve and reject (maker-checker)."""
+"""Goodwill requests: list, read, approve and reject (maker-checker), one or many at once."""
 
 from __future__ import annotations
 
@@ -11,8 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
-from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus
-from goodwill.models.responses import GoodwillRequestResponse, RequestPage, route_responses
+from goodwill.models.requests import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest, RequestStatus
+from goodwill.models.responses import (
+    GoodwillRequestResponse,
+    RequestDecisionsResponse,
+    RequestPage,
+    route_responses,
+)
 from goodwill.observability import logger, metrics
 from goodwill.services import approvals, requests
 
@@ -98,6 +103,30 @@ def reject(request_id: RequestId, body: Annotated[RejectRequest, Body()]) -> Any
     decided = approvals.decide(principal, request_id, False, body)
     metrics.add_metric(name="RequestsRejected", unit="Count", value=1)
     return json_response(200, requests.view(decided))
+
+
+@app.post(
+    "/goodwill/request-decisions",
+    summary="Approve or reject up to 50 pending requests at once",
+    description=(
+        "Role: approver. Each request is decided exactly as its own approve / reject route would "
+        "decide it, independently of the others: a result per id, in the order sent, with the "
+        "decided request (200) or the error the single route would answer (403 "
+        "SELF_APPROVAL_FORBIDDEN, 404 no such request in the caller's org, 409 NOT_PENDING). "
+        "A comment is required to reject; points cannot be changed in a batch. Each id at most "
+        "once (422 otherwise: nothing is decided)."
+    ),
+    tags=["Goodwill requests"],
+    operation_id="decideRequests",
+    responses=route_responses({200: (RequestDecisionsResponse, "A result per request")}, body=True),
+)
+def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
+    principal = current_principal(app, Role.APPROVER)
+    results = approvals.decide_many(principal, body)
+    if decided := sum(r["status"] == 200 for r in results):
+        name = "RequestsApproved" if body.decision is Decision.APPROVE else "RequestsRejected"
+        metrics.add_metric(name=name, unit="Count", value=decided)
+    return json_response(200, {"results": results})
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

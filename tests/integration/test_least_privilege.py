@@ -99,6 +99,12 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     stack.settle()
     assert api.post(f"/goodwill/requests/{approved}/approve", {}, as_=APPROVER).status == 200
     assert api.post(f"/goodwill/requests/{rejected}/reject", {"comment": "no"}, as_=APPROVER).status == 200
+    batch = {
+        "decision": "REJECT",
+        "request_ids": [api.grant("c-2", 500).body["request"]["request_id"]],
+        "comment": "no",
+    }
+    assert api.post("/goodwill/request-decisions", batch, as_=APPROVER).body["results"][0]["status"] == 200
     stack.settle()
     assert api.get(f"/goodwill/requests/{approved}", as_=AGENT).body["status"] == "FULFILLED"
     for query in ({}, {"status": "REJECTED"}, {"customer_id": "c-1"}):

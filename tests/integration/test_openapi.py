@@ -132,6 +132,9 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     c.call("POST", approve, f"/goodwill/requests/{first}/approve", {"points": 4000, "comment": "ok"}, as_=APPROVER)
     reject = "/goodwill/requests/{request_id}/reject"
     c.call("POST", reject, f"/goodwill/requests/{second}/reject", {"comment": "too much"}, as_=APPROVER)
+    third = c.call("POST", "/goodwill/points", "/goodwill/points", big, as_=AGENT).body["request"]["request_id"]
+    batch = {"decision": "APPROVE", "request_ids": [third, second, "NOPE"]}
+    c.call("POST", "/goodwill/request-decisions", "/goodwill/request-decisions", batch, as_=APPROVER)
     # Coupon series: a pool and a generated series; coupons pending, then auto-approved
     pool = {"name": "Pool", "discount": {"type": "PERCENT", "value": 10}, "valid_days": 30, "codes": ["AAA-1"]}
     c.call("PUT", "/coupon-series/{series_id}", "/coupon-series/pool", pool)

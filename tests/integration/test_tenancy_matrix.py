@@ -35,6 +35,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/goodwill/requests/{request_id}/approve"): {},
     ("POST", "/goodwill/requests/{request_id}/reject"): {"comment": "no"},
     ("POST", "/goodwill/bulk-imports"): {"program_id": "default"},
+    ("POST", "/goodwill/request-decisions"): {"decision": "REJECT", "request_ids": ["REQUEST"], "comment": "no"},
 }
 # Query parameters a route needs to reach its handler: searches of acme's customer by id and name.
 QUERIES: dict[tuple[str, str], dict[str, str]] = {("GET", "/customers"): {"q": "c-1"}}

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, field_validator
+from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
 
 from goodwill.clock import now
 from goodwill.models.common import (
@@ -82,3 +82,39 @@ class ApproveRequest(StrictModel):
 
 class RejectRequest(StrictModel):
     comment: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class Decision(StrEnum):
+    APPROVE = "APPROVE"
+    REJECT = "REJECT"
+
+
+MAX_DECISIONS = 50
+
+
+class RequestDecisionsRequest(StrictModel):
+    """Decide up to 50 requests at once, each exactly as its own approve / reject would."""
+
+    decision: Decision
+    request_ids: list[EntityId] = Field(min_length=1, max_length=MAX_DECISIONS)
+    comment: Annotated[Comment | None, Field(validate_default=True)] = None
+
+    @field_validator("request_ids")
+    @classmethod
+    def _once_each(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("name each request once")
+        return value
+
+    @field_validator("comment")
+    @classmethod
+    def _required_to_reject(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("decision") is Decision.REJECT and not value:
+            raise ValueError("required to reject")
+        return value
+
+    def single(self) -> ApproveRequest | RejectRequest:
+        """The body each request's own route would have been sent."""
+        if self.decision is Decision.APPROVE:
+            return ApproveRequest(comment=self.comment)
+        return RejectRequest(comment=self.comment or "")

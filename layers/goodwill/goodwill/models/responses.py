@@ -206,6 +206,21 @@ class RequestPage(View):
     next_token: str | None
 
 
+class DecisionResult(View):
+    """What became of one request of a batch: `request` when decided (200), `error` otherwise."""
+
+    request_id: str
+    status: Literal[200, 403, 404, 409] = Field(
+        description="200 decided; 403 SELF_APPROVAL_FORBIDDEN; 404 no such request; 409 NOT_PENDING"
+    )
+    request: GoodwillRequestResponse | None = None
+    error: ErrorBody | None = None
+
+
+class RequestDecisionsResponse(View):
+    results: list[DecisionResult] = Field(description="One per request id, in the order sent")
+
+
 class PendingResponse(View):
     """202: the request waits for an approver; nothing changed yet."""
 

@@ -13,7 +13,14 @@ from goodwill.errors import (
     SelfApprovalForbiddenError,
     ValidationFailedError,
 )
-from goodwill.models.requests import ApproveRequest, RejectRequest, RequestStatus, RequestType
+from goodwill.models.requests import (
+    ApproveRequest,
+    Decision,
+    RejectRequest,
+    RequestDecisionsRequest,
+    RequestStatus,
+    RequestType,
+)
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services import coupons, ledger, requests
@@ -71,6 +78,24 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
     # The waiting workflow is resumed from the table's stream (services.dispatch.hand_over): a
     # decision, once written, reaches it even if this Lambda dies right after the write.
     return decided
+
+
+def decide_many(principal: Principal, body: RequestDecisionsRequest) -> list[dict[str, Any]]:
+    """POST /goodwill/request-decisions: each request decided by `decide`, exactly as its own
+    route would decide it, one after the other and independently (one refused stops or undoes
+    nothing); a result per id, in the order sent."""
+    principal.require(Role.APPROVER)
+    single, approve = body.single(), body.decision is Decision.APPROVE
+    results: list[dict[str, Any]] = []
+    for request_id in body.request_ids:
+        try:
+            decided = decide(principal, request_id, approve, single)
+        except GoodwillError as exc:
+            error = {"code": exc.code, "message": exc.message, "details": exc.details}
+            results.append({"request_id": request_id, "status": exc.status_code, "error": error})
+        else:
+            results.append({"request_id": request_id, "status": 200, "request": requests.view(decided)})
+    return results
 
 
 def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
