@@ -115,7 +115,13 @@ class Api:
     ) -> dict[str, int]:
         reply = self.get(f"/customers/{customer_id}", as_=as_)
         assert reply.status == 200, reply.body
-        return reply.body["balances"][program]  # type: ignore[no-any-return]
+        found = reply.body["balances"][program]
+        return {"current": found["current"], "lifetime": found["lifetime"]}  # `expiring`: api.expiring
+
+    def expiring(self, customer_id: str = "c-1", program: str = "default") -> list[dict[str, Any]]:
+        reply = self.get(f"/customers/{customer_id}")
+        assert reply.status == 200, reply.body
+        return reply.body["balances"][program]["expiring"]  # type: ignore[no-any-return]
 
     def ledger(self, customer_id: str = "c-1", as_: dict[str, str] = ADMIN) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []

@@ -15,12 +15,21 @@ def test_get_config_without_any_returns_contract_defaults(api: Api) -> None:
         "approval_threshold": None,
         "max_per_request": 100000,
         "allow_negative_balance": False,
+        "default_expiry_days": None,
+        "expiry_reminder_days": 7,
+        "notify_on_expiry": True,
     }
     assert body["coupons"] == {"auto_approve": False}
     assert body["approval_timeout_hours"] == 72
     assert body["channels"] == {"mandatory": [], "priority": ["SMS", "EMAIL", "PUSH"]}
     assert [r["code"] for r in body["reasons"]][:2] == ["SERVICE_RECOVERY", "LATE_DELIVERY"]
-    assert set(body["templates"]) == {"POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED"}
+    assert set(body["templates"]) == {
+        "POINTS_CREDITED",
+        "POINTS_DEBITED",
+        "COUPON_ISSUED",
+        "POINTS_EXPIRING",
+        "POINTS_EXPIRED",
+    }
 
 
 def test_put_config_is_a_full_replace_with_defaults_for_unset_keys(api: Api) -> None:
@@ -56,7 +65,7 @@ def test_put_customer_creates_then_replaces(api: Api) -> None:
     first = api.put("/customers/c-1", {"name": "Ada", "email": "ADA@Example.com", "phone": "+447700900123"})
     assert first.status == 201
     assert first.body["email"] == "ada@example.com"
-    assert first.body["balances"] == {"default": {"current": 0, "lifetime": 0}}
+    assert first.body["balances"] == {"default": {"current": 0, "lifetime": 0, "expiring": []}}
     second = api.put("/customers/c-1", {"name": "Ada L.", "opted_out_channels": ["SMS"]})
     assert second.status == 200
     got = api.get("/customers/c-1", as_=AGENT).body

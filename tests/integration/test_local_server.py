@@ -46,7 +46,7 @@ def test_put_customer_with_claim_headers_is_created(system: LocalSystem) -> None
     assert reply.headers["Content-Type"] == "application/json"
     got = requests.get(f"{system.url}/customers/srv-1", headers=ADMIN, timeout=10)
     assert got.status_code == 200
-    assert got.json()["balances"] == {"default": {"current": 0, "lifetime": 0}}
+    assert got.json()["balances"] == {"default": {"current": 0, "lifetime": 0, "expiring": []}}
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ PLACEHOLDERS = frozenset(
         "coupon_discount",
         "series_name",
         "expires_at",
+        "expiring_points",
     }
 )
 
@@ -46,6 +47,10 @@ DEFAULT_TEMPLATES = {
     "Your balance is now {balance} points. {customer_message}",
     "COUPON_ISSUED": "Hi {customer_name}, here is your coupon {coupon_code} ({coupon_discount}), "
     "valid until {coupon_expires_at}. {customer_message}",
+    "POINTS_EXPIRING": "Hi {customer_name}, {expiring_points} of your points expire on {expires_at}. "
+    "Your balance is {balance} points.",
+    "POINTS_EXPIRED": "Hi {customer_name}, {expiring_points} of your points expired on {expires_at}. "
+    "Your balance is now {balance} points.",
 }
 
 ProgramId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
@@ -63,6 +68,10 @@ class PointsConfig(StrictModel):
     allow_negative_balance: bool = False
     # The points an agent may credit per UTC day without an approver (services/limits.py).
     agent_daily_limit: Annotated[int, Field(strict=True, ge=1)] | None = None
+    # Expiring points (lots): credits without expires_at expire this many days later (None: never).
+    default_expiry_days: Annotated[int, Field(strict=True, ge=1, le=36_500)] | None = None
+    expiry_reminder_days: Annotated[int, Field(strict=True, ge=1, le=3_650)] | None = 7
+    notify_on_expiry: bool = True
 
 
 class CouponsConfig(StrictModel):
@@ -88,8 +97,10 @@ class Templates(StrictModel):
     POINTS_CREDITED: Template = DEFAULT_TEMPLATES["POINTS_CREDITED"]
     POINTS_DEBITED: Template = DEFAULT_TEMPLATES["POINTS_DEBITED"]
     COUPON_ISSUED: Template = DEFAULT_TEMPLATES["COUPON_ISSUED"]
+    POINTS_EXPIRING: Template = DEFAULT_TEMPLATES["POINTS_EXPIRING"]
+    POINTS_EXPIRED: Template = DEFAULT_TEMPLATES["POINTS_EXPIRED"]
 
-    @field_validator("POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED")
+    @field_validator("POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED", "POINTS_EXPIRING", "POINTS_EXPIRED")
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         try:

@@ -48,9 +48,17 @@ class ErrorResponse(View):
 
 
 # ---------------------------------------------------------------- customers and the ledger
+class ExpiringView(View):
+    points: int = Field(gt=0, description="The unspent remainder of a lot")
+    expires_at: Timestamp
+
+
 class BalanceView(View):
     current: int = Field(description="Spendable points")
     lifetime: int = Field(ge=0, description="Tier-qualifying points; never below 0")
+    expiring: list[ExpiringView] = Field(
+        default_factory=list, description="The next lots with an unspent remainder, soonest first (at most 5)"
+    )
 
 
 class CustomerResponse(View):
@@ -76,6 +84,8 @@ class TransactionType(StrEnum):
     BULK_CREDIT = "BULK_CREDIT"
     BULK_DEBIT = "BULK_DEBIT"
     BULK_SET = "BULK_SET"
+    EXPIRY = "EXPIRY"
+    REVERSAL = "REVERSAL"
 
 
 class TransactionView(View):
@@ -96,6 +106,9 @@ class TransactionView(View):
     created_at: Timestamp
     expires_at: Timestamp | None
     affects_tier: bool | None = Field(description="Whether `lifetime` moved with `current`")
+    reverses: str | None = Field(default=None, description="A REVERSAL: the transaction it reverses")
+    reversed_by: str | None = Field(default=None, description="The REVERSAL that reversed this entry, if any")
+    expired_lot: str | None = Field(default=None, description="An EXPIRY: the credit whose lot expired")
 
 
 class TransactionPage(View):

@@ -25,7 +25,7 @@ from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services import coupons, ledger, requests
 from goodwill.services.config import get_config
-from goodwill.services.points import change_type
+from goodwill.services.points import change_type, credit_terms
 
 PENDING = RequestStatus.PENDING_APPROVAL.value
 APPROVED = RequestStatus.APPROVED.value
@@ -124,6 +124,7 @@ def _fulfilled_op(org_id: str, record: Item, history: dict[str, Any], **fields: 
 
 def _fulfil_points(org_id: str, record: Item) -> None:
     points = int(record.get("approved_points") or record["points"])
+    config = get_config(org_id)
     change = ledger.Change(
         org_id=org_id,
         customer_id=record["customer_id"],
@@ -137,6 +138,7 @@ def _fulfil_points(org_id: str, record: Item) -> None:
         comment=record.get("comment"),
         request_id=record["request_id"],
         expires_at=record.get("expires_at"),
+        remind_at=credit_terms(config, points, record.get("expires_at"))[1],
     )
 
     def ops(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
@@ -145,7 +147,7 @@ def _fulfil_points(org_id: str, record: Item) -> None:
         )
         return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"])]
 
-    ledger.apply(change, get_config(org_id).points.allow_negative_balance, ops)
+    ledger.apply(change, config.points.allow_negative_balance, ops)
 
 
 def _fulfil_coupon(org_id: str, record: Item) -> None:

@@ -8,6 +8,7 @@ from goodwill import retry
 from goodwill.auth import Principal
 from goodwill.clock import now_iso
 from goodwill.errors import ConflictError, NotFoundError, ServiceUnavailableError
+from goodwill.lots import model as lots_model
 from goodwill.models.customers import CustomerPutRequest
 from goodwill.repositories import customers as repo
 from goodwill.repositories import orgs
@@ -72,13 +73,17 @@ def customer_view(org_id: str, profile: Item) -> dict[str, Any]:
     return view
 
 
-def balances_view(org_id: str, customer_id: str) -> dict[str, dict[str, int]]:
+def balances_view(org_id: str, customer_id: str) -> dict[str, dict[str, Any]]:
     found = {
-        b["program_id"]: {"current": b["current"], "lifetime": b["lifetime"]}
+        b["program_id"]: {
+            "current": b["current"],
+            "lifetime": b["lifetime"],
+            "expiring": lots_model.expiring_view(lots_model.from_item(b.get("lots"))),
+        }
         for b in repo.balances(org_id, customer_id)
     }
     for program in get_config(org_id).programs:
-        found.setdefault(program, {"current": 0, "lifetime": 0})
+        found.setdefault(program, {"current": 0, "lifetime": 0, "expiring": []})
     return dict(sorted(found.items()))
 
 
@@ -109,6 +114,9 @@ LEDGER_FIELDS = (
     "created_at",
     "expires_at",
     "affects_tier",
+    "reverses",
+    "reversed_by",
+    "expired_lot",
 )
 
 

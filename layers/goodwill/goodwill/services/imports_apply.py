@@ -28,6 +28,7 @@ from goodwill import clock
 from goodwill.errors import InsufficientBalanceError, ServiceUnavailableError
 from goodwill.imports.csvfile import DUPLICATE_CUSTOMER, InvalidRow, ValidRow
 from goodwill.imports.report import ReportLine, Status, failed_line
+from goodwill.lots import model as lots_model
 from goodwill.repositories import imports_records, keys, table
 from goodwill.repositories.table import Cancelled, Item
 from goodwill.retry import pause
@@ -39,7 +40,7 @@ MAX_STALLED_ROUNDS: Final = 30  # transactions in a row that settle no row: give
 GUARD_TTL_SECONDS: Final = 90 * 24 * 3600
 TAKEN: Final = "ConditionalCheckFailed"
 # What a row needs of a balance; its Put writes every attribute ledger.balance_op writes.
-BALANCE_ATTRIBUTES: Final = ("current", "lifetime", "version")
+BALANCE_ATTRIBUTES: Final = ("current", "lifetime", "version", "lots")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class Job:
     notify: bool
     actor: str
     allow_negative: bool
+    expiry_days: int | None = None  # the org's points.default_expiry_days
+    reminder_days: int | None = None  # the org's points.expiry_reminder_days
 
     def transaction_id(self, row: int) -> str:
         """The row's ledger entry id: the same for every run of this import."""
@@ -161,11 +164,10 @@ def _plan(chunk: _Chunk, item: _Row) -> _Planned | str:
     stored = chunk.balances.get(item.customer_id)
     before = ledger.Balance.of(stored)
     points = row.points if job.mode == "ADD" else row.points - before.current
-    try:
-        after = ledger.next_balance(before, points, row.affects_tier, job.allow_negative or job.mode == "SET")
-    except InsufficientBalanceError as exc:
-        return f"insufficient balance: {exc.message}"
     transaction_id = job.transaction_id(row.row)
+    expires_at, remind_at = lots_model.credit_terms(
+        points, row.expires_at, job.expiry_days, job.reminder_days, clock.now_iso()
+    )
     change = ledger.Change(
         org_id=job.org_id,
         customer_id=item.customer_id,
@@ -178,9 +180,16 @@ def _plan(chunk: _Chunk, item: _Row) -> _Planned | str:
         affects_tier=row.affects_tier,
         comment=row.comment,
         import_id=job.import_id,
-        expires_at=row.expires_at,
+        expires_at=expires_at,
         transaction_id=transaction_id,
+        remind_at=remind_at,
     )
+    lot = ledger.credit_lot(change, transaction_id)
+    try:
+        allow_negative = job.allow_negative or job.mode == "SET"
+        after = ledger.next_balance(before, points, row.affects_tier, allow_negative, lot)
+    except InsufficientBalanceError as exc:
+        return f"insufficient balance: {exc.message}"
     entry = ledger.ledger_entry(change, after, transaction_id)
     balance = {
         **_balance_key(job, item.customer_id),
@@ -190,6 +199,7 @@ def _plan(chunk: _Chunk, item: _Row) -> _Planned | str:
         "lifetime": after.lifetime,
         "version": after.version,
         "updated_at": entry["created_at"],
+        **ledger.lots_attrs(change, before, after)[0],  # a Put: what it does not set is removed
     }
     if before.version:
         guard: dict[str, Any] = {"condition": "#v = :v", "names": {"#v": "version"}, "vals": {":v": before.version}}

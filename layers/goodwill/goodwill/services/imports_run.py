@@ -138,6 +138,8 @@ def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str,
         notify=bool(record.get("notify_customers")),
         actor=record["created_by"],
         allow_negative=bool(snapshot["allow_negative"]),
+        expiry_days=get_config(org_id).points.default_expiry_days,
+        reminder_days=get_config(org_id).points.expiry_reminder_days,
     )
     body = files.read(record["upload_key"], record["etag"], spec.start_byte, spec.end_byte)
     rows = csvfile.parse(

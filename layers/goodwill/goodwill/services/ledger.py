@@ -14,6 +14,8 @@ from typing import Any
 from goodwill import retry
 from goodwill.clock import now_iso, ulid
 from goodwill.errors import InsufficientBalanceError, ServiceUnavailableError
+from goodwill.lots import model as lots_model
+from goodwill.lots.model import Lot
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Cancelled, Item
 
@@ -23,12 +25,20 @@ class Balance:
     current: int = 0
     lifetime: int = 0
     version: int = 0
+    lots: tuple[Lot, ...] = ()  # expiring lots with an unspent remainder, soonest first
+    spent_from: str | None = None  # the soonest expiry among the lots the change to it took from
 
     @classmethod
     def of(cls, item: Item | None) -> Balance:
         if not item:
             return cls()
-        return cls(int(item["current"]), int(item["lifetime"]), int(item["version"]))
+        lots = lots_model.from_item(item.get("lots"))
+        return cls(int(item["current"]), int(item["lifetime"]), int(item["version"]), lots)
+
+    @property
+    def open(self) -> int:
+        """The open lot (points without expiry); negative when the balance is."""
+        return self.current - lots_model.total(self.lots)
 
     def view(self) -> dict[str, int]:
         return {"current": self.current, "lifetime": self.lifetime}
@@ -52,9 +62,25 @@ class Change:
     import_id: str | None = None
     expires_at: str | None = None
     transaction_id: str | None = None
+    remind_at: str | None = None  # a credit's lot: when to remind the customer (None: never)
+    reverses: str | None = None  # a REVERSAL: the entry it reverses
+    covered_by: str | None = None  # a reversed credit: its lot id, or OPEN; must cover the debit
+    expired_lot: str | None = None  # an EXPIRY: the lot (credit) that expired
 
 
-def next_balance(before: Balance, points: int, affects_tier: bool, allow_negative: bool) -> Balance:
+OPEN = "OPEN"
+
+
+def next_balance(
+    before: Balance,
+    points: int,
+    affects_tier: bool,
+    allow_negative: bool,
+    lot: Lot | None = None,
+    covered_by: str | None = None,
+) -> Balance:
+    """The balance after `points`: a credit adds `lot` (its expiring remainder); a debit takes from
+    the lots soonest-expiring first, then from the open lot (a reversed credit: from its own lot)."""
     current = before.current + points
     if points < 0 and current < 0 and not allow_negative:
         raise InsufficientBalanceError(
@@ -62,8 +88,45 @@ def next_balance(before: Balance, points: int, affects_tier: bool, allow_negativ
             [{"field": "points", "message": f"current balance is {before.current}"}],
         )
     lifetime = before.lifetime + points if affects_tier else before.lifetime
+    lots, spent_from = before.lots, None
+    if points > 0 and lot is not None:
+        # A credit first pays back a negative balance; only what is left of it can expire.
+        share = min(points, max(current, 0) - lots_model.total(lots))
+        if share > 0:
+            lots = lots_model.add(lots, Lot(lot.expires_at, lot.lot_id, share, lot.remind_at))
+    elif points < 0:
+        take = -points
+        if covered_by is not None:
+            available = before.open if covered_by == OPEN else lots_model.remainder_of(lots, covered_by)
+            if take > available and not allow_negative:
+                raise InsufficientBalanceError(
+                    f"{take - max(available, 0)} of the {take} points to reverse are spent or expired",
+                    [{"field": "transaction_id", "message": f"only {max(available, 0)} of its points are unspent"}],
+                )
+            if covered_by == OPEN:
+                take -= max(min(before.open, take), 0)
+        consumed = lots_model.consume(lots, take, first=covered_by)
+        lots, spent_from = consumed.lots, consumed.soonest
     # Tier-qualifying points never go below zero, even after debits that outgrow them.
-    return Balance(current, max(lifetime, 0), before.version + 1)
+    return Balance(current, max(lifetime, 0), before.version + 1, lots, spent_from)
+
+
+def credit_lot(change: Change, transaction_id: str) -> Lot | None:
+    if change.points <= 0 or not change.expires_at:
+        return None
+    return Lot(lots_model.normal_time(change.expires_at), transaction_id, change.points, change.remind_at)
+
+
+def lots_attrs(change: Change, before: Balance, after: Balance) -> tuple[dict[str, Any], list[str]]:
+    """What a balance write sets for its lots (and the due-date index), and what it removes."""
+    if not before.lots and not after.lots:
+        return {}, []  # nothing expiring, before or after: the item stays as it was (no index)
+    due = lots_model.due_at(after.lots)
+    sets: dict[str, Any] = {"lots": lots_model.to_item(after.lots)}
+    if due is None:
+        return sets, ["GSI4PK", "GSI4SK"]
+    sets.update(keys.due_index(change.org_id, change.customer_id, change.program_id, due))
+    return sets, []
 
 
 def balance_op(change: Change, before: Balance, after: Balance, allow_negative: bool) -> dict[str, Any]:
@@ -84,9 +147,16 @@ def balance_op(change: Change, before: Balance, after: Balance, allow_negative: 
         if change.points < 0 and not allow_negative:
             condition += " AND #c >= :need"
             vals[":need"] = -change.points
+    update = "SET #c = :c, #l = :l, #v = :nv, updated_at = :t, customer_id = :cid, program_id = :pid"
+    sets, removes = lots_attrs(change, before, after)
+    for i, (name, value) in enumerate(sets.items()):
+        names[f"#x{i}"], vals[f":x{i}"] = name, value
+        update += f", #x{i} = :x{i}"
+    if removes:
+        update += " REMOVE " + ", ".join(removes)
     return table.update_op(
         keys.balance(change.org_id, change.customer_id, change.program_id),
-        "SET #c = :c, #l = :l, #v = :nv, updated_at = :t, customer_id = :cid, program_id = :pid",
+        update,
         names=names,
         vals=vals,
         condition=condition,
@@ -111,6 +181,10 @@ def ledger_entry(change: Change, after: Balance, transaction_id: str) -> Item:
         "created_at": now_iso(),
         "expires_at": change.expires_at,
         "affects_tier": change.affects_tier,
+        "reverses": change.reverses,
+        "expired_lot": change.expired_lot,
+        # A debit: the soonest expiry of the lots it took from (its reversal gives them back so).
+        "spent_expires_at": after.spent_from,
     }
 
 
@@ -158,8 +232,10 @@ def apply(
     for _ in retry.attempts(retry.CONTENTION):
         if before is None:
             before = read_balance(change.org_id, change.customer_id, change.program_id)
-        after = next_balance(before, change.points, change.affects_tier, allow_negative)
-        entry = ledger_entry(change, after, change.transaction_id or ulid())
+        transaction_id = change.transaction_id or ulid()
+        lot = credit_lot(change, transaction_id)
+        after = next_balance(before, change.points, change.affects_tier, allow_negative, lot, change.covered_by)
+        entry = ledger_entry(change, after, transaction_id)
         extras = list(extra_ops(entry, after)) if extra_ops else []
         ops = [balance_op(change, before, after, allow_negative), ledger_op(change, entry), *extras]
         cancelled = table.transact(ops)

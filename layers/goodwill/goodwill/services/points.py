@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from goodwill.auth import Principal
-from goodwill.clock import iso, ulid
+from goodwill.clock import iso, now_iso, ulid
 from goodwill.errors import NotFoundError, ValidationFailedError
+from goodwill.lots import model as lots_model
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import PointsGrantRequest, RequestStatus, RequestType
 from goodwill.repositories import keys, table
@@ -41,6 +42,12 @@ def check_rules(config: OrgConfig, body: PointsGrantRequest) -> None:
         raise ValidationFailedError("invalid fields: " + ", ".join(d["field"] for d in details), details)
     if body.program_id not in config.programs:
         raise NotFoundError(f"program {body.program_id} not found")
+
+
+def credit_terms(config: OrgConfig, points: int, expires_at: str | None) -> tuple[str | None, str | None]:
+    """(expires_at, remind_at) of a credit under the org's expiry rules (section 12)."""
+    rules = config.points
+    return lots_model.credit_terms(points, expires_at, rules.default_expiry_days, rules.expiry_reminder_days, now_iso())
 
 
 def change_type(points: int, bulk: bool = False) -> str:
@@ -84,7 +91,7 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
             "reason": body.reason,
             "comment": body.comment,
             "customer_message": body.customer_message,
-            "expires_at": iso(body.expires_at) if body.expires_at else None,
+            "expires_at": credit_terms(config, body.points, iso(body.expires_at) if body.expires_at else None)[0],
             "affects_tier": body.affects_tier,
             "notify": body.notify,
             "source": source,
@@ -156,6 +163,7 @@ def _apply_now(
         comment=body.comment,
         request_id=record["request_id"],
         expires_at=record["expires_at"],
+        remind_at=credit_terms(config, body.points, record["expires_at"])[1],
     )
     response: dict[str, Any] = {}
 
