@@ -15,6 +15,7 @@ def test_get_config_without_any_returns_contract_defaults(api: Api) -> None:
         "approval_threshold": None,
         "max_per_request": 100000,
         "allow_negative_balance": False,
+        "agent_daily_limit": None,
         "default_expiry_days": None,
         "expiry_reminder_days": 7,
         "notify_on_expiry": True,
