@@ -220,6 +220,11 @@ def _precompute(resolver: Resolver) -> None:
         resolver.refs[logical_id] = arn
         resolver.attrs[(logical_id, "Arn")] = arn
         resolver.attrs[(logical_id, "Name")] = name
+    for logical_id, res in resources("AWS::Events::EventBus").items():
+        name = resolver.resolve(res["Properties"]["Name"])
+        resolver.refs[logical_id] = name
+        resolver.attrs[(logical_id, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
+        resolver.attrs[(logical_id, "Name")] = name
     for logical_id in load()["Resources"]:
         resolver.refs.setdefault(logical_id, f"local-{logical_id}")
         resolver.attrs.setdefault((logical_id, "Arn"), f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}")
@@ -266,6 +271,7 @@ def create(
     _create_topics_and_buckets(stack)
     _create_queues_and_log_groups(stack)
     _create_functions(stack)
+    _create_event_buses(stack)
     _create_state_machines(stack)
     _wire_s3_events(stack)
     sender = resolver.refs.get("SesSender")
@@ -336,6 +342,28 @@ def _create_functions(stack: Stack) -> None:
             Code={"ZipFile": code},
             Environment={"Variables": fn.environment},
         )
+
+
+def _create_event_buses(stack: Stack) -> None:
+    """Buses, their archives, and rules with SQS targets (what moto's EventBridge delivers)."""
+    events = stack.client("events")
+    for logical_id in resources("AWS::Events::EventBus"):
+        events.create_event_bus(Name=stack.ref(logical_id))
+    for logical_id, res in resources("AWS::Events::Archive").items():
+        props = stack.resolver.resolve(res["Properties"])
+        events.create_archive(
+            ArchiveName=f"goodwill-{logical_id}",
+            EventSourceArn=props["SourceArn"],
+            EventPattern=json.dumps(props.get("EventPattern", {})),
+            RetentionDays=int(props.get("RetentionDays", 0)),
+        )
+    for logical_id, res in resources("AWS::Events::Rule").items():
+        props = stack.resolver.resolve(res["Properties"])
+        bus = props.get("EventBusName", "default")
+        events.put_rule(Name=logical_id, EventBusName=bus, EventPattern=json.dumps(props["EventPattern"]))
+        targets = [{"Id": t["Id"], "Arn": t["Arn"]} for t in props.get("Targets", [])]
+        if targets:
+            events.put_targets(Rule=logical_id, EventBusName=bus, Targets=targets)
 
 
 def _create_state_machines(stack: Stack) -> None:

@@ -76,6 +76,12 @@ def _s3(operation: str, params: Mapping[str, Any]) -> Iterator[Request]:
         yield Request(f"s3:{_S3_ACTIONS.get(operation, operation)}", f"{bucket}/{params['Key']}")
 
 
+def _bus(name_or_arn: str) -> str:
+    return (
+        name_or_arn if name_or_arn.startswith("arn:") else f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name_or_arn}"
+    )
+
+
 def required(service: str, operation: str, params: Mapping[str, Any]) -> list[Request]:
     """The IAM requests one call makes (service is the signing name: dynamodb, s3, states ...)."""
     action = f"{service}:{operation}"
@@ -91,6 +97,8 @@ def required(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
         return [Request(action, params["executionArn"])]
     if action == "sns:Publish":
         return [Request(action, params.get("TopicArn") or params.get("TargetArn") or "*")]
+    if action == "events:PutEvents":
+        return [Request(action, _bus(entry.get("EventBusName", "default"))) for entry in params["Entries"]]
     if action in ("ses:SendEmail", "ses:SendRawEmail"):
         sender = re.sub(r".*<(.+)>.*", r"\1", params["Source"])
         return [Request(action, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{sender}", (("ses:FromAddress", sender),))]

@@ -10,9 +10,11 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
     from mypy_boto3_sns import SNSClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=10)
@@ -61,9 +63,21 @@ def stepfunctions() -> SFNClient:
     return client
 
 
+@lru_cache(maxsize=1)
+def events() -> EventBridgeClient:
+    client: EventBridgeClient = _client("events")
+    return client
+
+
+@lru_cache(maxsize=1)
+def sqs() -> SQSClient:
+    client: SQSClient = _client("sqs")
+    return client
+
+
 def reset_clients() -> None:
     """Forget cached clients and settings (tests switch endpoints and environments)."""
     from goodwill.settings import get_settings
 
-    for factory in (_session, dynamodb, s3, sns, ses, stepfunctions, get_settings):
+    for factory in (_session, dynamodb, s3, sns, ses, stepfunctions, events, sqs, get_settings):
         factory.cache_clear()

@@ -1,0 +1,16 @@
+"""DynamoDB stream -> domain events on the EventBridge bus (ledger entries, decided requests,
+issued coupons, finished imports), and the daily aggregates of the goodwill spend report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.events import consume
+from goodwill.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return consume.handle(event.get("Records") or [])
