@@ -28,7 +28,7 @@ def balances(org_id: str, customer_id: str) -> list[Item]:
     return page.items
 
 
-def replace_profile(org_id: str, profile: Item, previous: Item | None, org_op: dict[str, Any]) -> Cancelled | None:
+def replace_profile(org_id: str, profile: Item, previous: Item | None) -> Cancelled | None:
     """Write the profile, move its e-mail claim and its search entries, all or nothing."""
     profile = {**profile, search_index.MARKER: search_index.INDEX_VERSION}
     cid = profile["customer_id"]
@@ -57,7 +57,6 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None, org_op: d
     if old_email and old_email != new_email:
         ops.append(table.delete_op(keys.email(org_id, old_email), condition="customer_id = :c", vals={":c": cid}))
     ops.extend(search_index.ops(org_id, profile, previous))
-    ops.append(org_op)
     return table.transact(ops)
 
 

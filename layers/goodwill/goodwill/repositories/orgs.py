@@ -43,10 +43,21 @@ def org_exists(org_id: str) -> bool:
     return table.get(keys.org(org_id)) is not None
 
 
-def org_marker_op(org_id: str) -> dict[str, Any]:
-    """Make sure the org is registered, as part of another transaction (idempotent)."""
-    return table.update_op(
-        keys.org(org_id),
-        "SET org_id = :o, created_at = if_not_exists(created_at, :t)",
-        vals={":o": org_id, ":t": now_iso()},
-    )
+_registered: set[str] = set()
+
+
+def register(org_id: str) -> None:
+    """Make sure the org is registered (direct uploads are taken only for registered orgs): a read
+    once per org and process, a conditional put only for a new org. Never part of a per-customer
+    transaction: concurrent transactions on the one ORG item would cancel each other."""
+    if org_id in _registered:
+        return
+    if table.get(keys.org(org_id), consistent=False) is None:
+        op = table.put_op({**keys.org(org_id), "org_id": org_id, "created_at": now_iso()}, "attribute_not_exists(PK)")
+        table.transact([op])  # a one-item write; a failed condition means someone registered it first
+    _registered.add(org_id)
+
+
+def forget_registrations() -> None:
+    """Tests and the local run start over with an empty table."""
+    _registered.clear()

@@ -30,3 +30,4 @@ def put_config(org_id: str, config: OrgConfig, actor: str) -> bool:
 
 def clear_cache() -> None:
     _cache.clear()
+    orgs.forget_registrations()

@@ -138,10 +138,16 @@ ExtraOps = Callable[[Item], Sequence[dict[str, Any]]]
 
 
 def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_ops: ExtraOps) -> Item:
-    """Issue one coupon of the series to the customer, atomically with `extra_ops(coupon)`."""
+    """Issue one coupon of the series to the customer, atomically with `extra_ops(coupon)`.
+
+    The transaction holds the claim on the code, the customer's coupon and `extra_ops`; a pool's
+    series item rides along last (its counter is what hands codes out in order). A generated
+    series' item does not: every customer's coupon would contend for it (TransactionConflict), so
+    its `issued` count is added after the commit, outside the transaction."""
     for _ in retry.attempts(retry.CONTENTION):
         series = _require_series(org, series_id)
-        if series.get("kind") == "POOL":
+        pool = series.get("kind") == "POOL"
+        if pool:
             index = int(series.get("next_index", 0))
             if index >= int(series.get("total", 0)):
                 raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
@@ -149,18 +155,11 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
             if code_item is None:
                 raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
             code = str(code_item["code"])
-            series_op = table.update_op(
-                keys.series(org, series_id),
-                "SET next_index = :n, issued = issued + :one",
-                vals={":n": index + 1, ":i": index, ":one": 1},
-                condition="next_index = :i",
-            )
         else:
             code = _generated_code(series_id)
-            series_op = table.update_op(keys.series(org, series_id), "ADD issued :one", vals={":one": 1})
         coupon = _coupon(series, code, customer_id, request_id)
+        extras = list(extra_ops(coupon))
         ops = [
-            series_op,
             table.put_op(
                 {
                     **keys.coupon_code(org, code),
@@ -171,14 +170,18 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
                 condition="attribute_not_exists(PK)",
             ),
             table.put_op({**keys.customer_coupon(org, customer_id, coupon["coupon_id"]), **coupon}),
-            *extra_ops(coupon),
+            *extras,
         ]
+        if pool:
+            ops.append(_pool_take_op(org, series_id, index))
         cancelled = table.transact(ops)
         if cancelled is None:
+            if not pool:
+                _count_issued(org, series_id)
             return coupon
-        if any(cancelled.failed(i) for i in range(3, len(ops))):
+        if any(cancelled.failed(i) for i in range(2, 2 + len(extras))):
             raise CouponExtraOpFailed(cancelled.reasons)
-        if cancelled.failed(1) and series.get("kind") == "POOL":
+        if cancelled.failed(0) and pool:
             # This pool code was issued before (e.g. by another series): skip it for good.
             table.transact(
                 [
@@ -190,9 +193,30 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
                     )
                 ]
             )
-        elif not (cancelled.failed(0) or cancelled.retryable):
+        elif not (cancelled.failed(len(ops) - 1) or cancelled.retryable):
             raise cancelled.refused()
     raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")
+
+
+def _pool_take_op(org: str, series_id: str, index: int) -> dict[str, Any]:
+    return table.update_op(
+        keys.series(org, series_id),
+        "SET next_index = :n, issued = issued + :one",
+        vals={":n": index + 1, ":i": index, ":one": 1},
+        condition="next_index = :i",
+    )
+
+
+def _count_issued(org: str, series_id: str) -> None:
+    """A generated series' `issued`: a plain ADD after the coupon committed (single-item writes
+    are applied in turn, they do not cancel each other as transactions do). A crash between the
+    two leaves the count one short; the coupons themselves are exact."""
+    aws.dynamodb().update_item(
+        TableName=table.table_name(),
+        Key=table.serialize(keys.series(org, series_id)),
+        UpdateExpression="ADD issued :one",
+        ExpressionAttributeValues=table.values({":one": 1}),
+    )
 
 
 class CouponExtraOpFailed(Exception):

@@ -39,6 +39,9 @@ def profile_view(item: Item) -> dict[str, Any]:
 
 def put_customer(principal: Principal, customer_id: str, body: CustomerPutRequest) -> tuple[bool, dict[str, Any]]:
     """Create or fully replace a profile; (created, view)."""
+    # The org is registered once, on its own: never inside the customer's transaction, where
+    # every customer write of the org would contend for the one ORG item.
+    orgs.register(principal.org_id)
     for _ in retry.attempts(retry.CONTENTION):
         previous = repo.get_profile(principal.org_id, customer_id)
         stamp = now_iso()
@@ -51,9 +54,7 @@ def put_customer(principal: Principal, customer_id: str, body: CustomerPutReques
             "updated_by": principal.actor,
             "version": (previous["version"] + 1) if previous else 1,
         }
-        cancelled = repo.replace_profile(
-            principal.org_id, strip_keys(profile), previous, orgs.org_marker_op(principal.org_id)
-        )
+        cancelled = repo.replace_profile(principal.org_id, strip_keys(profile), previous)
         if cancelled is None:
             return previous is None, customer_view(principal.org_id, profile)
         # item 0 is the profile (a concurrent replace: read again); item 1 the e-mail claim.
