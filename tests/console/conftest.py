@@ -42,7 +42,9 @@ def _aws_credentials() -> None:
     """Replaces the suite's fixture: here the local system owns the AWS environment."""
 
 
-@pytest.fixture(scope="session")
+# Package scope: the local system owns the process's AWS environment (endpoint, moto port), so it
+# must be stopped before the integration tests start local systems of their own.
+@pytest.fixture(scope="package")
 def system() -> Iterator[LocalSystem]:
     running = start(api_port=0, moto_port=0, parameters={"LogLevel": "ERROR"})
     yield running
