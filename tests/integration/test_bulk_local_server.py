@@ -47,7 +47,7 @@ def test_a_file_put_to_the_presigned_url_is_imported_by_the_local_run() -> None:
             view = requests.get(url, headers=ADMIN, timeout=10).json()
         assert (view["status"], view["totals"]) == ("COMPLETED", {"rows": 1, "applied": 1, "failed": 0})
         balance = requests.get(f"{system.url}/customers/c-1", headers=ADMIN, timeout=10).json()["balances"]
-        assert balance["default"] == {"current": 42, "lifetime": 42}
+        assert balance["default"] == {"current": 42, "lifetime": 42, "expiring": []}
         report = requests.get(view["report_url"], timeout=10)
         assert report.content.decode("utf-8-sig").splitlines()[1].startswith("1,c-1,ada@example.com,42,APPLIED,")
         outbox = requests.get(f"{system.url}/_local/outbox", params={"to": "alice@acme.test"}, timeout=10).json()
