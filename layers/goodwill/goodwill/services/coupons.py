@@ -1,8 +1,9 @@
 """Coupon series and coupon allocation: a code is never issued twice, even under concurrency.
 
 Pools hand out their codes in upload order through a counter on the series (conditional on the
-value read); generated codes are random. Either way, the code's org-wide claim item is put with
-attribute_not_exists in the same transaction as the customer's coupon and the request update.
+value read; services.coupon_pools adds the codes); generated codes are random. Either way, the
+code's org-wide claim item is put with attribute_not_exists in the same transaction as the
+customer's coupon and the request update.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavaila
 from goodwill.models.coupons import SeriesPutRequest
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
+from goodwill.services import coupon_pools
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SERIES_FIELDS = ("series_id", "name", "description", "discount", "valid_days", "kind", "created_at", "updated_at")
@@ -55,10 +57,12 @@ def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> 
         "GSI1PK": keys.series_list(org),
         "GSI1SK": series_id,
     }
-    if existing is None:
+    created = existing is None
+    if created:
         item.update({"total": 0, "next_index": 0, "issued": 0})
-        table.put(item, condition="attribute_not_exists(PK)")
-    else:
+        # Two first PUTs racing: one creates, the other finds it made and updates it (200).
+        created = table.transact([table.put_op(item, condition="attribute_not_exists(PK)")]) is None
+    if not created:
         fields = {k: item[k] for k in ("name", "description", "discount", "valid_days", "kind", "updated_at")}
         update = "SET " + ", ".join(f"#{k} = :{k}" for k, v in fields.items() if v is not None)
         if fields["description"] is None:
@@ -71,41 +75,8 @@ def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> 
             ExpressionAttributeValues=table.values({f":{k}": v for k, v in fields.items() if v is not None}),
         )
     if body.codes:
-        _append_codes(org, series_id, body.codes)
-    return existing is None, series_view(_require_series(org, series_id))
-
-
-def _append_codes(org: str, series_id: str, codes: Sequence[str]) -> None:
-    """Add codes to the pool: reserve index slots on the series, then write the code items."""
-    key = keys.series(org, series_id)
-    resp = aws.dynamodb().update_item(
-        TableName=table.table_name(),
-        Key=table.serialize(key),
-        UpdateExpression="ADD #t :n",
-        ExpressionAttributeNames={"#t": "total_reserved"},
-        ExpressionAttributeValues=table.values({":n": len(codes)}),
-        ReturnValues="UPDATED_NEW",
-    )
-    end = int(resp["Attributes"]["total_reserved"]["N"])
-    start = end - len(codes)
-    items = [{**keys.pool_code(org, series_id, start + i), "code": code} for i, code in enumerate(codes)]
-    for i in range(0, len(items), 25):
-        batch = [{"PutRequest": {"Item": table.serialize(it)}} for it in items[i : i + 25]]
-        pending: Any = {table.table_name(): batch}
-        while pending:
-            pending = aws.dynamodb().batch_write_item(RequestItems=pending).get("UnprocessedItems") or None
-    # Codes become issuable only once written: total moves forward to cover them.
-    try:
-        aws.dynamodb().update_item(
-            TableName=table.table_name(),
-            Key=table.serialize(key),
-            UpdateExpression="SET #total = :end",
-            ConditionExpression="#total < :end",
-            ExpressionAttributeNames={"#total": "total"},
-            ExpressionAttributeValues=table.values({":end": end}),
-        )
-    except aws.dynamodb().exceptions.ConditionalCheckFailedException:
-        pass  # a later upload already moved total past these codes
+        coupon_pools.append(org, series_id, body.codes)
+    return created, series_view(_require_series(org, series_id))
 
 
 def _require_series(org: str, series_id: str) -> Item:
@@ -152,8 +123,9 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
             if index >= int(series.get("total", 0)):
                 raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
             code_item = table.get(keys.pool_code(org, series_id, index))
-            if code_item is None:
-                raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
+            if code_item is None:  # a slot without its code (an older append's): never a dead end
+                table.transact([coupon_pools.skip_op(org, series_id, index)])
+                continue
             code = str(code_item["code"])
         else:
             code = _generated_code(series_id)
@@ -183,16 +155,7 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
             raise CouponExtraOpFailed(cancelled.reasons)
         if cancelled.failed(0) and pool:
             # This pool code was issued before (e.g. by another series): skip it for good.
-            table.transact(
-                [
-                    table.update_op(
-                        keys.series(org, series_id),
-                        "SET next_index = :n",
-                        vals={":n": index + 1, ":i": index},
-                        condition="next_index = :i",
-                    )
-                ]
-            )
+            table.transact([coupon_pools.skip_op(org, series_id, index)])
         elif not (cancelled.failed(len(ops) - 1) or cancelled.retryable):
             raise cancelled.refused()
     raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")

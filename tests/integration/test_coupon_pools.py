@@ -1,0 +1,114 @@
+"""Coupon pools never jam: an append is all-or-nothing per transaction and safe to repeat,
+allocation never stops at a gap, concurrent PUTs answer 200/201, and a pool of N hands out
+exactly N codes whatever point a PUT died at (issue 12, defect 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from goodwill import aws
+from goodwill.errors import SeriesExhaustedError
+from goodwill.repositories import keys, table
+from goodwill.services import coupon_pools, coupons
+from tests.support import Api
+
+SERIES = {"name": "Pool", "discount": {"type": "AMOUNT", "value": 5}, "valid_days": 30}
+CODES = [f"CODE-{i:03d}" for i in range(12)]
+
+
+class Crash(Exception):
+    """The Lambda died here."""
+
+
+@contextmanager
+def crash_on_transaction(nth: int, after: bool) -> Iterator[list[int]]:
+    """The `nth` TransactWriteItems of the domain layer dies before it is sent, or after it
+    committed (its answer lost)."""
+    client = aws.dynamodb()
+    seen = [0]
+    fired = [0]
+
+    def before(**_: Any) -> None:
+        seen[0] += 1
+        if seen[0] == nth and not after:
+            fired[0] += 1
+            raise Crash(f"died before transaction {nth}")
+
+    def after_call(**_: Any) -> None:
+        if seen[0] == nth and after and not fired[0]:
+            fired[0] += 1
+            raise Crash(f"died after transaction {nth} committed")
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", before)
+    client.meta.events.register("after-call.dynamodb.TransactWriteItems", after_call)
+    try:
+        yield fired
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", before)
+        client.meta.events.unregister("after-call.dynamodb.TransactWriteItems", after_call)
+
+
+def _drain(series_id: str = "pool") -> list[str]:
+    """Issue coupons until the pool says it is exhausted; the codes handed out."""
+    issued = []
+    for n in range(100):
+        try:
+            coupon = coupons.allocate("acme", series_id, "c-1", f"req-{n}", lambda _: [])
+        except SeriesExhaustedError:
+            return issued
+        issued.append(coupon["code"])
+    raise AssertionError("the pool never ran out")
+
+
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(coupon_pools, "CODES_PER_TRANSACTION", 5)  # 12 codes: 3 transactions
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["before", "after"])
+@pytest.mark.parametrize("nth", [1, 2, 3])
+def test_a_put_that_dies_mid_append_leaves_no_gap_and_a_retry_completes_it(
+    api: Api, small_chunks: None, nth: int, after: bool
+) -> None:
+    api.customer("c-1")
+    assert api.put("/coupon-series/pool", SERIES).status == 201
+    with crash_on_transaction(nth, after) as fired:
+        assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES}).status == 500
+    assert fired[0] == 1
+    # What the pool says it has is what it hands out: no slot without its code.
+    available = api.get("/coupon-series/pool").body["available"]
+    assert available == min(5 * (nth - 1 + after), 12)
+    # The PUT repeated completes the pool without duplicating what the first one appended.
+    reply = api.put("/coupon-series/pool", {**SERIES, "codes": CODES})
+    assert (reply.status, reply.body["available"]) == (200, 12)
+    assert sorted(_drain()) == CODES
+
+
+def test_allocation_skips_a_slot_without_its_code(api: Api) -> None:
+    # A pool written by the former append (slots reserved, one code never written) still serves.
+    api.customer("c-1")
+    assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:3]}).status == 201
+    aws.dynamodb().delete_item(TableName=table.table_name(), Key=table.serialize(keys.pool_code("acme", "pool", 1)))
+    assert _drain() == [CODES[0], CODES[2]]
+
+
+def test_concurrent_first_puts_of_one_series_answer_201_once_then_200(api: Api) -> None:
+    batches = [CODES[i : i + 3] for i in range(0, 12, 3)] * 2  # every code sent twice
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(lambda codes: api.put("/coupon-series/pool", {**SERIES, "codes": codes}), batches))
+    assert sorted(r.status for r in replies) == [200] * 7 + [201]
+    assert api.get("/coupon-series/pool").body["available"] == 12
+    api.customer("c-1")
+    assert sorted(_drain()) == CODES
+
+
+def test_codes_already_in_the_pool_are_not_added_again(api: Api) -> None:
+    api.customer("c-1")
+    assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:4]}).status == 201
+    assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[2:6]}).body["available"] == 6
+    assert sorted(_drain()) == CODES[:6]
