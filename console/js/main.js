@@ -79,7 +79,7 @@ async function route() {
   const ticket = ++rendering;
   chrome();
   const s = auth.session();
-  const container = h("div", { class: "view" });
+  const container = h("div", { class: "view", "aria-busy": "true" });
   if (notice) container.append(message("info", notice));
   notice = null;
   clear(main, container);
@@ -89,6 +89,7 @@ async function route() {
     const path = currentPath();
     const found = ROUTES.find(([pattern]) => pattern.test(path));
     if (!found) {
+      container.removeAttribute("aria-busy");
       container.append(heading("Page not found"), h("p", {}, h("a", { href: "#/customers", text: "Go to customers" })));
       return;
     }
@@ -106,7 +107,9 @@ async function route() {
     if (ticket !== rendering) return;
     container.append(message("error", error.message || "Something went wrong."));
   }
-  if (ticket === rendering) (container.querySelector("h1") || main).focus({ preventScroll: false });
+  if (ticket !== rendering) return;
+  container.removeAttribute("aria-busy");
+  (container.querySelector("h1") || main).focus({ preventScroll: false });
 }
 
 export function go(hash) {

@@ -8,32 +8,18 @@ API answer the test provoked (a 4xx the console shows as a message).
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import requests
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from local.server import LocalSystem, start
+from tests.console.ui import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Org
 
-CHROMIUM = os.environ.get("GOODWILL_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 390, "height": 844}
 NETWORK_4XX = "Failed to load resource: the server responded with a status of 4"
 
 
@@ -130,33 +116,6 @@ def page(browser: Browser, watch: Watch) -> Iterator[Page]:
     yield opened
     context.close()
     assert not watch.problems(), "\n".join(watch.problems())
-
-
-@dataclass
-class Org:
-    """A fresh organisation per test, seeded over the API as an admin."""
-
-    system: LocalSystem
-    org_id: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:10]}")
-
-    def call(self, method: str, path: str, body: Any = None, actor: str = "seed", roles: str = "admin") -> Any:
-        headers = {"X-Goodwill-Org": self.org_id, "X-Goodwill-Actor": actor, "X-Goodwill-Roles": roles}
-        reply = requests.request(method, f"{self.system.url}{path}", json=body, headers=headers, timeout=20)
-        assert reply.status_code < 300, f"{method} {path} -> {reply.status_code} {reply.text}"
-        return reply.json() if reply.content else None
-
-    def customer(self, customer_id: str, **profile: Any) -> Any:
-        return self.call("PUT", f"/customers/{customer_id}", profile)
-
-    def grant(self, customer_id: str, points: int, actor: str = "seed", roles: str = "admin") -> Any:
-        body = {"customer_id": customer_id, "program_id": "default", "points": points, "reason": "REWARD"}
-        return self.call("POST", "/goodwill/points", body, actor=actor, roles=roles)
-
-    def config(self, **changes: Any) -> Any:
-        current = self.call("GET", "/config")
-        for key, value in changes.items():
-            current[key] = {**current[key], **value} if isinstance(value, dict) else value
-        return self.call("PUT", "/config", current)
 
 
 @pytest.fixture

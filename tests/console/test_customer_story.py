@@ -5,8 +5,7 @@ from __future__ import annotations
 from playwright.sync_api import Page, expect
 
 from local.server import LocalSystem
-from tests.console.conftest import Org
-from tests.console.ui import give_points, no_horizontal_scroll, sign_in
+from tests.console.ui import Org, give_points, no_horizontal_scroll, sign_in
 
 
 def test_agent_gives_points_under_threshold_balance_shown(system: LocalSystem, org: Org, page: Page) -> None:

@@ -24,12 +24,12 @@ export async function render(view, { id }, alive) {
     balances,
   );
   const requests = pagedSection("Goodwill requests", (token) => `/goodwill/requests${api.query({ customer_id: id, limit: 10, next_token: token })}`,
-    ["Request", "Status", "What", "Requested"], requestRow, "No goodwill requests yet.", alive);
+    ["Request", "Status", "Requested"], requestRow, "No goodwill requests yet.", alive);
   const ledger = pagedSection("Ledger", (token) => `${base}/transactions${api.query({ limit: 10, next_token: token })}`,
     ["When", "Change", "Balance after", "Type", "Reason", "By", ""], (t) => ledgerRow(t, id, view), "No ledger entries yet.", alive);
   const coupons = pagedSection("Coupons", (token) => `${base}/coupons${api.query({ next_token: token })}`,
     ["Code", "Series", "Issued", "Expires"], couponRow, "No coupons yet.", alive);
-  view.append(h("div", { class: "columns" }, ledger.section, h("div", {}, requests.section, coupons.section)));
+  view.append(ledger.section, h("div", { class: "columns" }, requests.section, coupons.section));
   await Promise.all([ledger.load(), requests.load(), coupons.load()]);
   // A request just approved is applied by the workflow within seconds: follow it until it lands.
   for (let round = 0; round < 30 && alive() && requests.items.some((r) => IN_FLIGHT.has(r.status)); round++) {
@@ -91,7 +91,7 @@ function pagedSection(title, url, columns, toRow, empty, alive) {
 
 function requestRow(r) {
   const what = r.type === "COUPON" ? `Coupon ${r.series_id || ""}` : `${fmtSigned(r.approved_points ?? r.points)} points`;
-  return [h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: r.request_id.slice(-8) }), badge(r.status), what, fmtTime(r.created_at)];
+  return [h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: what }), badge(r.status), fmtTime(r.created_at)];
 }
 
 function couponRow(c) {

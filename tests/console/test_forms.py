@@ -1,0 +1,87 @@
+"""Forms: API errors shown next to their field with nothing lost; a coupon from a pool."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from local.server import LocalSystem
+from tests.console.conftest import Watch
+from tests.console.ui import Org, sign_in
+
+
+def test_comment_too_long_shown_next_to_field_form_kept(system: LocalSystem, org: Org, page: Page, watch: Watch) -> None:
+    watch.expect_4xx = True  # the API answers 422: shown next to the field
+    org.customer("c-ada", name="Ada Lovelace")
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-ada/points")
+    # When the agent sends a comment over 500 characters
+    long_comment = "x" * 501
+    page.get_by_label("Points").fill("75")
+    page.get_by_label("Reason").select_option("LATE_DELIVERY")
+    page.get_by_label("Comment").fill(long_comment)
+    page.get_by_label("Message to customer").fill("Sorry for the wait")
+    page.get_by_label("Notify customer").uncheck()
+    page.get_by_role("button", name="Send request").click()
+    # Then the API's message sits under the Comment field, which is marked invalid
+    comment = page.get_by_label("Comment")
+    expect(comment).to_have_attribute("aria-invalid", "true")
+    error_id = comment.get_attribute("aria-describedby").split()[-1]  # type: ignore[union-attr]
+    expect(page.locator(f"#{error_id}")).to_contain_text(re.compile("500 characters", re.IGNORECASE))
+    expect(page.get_by_label("Points")).not_to_have_attribute("aria-invalid", "true")
+    # And nothing the agent typed is lost
+    expect(page.get_by_label("Points")).to_have_value("75")
+    expect(page.get_by_label("Reason")).to_have_value("LATE_DELIVERY")
+    expect(comment).to_have_value(long_comment)
+    expect(page.get_by_label("Message to customer")).to_have_value("Sorry for the wait")
+    expect(page.get_by_label("Notify customer")).not_to_be_checked()
+    # And nothing was granted
+    assert org.call("GET", "/customers/c-ada")["balances"]["default"]["current"] == 0
+
+
+def test_coupon_from_pool_issued_and_listed(system: LocalSystem, org: Org, page: Page) -> None:
+    # Given a pool of two codes and coupons that need no approval
+    org.config(coupons={"auto_approve": True})
+    org.customer("c-ada", name="Ada Lovelace")
+    series = {"name": "Sorry 10%", "discount": {"type": "PERCENT", "value": 10}, "valid_days": 30}
+    org.call("PUT", "/coupon-series/sorry10", {**series, "codes": ["SORRY-A", "SORRY-B"]})
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-ada")
+    page.get_by_role("button", name="Give coupon").click()
+    # The series list says how many codes are left
+    series_select = page.get_by_label("Coupon series")
+    expect(series_select.get_by_role("option", name="Sorry 10% – 10% (2 codes left)")).to_be_attached()
+    page.get_by_label("Reason").select_option("DAMAGED_ITEM")
+    page.get_by_label("Comment").fill("cracked mug")
+    page.get_by_role("button", name="Send request").click()
+    # Then the first code of the pool is issued and shown
+    expect(page.get_by_role("status")).to_contain_text("Coupon issued: SORRY-A")
+    page.get_by_role("link", name="Back to the customer").click()
+    expect(page.get_by_role("region", name="Coupons").get_by_role("cell", name="SORRY-A")).to_be_visible()
+    # And the pool has one code left
+    assert org.call("GET", "/coupon-series/sorry10")["available"] == 1
+
+
+def test_template_with_unknown_placeholder_rejected_next_to_field(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_role("link", name="Settings").click()
+    template = page.get_by_label("Points credited")
+    template.fill("Hi {customer_name}, {points} points for {nickname}")
+    page.get_by_label("Approval threshold (points)").fill("5000")
+    page.get_by_role("button", name="Save settings").click()
+    expect(template).to_have_attribute("aria-invalid", "true")
+    error_id = template.get_attribute("aria-describedby").split()[-1]  # type: ignore[union-attr]
+    expect(page.locator(f"#{error_id}")).to_contain_text("unknown placeholder {nickname}")
+    expect(template).to_have_value("Hi {customer_name}, {points} points for {nickname}")
+    expect(page.get_by_label("Approval threshold (points)")).to_have_value("5000")
+    # Nothing was saved
+    assert org.call("GET", "/config")["points"]["approval_threshold"] is None
+    # Fixing the template saves both changes
+    template.fill("Hi {customer_name}, {points} points for you")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text("Settings saved.")).to_be_visible()
+    assert org.call("GET", "/config")["points"]["approval_threshold"] == 5000

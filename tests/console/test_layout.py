@@ -1,0 +1,63 @@
+"""Every screen at 1280x800 and 390x844 without horizontal scrolling, usable by keyboard."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from local.server import LocalSystem
+from tests.console.conftest import Watch, open_page
+from tests.console.ui import DESKTOP, PHONE, Org, no_horizontal_scroll, sign_in
+
+SCREENS = [
+    ("#/customers?q=c-1", "Customers"),
+    ("#/customers/c-1", "Ada Lovelace"),
+    ("#/customers/c-1/points", "Give points to Ada Lovelace"),
+    ("#/customers/c-1/coupon", "Give a coupon to Ada Lovelace"),
+    ("#/approvals", "Approvals"),
+    ("#/imports", "Bulk import"),
+    ("#/series", "Coupon series"),
+    ("#/settings", "Settings"),
+]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280x800", "390x844"])
+def test_every_screen_fits_the_viewport(
+    system: LocalSystem, org: Org, browser: Browser, watch: Watch, viewport: dict[str, int]
+) -> None:
+    org.config(points={"approval_threshold": 10})
+    org.customer("c-1", name="Ada Lovelace", email="ada.lovelace.with.a.long.address@example.com", phone="+447700900123")
+    request = org.grant("c-1", 5000, actor="bob", roles="agent")["request"]
+    context, page = open_page(browser, watch, viewport)
+    try:
+        sign_in(page, system.url, org.org_id, "dana", "admin")
+        no_horizontal_scroll(page)
+        for hash_, title in [*SCREENS, (f"#/requests/{request['request_id']}", "+5,000 points")]:
+            page.goto(f"{system.url}/console/{hash_}")
+            expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+            page.locator(".view:not([aria-busy])").wait_for()
+            no_horizontal_scroll(page)
+    finally:
+        context.close()
+    assert not watch.problems(), "\n".join(watch.problems())
+
+
+def test_keyboard_only_sign_in_and_give_points(system: LocalSystem, org: Org, page: Page) -> None:
+    org.customer("c-1", name="Ada Lovelace")
+    page.goto(f"{system.url}/console/")
+    page.get_by_label("Organisation").fill(org.org_id)
+    page.keyboard.press("Tab")
+    page.keyboard.type("alice")
+    page.keyboard.press("Enter")  # submits the sign-in form
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # The page heading takes focus after navigation
+    page.goto(f"{system.url}/console/#/customers/c-1/points")
+    expect(page.get_by_role("heading", level=1)).to_be_focused()
+    page.keyboard.press("Tab")
+    for _ in range(10):
+        if page.evaluate("() => document.activeElement.name") == "points":
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.type("30")
+    page.get_by_label("Points").press("Enter")
+    expect(page.get_by_role("status")).to_contain_text("New balance: 30 points")
