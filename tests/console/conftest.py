@@ -71,6 +71,7 @@ class Watch:
             self.foreign.append(url)
 
     def on_response(self, url: str, status: int) -> None:
+
         if status < 400:
             return
         if urlsplit(url).path.startswith("/console"):

@@ -11,7 +11,9 @@ from tests.console.conftest import Watch
 from tests.console.ui import Org, give_points, sign_in, sign_out
 
 
-def test_grant_over_threshold_waits_then_approved_with_changed_points(system: LocalSystem, org: Org, page: Page) -> None:
+def test_grant_over_threshold_waits_then_approved_with_changed_points(
+    system: LocalSystem, org: Org, page: Page
+) -> None:
     # Given an org where grants above 1000 points need approval
     org.config(points={"approval_threshold": 1000})
     org.customer("c-ada", name="Ada Lovelace")
@@ -46,7 +48,9 @@ def test_grant_over_threshold_waits_then_approved_with_changed_points(system: Lo
     expect(history).to_contain_text("fulfilled")
 
 
-def test_approver_deciding_own_request_sees_readable_refusal(system: LocalSystem, org: Org, page: Page, watch: Watch) -> None:
+def test_approver_deciding_own_request_sees_readable_refusal(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
     watch.expect_4xx = True  # the API answers 403: the console shows it as a message
     # Given a pending request made by carol herself
     org.config(points={"approval_threshold": 10})
@@ -63,32 +67,6 @@ def test_approver_deciding_own_request_sees_readable_refusal(system: LocalSystem
     expect(alert).to_contain_text(re.compile("own request", re.IGNORECASE))
     expect(alert).not_to_contain_text("{")
     assert org.call("GET", "/goodwill/requests?status=PENDING_APPROVAL")["items"][0]["customer_id"] == "c-bob"
-
-
-def test_batch_approve_three_with_own_request_two_approved_one_refused(
-    system: LocalSystem, org: Org, page: Page, watch: Watch
-) -> None:
-    # Given three pending requests, one of them made by the approver
-    org.config(points={"approval_threshold": 10})
-    for customer in ("c-1", "c-2", "c-3"):
-        org.customer(customer)
-    org.grant("c-1", 100, actor="bob", roles="agent")
-    org.grant("c-2", 200, actor="carol", roles="agent,approver")
-    org.grant("c-3", 300, actor="bob", roles="agent")
-    # When carol selects all three and approves them in one go
-    sign_in(page, system.url, org.org_id, "carol", "approver")
-    page.get_by_role("link", name="Approvals").click()
-    for name in ("+100 points for c-1", "+200 points for c-2", "+300 points for c-3"):
-        page.get_by_role("article", name=name).get_by_role("checkbox").check()
-    page.get_by_role("button", name="Approve selected").click()
-    page.get_by_role("dialog").get_by_role("button", name="Confirm approval").click()
-    # Then each request shows its own outcome: two approved, hers refused
-    expect(page.get_by_role("status").first).to_contain_text("2 of 3 approved; 1 refused")
-    expect(page.get_by_role("article", name="+100 points for c-1")).to_contain_text("Decided: approved")
-    expect(page.get_by_role("article", name="+300 points for c-3")).to_contain_text("Decided: approved")
-    own = page.get_by_role("article", name="+200 points for c-2")
-    expect(own.get_by_role("alert")).to_contain_text(re.compile("Refused: .*own request", re.IGNORECASE))
-    expect(own.get_by_role("button", name="Approve", exact=True)).to_be_visible()
 
 
 def test_agent_sees_queue_without_decision_buttons_and_403_as_message(

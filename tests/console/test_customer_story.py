@@ -12,9 +12,17 @@ def test_agent_gives_points_under_threshold_balance_shown(system: LocalSystem, o
     # Given a customer with 100 points
     org.customer("c-ada", name="Ada Lovelace", email="ada@example.com", phone="+447700900123")
     org.grant("c-ada", 100)
-    # When an agent signs in, opens the customer and gives 250 points
+    org.customer("c-adam", name="Adam Smith")
+    org.customer("c-grace", name="Grace Hopper")
+    # When an agent signs in and searches by the first letters of the name
     sign_in(page, system.url, org.org_id, "alice", "agent")
-    page.goto(f"{system.url}/console/#/customers/c-ada")
+    page.get_by_label("Search customers").fill("ad")
+    page.get_by_role("button", name="Search").click()
+    results = page.get_by_role("region", name="Search results")
+    expect(results.get_by_role("link")).to_have_count(2)
+    expect(results.get_by_role("link", name="Grace Hopper")).to_have_count(0)
+    # And opens the customer and gives 250 points
+    results.get_by_role("link", name="Ada Lovelace").click()
     expect(page.get_by_role("heading", name="Ada Lovelace", level=1)).to_be_visible()
     expect(page.get_by_test_id("current-default")).to_have_text("100")
     give_points(page, 250, "parcel 3 days late")
@@ -25,5 +33,7 @@ def test_agent_gives_points_under_threshold_balance_shown(system: LocalSystem, o
     page.get_by_role("link", name="Back to the customer").click()
     expect(page.get_by_test_id("current-default")).to_have_text("350")
     ledger = page.get_by_role("region", name="Ledger")
-    expect(ledger.get_by_role("row").nth(1)).to_contain_text("+250")
+    newest = ledger.get_by_role("row").nth(1)
+    expect(newest).to_contain_text("+250")
+    expect(newest).to_contain_text("CONSOLE")  # the source comes from the sign-in, not from a header
     no_horizontal_scroll(page)

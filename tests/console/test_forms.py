@@ -11,7 +11,9 @@ from tests.console.conftest import Watch
 from tests.console.ui import Org, sign_in
 
 
-def test_comment_too_long_shown_next_to_field_form_kept(system: LocalSystem, org: Org, page: Page, watch: Watch) -> None:
+def test_comment_too_long_shown_next_to_field_form_kept(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
     watch.expect_4xx = True  # the API answers 422: shown next to the field
     org.customer("c-ada", name="Ada Lovelace")
     sign_in(page, system.url, org.org_id, "alice", "agent")
@@ -51,7 +53,7 @@ def test_coupon_from_pool_issued_and_listed(system: LocalSystem, org: Org, page:
     page.get_by_role("button", name="Give coupon").click()
     # The series list says how many codes are left
     series_select = page.get_by_label("Coupon series")
-    expect(series_select.get_by_role("option", name="Sorry 10% – 10% (2 codes left)")).to_be_attached()
+    expect(series_select.get_by_role("option", name="Sorry 10% (10% off, 2 codes left)")).to_be_attached()
     page.get_by_label("Reason").select_option("DAMAGED_ITEM")
     page.get_by_label("Comment").fill("cracked mug")
     page.get_by_role("button", name="Send request").click()

@@ -26,7 +26,9 @@ def test_every_screen_fits_the_viewport(
     system: LocalSystem, org: Org, browser: Browser, watch: Watch, viewport: dict[str, int]
 ) -> None:
     org.config(points={"approval_threshold": 10})
-    org.customer("c-1", name="Ada Lovelace", email="ada.lovelace.with.a.long.address@example.com", phone="+447700900123")
+    org.customer(
+        "c-1", name="Ada Lovelace", email="ada.lovelace.with.a.long.address@example.com", phone="+447700900123"
+    )
     request = org.grant("c-1", 5000, actor="bob", roles="agent")["request"]
     context, page = open_page(browser, watch, viewport)
     try:

@@ -30,14 +30,18 @@ export async function render(view, { id }, alive) {
   const coupons = pagedSection("Coupons", (token) => `${base}/coupons${api.query({ next_token: token })}`,
     ["Code", "Series", "Issued", "Expires"], couponRow, "No coupons yet.", alive);
   view.append(ledger.section, h("div", { class: "columns" }, requests.section, coupons.section));
-  await Promise.all([ledger.load(), requests.load(), coupons.load()]);
+  // Requests first: one fulfilled by now is then also in the balance and ledger read after it;
+  // one still being applied is followed below.
+  await requests.load();
+  await Promise.all([ledger.load(), coupons.load(), api.get(base).then((fresh) => clear(balances, balanceCards(fresh)))]);
   // A request just approved is applied by the workflow within seconds: follow it until it lands.
   for (let round = 0; round < 30 && alive() && requests.items.some((r) => IN_FLIGHT.has(r.status)); round++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     if (!alive()) return;
+    await requests.reload();
     const fresh = await api.get(base);
     clear(balances, balanceCards(fresh));
-    await Promise.all([ledger.reload(), requests.reload(), coupons.reload()]);
+    await Promise.all([ledger.reload(), coupons.reload()]);
   }
 }
 

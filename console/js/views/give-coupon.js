@@ -10,7 +10,7 @@ export async function render(view, { id }, alive) {
   if (!alive()) return;
   const options = series.items.map((s) => ({
     value: s.series_id,
-    label: `${s.name} – ${s.discount.type === "PERCENT" ? `${s.discount.value}%` : `${s.discount.value} off`}${s.kind === "POOL" ? ` (${s.available ?? 0} codes left)` : ""}`,
+    label: `${s.name} (${s.discount.type === "PERCENT" ? `${s.discount.value}% off` : `${s.discount.value} off`}${s.kind === "POOL" ? `, ${s.available ?? 0} codes left` : ""})`,
   }));
   const f = {
     series: field({ label: "Coupon series", name: "series_id", kind: "select", options, value: options[0]?.value }),
