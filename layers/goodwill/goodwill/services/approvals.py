@@ -111,6 +111,10 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
     except (ledger.ExtraOpFailed, coupons.CouponExtraOpFailed):
         return {"status": require_request(org_id, request_id)["status"]}
     except GoodwillError as exc:
+        if exc.status_code >= 500:
+            # Transient (lost races, a busy table): raised, so the workflow retries the task with
+            # back-off; only if it outlasts the retries does the workflow record a failure.
+            raise
         mark_failed(org_id, request_id, exc.code, exc.message)
         return {"status": RequestStatus.FAILED.value, "error": exc.code}
     return {"status": RequestStatus.FULFILLED.value}
