@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
+from goodwill.lots import reversal
+from goodwill.models.common import ID_PATTERN
 from goodwill.models.downstream import AgentLimitsResponse
-from goodwill.models.requests import PointsGrantRequest
+from goodwill.models.requests import PointsGrantRequest, ReverseRequest
 from goodwill.models.responses import PendingResponse, PointsGrantResponse, route_responses
 from goodwill.observability import logger, metrics
 from goodwill.services import limits, points
@@ -47,6 +49,39 @@ def issue_points(
     principal = current_principal(app, Role.AGENT)
     outcome = points.grant(principal, body, idempotency_key, principal.source.value)
     metrics.add_metric(name="PointsRequests", unit="Count", value=1)
+    return json_response(outcome.status_code, outcome.body)
+
+
+@app.post(
+    "/customers/<customer_id>/transactions/<transaction_id>/reverse",
+    summary="Reverse one ledger entry",
+    description=(
+        "Role: agent. A goodwill request of type REVERSAL: a new entry with the opposite points, linked "
+        "both ways (`reverses` / `reversed_by`). Applied at once (201) unless the org's rules on "
+        "|points| need an approver (202). Same Idempotency-Key semantics as a grant."
+    ),
+    tags=["Goodwill requests"],
+    operation_id="reverseTransaction",
+    responses=route_responses(
+        {
+            201: (PointsGrantResponse, "Applied: the balance has changed"),
+            202: (PendingResponse, "Waiting for an approver"),
+        },
+        body=True,
+        not_found="no such customer or transaction",
+        conflict="ALREADY_REVERSED: reversed, or a reversal is waiting; NOT_REVERSIBLE: a REVERSAL or "
+        "EXPIRY entry; INSUFFICIENT_BALANCE: the credit's points are spent; IDEMPOTENCY_KEY_REUSED",
+    ),
+)
+def reverse_transaction(
+    customer_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=64)],
+    transaction_id: Annotated[str, Path(pattern=ID_PATTERN, max_length=64)],
+    body: Annotated[ReverseRequest, Body()],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)] = None,
+) -> Any:
+    principal = current_principal(app, Role.AGENT)
+    outcome = reversal.reverse(principal, customer_id, transaction_id, body, idempotency_key)
+    metrics.add_metric(name="Reversals", unit="Count", value=1)
     return json_response(outcome.status_code, outcome.body)
 
 

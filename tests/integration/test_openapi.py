@@ -124,7 +124,7 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     grant = {"customer_id": "c-1", "program_id": "default", "reason": "LATE_DELIVERY"}
     keyed = {"headers": {"Idempotency-Key": "k-1"}, "as_": AGENT}
     c.call("POST", "/goodwill/points", "/goodwill/points", {**grant, "points": 300, "comment": "late"}, **keyed)
-    c.call("POST", "/goodwill/points", "/goodwill/points", {**grant, "points": 300, "comment": "late"}, **keyed)
+    small = c.call("POST", "/goodwill/points", "/goodwill/points", {**grant, "points": 300, "comment": "late"}, **keyed)
     big = {**grant, "points": 5000, "expires_at": "2099-01-01T00:00:00Z", "affects_tier": False}
     first = c.call("POST", "/goodwill/points", "/goodwill/points", big, as_=AGENT).body["request"]["request_id"]
     second = c.call("POST", "/goodwill/points", "/goodwill/points", big, as_=AGENT).body["request"]["request_id"]
@@ -153,6 +153,14 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     c.call("GET", "/goodwill/requests", "/goodwill/requests", as_=AGENT)
     c.call("GET", "/goodwill/requests", "/goodwill/requests", as_=AGENT, query={"status": "FULFILLED", "limit": 1})
     c.call("GET", "/goodwill/requests/{request_id}", f"/goodwill/requests/{first}", as_=AGENT)
+    # Reversals: applied at once (201), and one that waits for an approver (202)
+    reverse = "/customers/{customer_id}/transactions/{transaction_id}/reverse"
+    undo = {"reason": "CORRECTION", "comment": "granted by mistake"}
+    c.call("POST", reverse, f"/customers/c-1/transactions/{small.body['transaction']['transaction_id']}/reverse", undo)
+    approved = api.get(f"/goodwill/requests/{first}").body["transaction_id"]
+    assert api.put("/config", {"points": {"auto_approve": False}, "coupons": {"auto_approve": True}}).status == 200
+    waits = c.call("POST", reverse, f"/customers/c-1/transactions/{approved}/reverse", undo, as_=AGENT)
+    assert waits.status == 202, waits.body
     c.call("GET", "/customers/{customer_id}", "/customers/c-1", as_=AGENT)
     c.call("GET", "/customers/{customer_id}/transactions", "/customers/c-1/transactions", as_=AGENT)
     c.call("GET", "/me/limits", "/me/limits", as_=AGENT)

@@ -25,7 +25,13 @@ def _routes() -> list[tuple[str, str]]:
 
 
 ROUTES = _routes()
-IDS = {"customer_id": "c-1", "series_id": "pool", "import_id": "IMPORT", "request_id": "REQUEST"}
+IDS = {
+    "customer_id": "c-1",
+    "series_id": "pool",
+    "import_id": "IMPORT",
+    "request_id": "REQUEST",
+    "transaction_id": "TXN",
+}
 BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/config"): {},
     ("PUT", "/customers/{customer_id}"): {"name": "Mallory"},
@@ -36,6 +42,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("POST", "/goodwill/requests/{request_id}/reject"): {"comment": "no"},
     ("POST", "/goodwill/bulk-imports"): {"program_id": "default"},
     ("POST", "/goodwill/request-decisions"): {"decision": "REJECT", "request_ids": ["REQUEST"], "comment": "no"},
+    ("POST", "/customers/{customer_id}/transactions/{transaction_id}/reverse"): {"reason": "CORRECTION"},
 }
 # Query parameters a route needs to reach its handler: searches of acme's customer by id and name.
 QUERIES: dict[tuple[str, str], dict[str, str]] = {("GET", "/customers"): {"q": "c-1"}}

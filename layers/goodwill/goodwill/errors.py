@@ -60,6 +60,14 @@ class SeriesExhaustedError(ConflictError):
     code = "SERIES_EXHAUSTED"
 
 
+class AlreadyReversedError(ConflictError):
+    code = "ALREADY_REVERSED"
+
+
+class NotReversibleError(ConflictError):
+    code = "NOT_REVERSIBLE"
+
+
 class AlreadyExistsError(ConflictError):
     code = "ALREADY_EXISTS"
 

@@ -32,6 +32,7 @@ class RequestStatus(StrEnum):
 class RequestType(StrEnum):
     POINTS = "POINTS"
     COUPON = "COUPON"
+    REVERSAL = "REVERSAL"
 
 
 class Source(StrEnum):
@@ -118,3 +119,17 @@ class RequestDecisionsRequest(StrictModel):
         if self.decision is Decision.APPROVE:
             return ApproveRequest(comment=self.comment)
         return RejectRequest(comment=self.comment or "")
+
+
+class ReverseRequest(StrictModel):
+    """POST /customers/{customer_id}/transactions/{transaction_id}/reverse (section 13)."""
+
+    reason: ReasonCode
+    comment: Comment | None = None
+
+
+class ReverseFingerprint(ReverseRequest):
+    """What an Idempotency-Key of a reversal stands for: the body and the entry it names."""
+
+    customer_id: str
+    transaction_id: str

@@ -205,6 +205,7 @@ class GoodwillRequestResponse(View):
     decided_at: Timestamp | None = None
     decision_comment: str | None = None
     transaction_id: str | None = Field(default=None, description="The ledger entry of a fulfilled points request")
+    reverses: str | None = Field(default=None, description="A REVERSAL request: the ledger entry it reverses")
     coupon: CouponView | None = Field(default=None, description="The coupon of a fulfilled coupon request")
     fulfilled_at: Timestamp | None = None
     failed_at: Timestamp | None = None

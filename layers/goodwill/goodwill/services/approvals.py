@@ -13,6 +13,7 @@ from goodwill.errors import (
     SelfApprovalForbiddenError,
     ValidationFailedError,
 )
+from goodwill.lots import reversal
 from goodwill.models.requests import (
     ApproveRequest,
     Decision,
@@ -106,6 +107,8 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
     try:
         if record["type"] == RequestType.POINTS.value:
             _fulfil_points(org_id, record)
+        elif record["type"] == RequestType.REVERSAL.value:
+            _fulfil_reversal(org_id, record)
         else:
             _fulfil_coupon(org_id, record)
     except (ledger.ExtraOpFailed, coupons.CouponExtraOpFailed):
@@ -152,6 +155,18 @@ def _fulfil_points(org_id: str, record: Item) -> None:
         return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"])]
 
     ledger.apply(change, config.points.allow_negative_balance, ops)
+
+
+def _fulfil_reversal(org_id: str, record: Item) -> None:
+    change, complete = reversal.fulfil_ops(org_id, record)
+
+    def ops(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
+        history = requests.history_entry(
+            "fulfilled", "system", entry["created_at"], transaction_id=entry["transaction_id"]
+        )
+        return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"]), complete(entry)]
+
+    ledger.apply(change, get_config(org_id).points.allow_negative_balance, ops)
 
 
 def _fulfil_coupon(org_id: str, record: Item) -> None:

@@ -65,7 +65,7 @@ def approval_input(record: dict[str, Any]) -> dict[str, Any]:
     hours = get_config(org).approval_timeout_hours
     what = (
         f"{record['points']} points"
-        if record.get("type") == "POINTS"
+        if record.get("type") in ("POINTS", "REVERSAL")
         else f"a coupon of series {record.get('series_id')}"
     )
     link = f"{get_settings().console_base_url.rstrip('/')}/requests/{request_id}"

@@ -1,0 +1,205 @@
+"""Reversing one ledger entry (section 13): a goodwill request of type REVERSAL.
+
+The reversal is a new entry `type: REVERSAL` with the opposite points and `reverses`; the original
+gets `reversed_by` in the same transaction. Reversing a credit takes back its own lot's remainder
+(or, for points without expiry, the open lot's); what is spent already makes it 409
+INSUFFICIENT_BALANCE unless the org allows negative balances. Reversing a debit gives the points
+back as a lot expiring with the soonest lot the debit took from (or without expiry).
+
+At most once: the original entry carries `reversal_request` (the request reversing it), claimed
+with a condition in the transaction that writes the request, pending or applied. A claim whose
+request was rejected, expired or failed is given up to the next reversal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from goodwill.auth import Principal
+from goodwill.clock import now_iso, ulid
+from goodwill.errors import AlreadyReversedError, NotFoundError, NotReversibleError, ValidationFailedError
+from goodwill.lots import model as lots_model
+from goodwill.models.config import OrgConfig
+from goodwill.models.requests import RequestStatus, RequestType, ReverseFingerprint, ReverseRequest
+from goodwill.repositories import keys, table
+from goodwill.repositories.table import Item
+from goodwill.services import idempotency, ledger, requests
+from goodwill.services.config import get_config
+from goodwill.services.customers import ledger_view
+from goodwill.services.idempotency import IdempotencyKey
+from goodwill.services.points import Outcome, fulfilled_record
+
+SCOPE = "reverse"
+NOT_REVERSIBLE = {"REVERSAL", "EXPIRY"}
+# A claim held by a request in one of these is given up: that reversal will never apply.
+GIVEN_UP = {RequestStatus.REJECTED.value, RequestStatus.EXPIRED.value, RequestStatus.FAILED.value}
+
+
+def reverse(
+    principal: Principal, customer_id: str, transaction_id: str, body: ReverseRequest, key: str | None
+) -> Outcome:
+    org = principal.org_id
+    config = get_config(org)
+    if body.reason not in config.reason_codes():
+        raise ValidationFailedError.field("reason", f"{body.reason} is not a reason configured for this org")
+    named = ReverseFingerprint(customer_id=customer_id, transaction_id=transaction_id, **body.model_dump())
+    ikey = idempotency.make_key(org, SCOPE, key, named)
+    wanted = [keys.customer(org, customer_id), keys.ledger(org, customer_id, transaction_id)]
+    if ikey:
+        wanted.append(ikey.item_key)
+    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
+    if ikey and (stored := idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))):
+        return Outcome(stored.status_code, stored.body)
+    if (wanted[0]["PK"], wanted[0]["SK"]) not in found:
+        raise NotFoundError(f"customer {customer_id} not found")
+    original = found.get((wanted[1]["PK"], wanted[1]["SK"]))
+    if original is None:
+        raise NotFoundError(f"transaction {transaction_id} not found")
+    held = reversible(org, original)
+    record = _new_record(principal, original, body)
+    try:
+        if config.needs_points_approval(record["points"]):
+            balance = ledger.read_balance(org, customer_id, original["program_id"])
+            change = reversal_change(org, record, original, config)
+            allow = config.points.allow_negative_balance
+            ledger.next_balance(balance, change.points, change.affects_tier, allow, None, change.covered_by)
+            return _queue(ikey, record, claim_op(org, original, record["request_id"], held))
+        return _apply_now(org, config, ikey, record, original, held)
+    except ledger.ExtraOpFailed:
+        if ikey and (stored := idempotency.load(ikey)):
+            return Outcome(stored.status_code, stored.body)
+        raise AlreadyReversedError(f"transaction {transaction_id} is being reversed by another request") from None
+
+
+def reversible(org_id: str, original: Item) -> str | None:
+    """Raise unless `original` may be reversed now; the given-up claim to replace, if any."""
+    if original.get("type") in NOT_REVERSIBLE or not original.get("points"):
+        raise NotReversibleError(f"a {original.get('type')} entry cannot be reversed")
+    if original.get("reversed_by"):
+        raise AlreadyReversedError(f"transaction {original['transaction_id']} is reversed by {original['reversed_by']}")
+    claim = original.get("reversal_request")
+    if claim is None:
+        return None
+    holder = requests.get(org_id, str(claim))
+    if holder is not None and holder.get("status") not in GIVEN_UP:
+        raise AlreadyReversedError(f"transaction {original['transaction_id']} has a reversal waiting: {claim}")
+    return str(claim)
+
+
+def _new_record(principal: Principal, original: Item, body: ReverseRequest) -> Item:
+    record = requests.new_record(
+        principal.org_id,
+        ulid(),
+        {
+            "type": RequestType.REVERSAL.value,
+            "customer_id": original["customer_id"],
+            "program_id": original["program_id"],
+            "points": -int(original["points"]),
+            "reverses": original["transaction_id"],
+            "reason": body.reason,
+            "comment": body.comment,
+            "affects_tier": bool(original.get("affects_tier", True)),
+            "notify": False,
+            "source": principal.source.value,
+            "requested_by": principal.actor,
+            "status": RequestStatus.PENDING_APPROVAL.value,
+        },
+    )
+    record["created_at"] = record_time = now_iso()
+    record["history"] = [requests.history_entry("created", principal.actor, record_time)]
+    return record
+
+
+def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig) -> ledger.Change:
+    points = int(record["points"])
+    expires_at = remind_at = covered_by = None
+    if points < 0:  # a credit reversed: its own lot (or the open one) must hold the points
+        covered_by = original["transaction_id"] if original.get("expires_at") else ledger.OPEN
+    else:  # a debit reversed: back as a lot expiring with the soonest lot it took from
+        expires_at, remind_at = lots_model.credit_terms(
+            points, original.get("spent_expires_at"), None, config.points.expiry_reminder_days, now_iso()
+        )
+    return ledger.Change(
+        org_id=org_id,
+        customer_id=record["customer_id"],
+        program_id=record["program_id"],
+        points=points,
+        type="REVERSAL",
+        reason=record["reason"],
+        actor=record["requested_by"],
+        source=record["source"],
+        affects_tier=bool(record.get("affects_tier", True)),
+        comment=record.get("comment"),
+        request_id=record["request_id"],
+        expires_at=expires_at,
+        remind_at=remind_at,
+        reverses=original["transaction_id"],
+        covered_by=covered_by,
+    )
+
+
+def claim_op(
+    org_id: str, original: Item, request_id: str, held: str | None, applied: str | None = None
+) -> dict[str, Any]:
+    """The original entry names the request reversing it (and, once applied, the reversal)."""
+    condition = "attribute_not_exists(reversed_by) AND "
+    vals: dict[str, Any] = {":r": request_id}
+    if held:
+        condition += "(attribute_not_exists(reversal_request) OR reversal_request = :held OR reversal_request = :r)"
+        vals[":held"] = held
+    else:
+        condition += "(attribute_not_exists(reversal_request) OR reversal_request = :r)"
+    update = "SET reversal_request = :r"
+    if applied:
+        update += ", reversed_by = :t"
+        vals[":t"] = applied
+    key = keys.ledger(org_id, original["customer_id"], original["transaction_id"])
+    return table.update_op(key, update, vals=vals, condition=condition)
+
+
+def _queue(ikey: IdempotencyKey | None, record: Item, claim: dict[str, Any]) -> Outcome:
+    body = {"request": requests.view(record)}
+    ops = [requests.put_new_op(record["org_id"], record), claim]
+    if ikey:
+        ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
+    if table.transact(ops) is not None:
+        # The request id is fresh: the claim (or a concurrent twin's key) is what failed.
+        raise ledger.ExtraOpFailed(table.Cancelled(reasons=[]))
+    return Outcome(202, body)
+
+
+def _apply_now(
+    org_id: str, config: OrgConfig, ikey: IdempotencyKey | None, record: Item, original: Item, held: str | None
+) -> Outcome:
+    change = reversal_change(org_id, record, original, config)
+    response: dict[str, Any] = {}
+
+    def ride_along(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
+        fulfilled = fulfilled_record(record, entry, "auto")
+        response.clear()
+        response.update(
+            {"request": requests.view(fulfilled), "transaction": ledger_view(entry), "balance": after.view()}
+        )
+        ops = [
+            requests.put_new_op(org_id, fulfilled),
+            claim_op(org_id, original, record["request_id"], held, applied=entry["transaction_id"]),
+        ]
+        if ikey:
+            ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
+        return ops
+
+    ledger.apply(change, config.points.allow_negative_balance, ride_along)
+    return Outcome(201, response)
+
+
+def fulfil_ops(org_id: str, record: Item) -> tuple[ledger.Change, Any]:
+    """An approved reversal, for the workflow: its change and the claim to complete with it."""
+    original = table.get(keys.ledger(org_id, record["customer_id"], record["reverses"]))
+    if original is None:
+        raise NotFoundError(f"transaction {record['reverses']} not found")
+    change = reversal_change(org_id, record, original, get_config(org_id))
+
+    def complete(entry: Item) -> dict[str, Any]:
+        return claim_op(org_id, original, record["request_id"], None, applied=entry["transaction_id"])
+
+    return change, complete

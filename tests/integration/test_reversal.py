@@ -1,0 +1,154 @@
+"""Reversing one ledger entry (CONTRACT.md section 13): lot effects, approval, idempotency, conflicts."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from typing import Any
+
+from goodwill import clock
+from goodwill.services import approvals
+from tests.support import AGENT, APPROVER, Api, Reply, claims
+
+
+def days(n: float) -> str:
+    return clock.iso(clock.now() + timedelta(days=n))
+
+
+def reverse(
+    api: Api, txn: str, customer_id: str = "c-1", key: str | None = None, as_: dict[str, str] = AGENT, **body: Any
+) -> Reply:
+    return api.post(
+        f"/customers/{customer_id}/transactions/{txn}/reverse",
+        {"reason": "CORRECTION", **body},
+        as_=as_,
+        headers={"Idempotency-Key": key} if key else None,
+    )
+
+
+def entry(api: Api, txn: str) -> dict[str, Any]:
+    return next(e for e in api.ledger() if e["transaction_id"] == txn)
+
+
+def credited(api: Api, points: int, **fields: Any) -> str:
+    reply = api.grant(points=points, **fields)
+    assert reply.status == 201, reply.body
+    return str(reply.body["transaction"]["transaction_id"])
+
+
+def test_reversing_a_credit_takes_back_its_lot_and_links_both_entries(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100, expires_at=days(30))
+    credited(api, 40, expires_at=days(10))
+    reply = reverse(api, txn, comment="granted twice")
+    assert reply.status == 201, reply.body
+    reversal = reply.body["transaction"]
+    assert (reversal["type"], reversal["points"], reversal["reverses"]) == ("REVERSAL", -100, txn)
+    assert reply.body["request"]["type"] == "REVERSAL" and reply.body["request"]["status"] == "FULFILLED"
+    assert reply.body["balance"] == {"current": 40, "lifetime": 40}
+    assert entry(api, txn)["reversed_by"] == reversal["transaction_id"]
+    # the 30-day lot is gone; the other lot is untouched
+    assert [e["points"] for e in api.expiring()] == [40]
+
+
+def test_reversing_a_debit_gives_the_points_back_as_a_lot_of_the_soonest_expiry_it_took_from(api: Api) -> None:
+    api.customer("c-1")
+    credited(api, 50, expires_at=days(5))
+    credited(api, 50, expires_at=days(20))
+    debit = api.grant(points=-70)
+    reply = reverse(api, debit.body["transaction"]["transaction_id"])
+    assert reply.status == 201, reply.body
+    assert reply.body["transaction"]["points"] == 70
+    assert [(e["points"], e["expires_at"][:10]) for e in api.expiring()] == [(70, days(5)[:10]), (30, days(20)[:10])]
+
+
+def test_reversing_a_partly_spent_credit_is_refused_unless_negative_balances_are_allowed(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100, expires_at=days(30))
+    assert api.grant(points=-30).status == 201
+    refused = reverse(api, txn)
+    assert (refused.status, refused.error_code) == (409, "INSUFFICIENT_BALANCE"), refused.body
+    assert api.balance()["current"] == 70
+    assert api.put("/config", {"points": {"allow_negative_balance": True}}).status == 200
+    reply = reverse(api, txn)
+    assert reply.status == 201, reply.body
+    assert api.balance()["current"] == -30 and api.expiring() == []
+
+
+def test_a_reversal_or_an_already_reversed_entry_cannot_be_reversed(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100)
+    first = reverse(api, txn)
+    assert first.status == 201
+    again = reverse(api, txn)
+    assert (again.status, again.error_code) == (409, "ALREADY_REVERSED")
+    of_reversal = reverse(api, first.body["transaction"]["transaction_id"])
+    assert (of_reversal.status, of_reversal.error_code) == (409, "NOT_REVERSIBLE")
+    assert api.balance()["current"] == 0
+
+
+def test_bad_input_is_refused_and_changes_nothing(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100)
+    other = reverse(api, txn, as_=claims(org="globex", roles="agent"))
+    assert (other.status, other.error_code) == (404, "NOT_FOUND")
+    assert reverse(api, "01JUNKNOWNTRANSACTION00000").status == 404
+    assert reverse(api, txn, customer_id="c-404").status == 404
+    unknown_reason = reverse(api, txn, reason="NOT_A_REASON")
+    assert unknown_reason.status == 422 and unknown_reason.fields() == {"reason"}
+    bad_path = reverse(api, "bad id!")
+    assert bad_path.status == 422
+    assert api.post(f"/customers/c-1/transactions/{txn}/reverse", {"comment": "x"}, as_=AGENT).status == 422
+    assert api.balance()["current"] == 100 and entry(api, txn)["reversed_by"] is None
+
+
+def test_a_large_reversal_waits_for_an_approver_and_blocks_a_second_one(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 90)
+    big = api.grant(points=500)
+    assert api.put("/config", {"points": {"approval_threshold": 100}}).status == 200
+    pending = reverse(api, big.body["transaction"]["transaction_id"])
+    assert pending.status == 202, pending.body
+    request = pending.body["request"]
+    assert (request["type"], request["status"], request["points"]) == ("REVERSAL", "PENDING_APPROVAL", -500)
+    blocked = reverse(api, big.body["transaction"]["transaction_id"])
+    assert (blocked.status, blocked.error_code) == (409, "ALREADY_REVERSED")
+    assert api.post(f"/goodwill/requests/{request['request_id']}/approve", {}, as_=APPROVER).status == 200
+    assert approvals.fulfil("acme", request["request_id"]) == {"status": "FULFILLED"}
+    assert api.balance()["current"] == 90
+    assert entry(api, big.body["transaction"]["transaction_id"])["reversed_by"]
+    assert reverse(api, txn).status == 201
+
+
+def test_a_rejected_reversal_leaves_the_entry_reversible(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 50)
+    assert api.put("/config", {"points": {"auto_approve": False}}).status == 200
+    pending = reverse(api, txn)
+    assert pending.status == 202
+    rid = pending.body["request"]["request_id"]
+    assert api.post(f"/goodwill/requests/{rid}/reject", {"comment": "no"}, as_=APPROVER).status == 200
+    assert reverse(api, txn).status == 202
+
+
+def test_an_idempotency_key_replays_the_first_reversal(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100)
+    first = reverse(api, txn, key="undo-1")
+    again = reverse(api, txn, key="undo-1")
+    assert first.status == again.status == 201 and first.body == again.body
+    other = reverse(api, txn, key="undo-1", comment="another body")
+    assert (other.status, other.error_code) == (409, "IDEMPOTENCY_KEY_REUSED")
+    assert api.balance()["current"] == 0 and len(api.ledger()) == 2
+
+
+def test_concurrent_reversals_of_one_entry_apply_once(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100)
+    credited(api, 1000)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        replies = list(pool.map(lambda _: reverse(api, txn), range(8)))
+    assert sorted(r.status for r in replies) == [201] + [409] * 7, [r.body for r in replies]
+    assert {r.error_code for r in replies if r.status == 409} == {"ALREADY_REVERSED"}
+    assert api.balance()["current"] == 1000
+    assert [e["type"] for e in api.ledger()].count("REVERSAL") == 1
