@@ -13,7 +13,7 @@ export SAM_CLI_TELEMETRY := 0
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 PYTEST_ARGS ?=
 
-.PHONY: install install-sam install-checkov browser local demo test test-only lint format bench bench-quick build deploy requirements clean screenshots
+.PHONY: install install-sam install-checkov browser local demo test test-only lint format bench bench-quick build deploy deploy-console requirements clean screenshots
 
 install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml uv.lock
@@ -57,7 +57,7 @@ test-only: install browser
 lint: install install-sam install-checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/goodwill/goodwill functions bench
+	$(BIN)/mypy layers/goodwill/goodwill functions bench ops
 	$(BIN)/cfn-lint template.yaml
 	PYENV_VERSION=3.13.0 $(SAMVENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(SAMVENV)/bin/python -m local.sam_transform .aws-sam/checkov/template.json
@@ -81,9 +81,20 @@ build: install-sam
 	PYENV_VERSION=3.13.0 PATH="$$(dirname $(PYTHON)):$$PATH" $(SAMVENV)/bin/sam build --template template.yaml
 	# sam build ships no byte code and /opt is read-only: compile the layer once, here (cold start 1,279 -> 490 ms).
 	$(PYTHON) -m compileall -q --invalidation-mode unchecked-hash .aws-sam/build/GoodwillLayer/python
+	# The console as CloudFront serves it: its files (no build step of its own), without the docs.
+	rm -rf .aws-sam/console && mkdir -p .aws-sam/console && cp -R console/. .aws-sam/console/
+	rm -f .aws-sam/console/README.md .aws-sam/console/config.json
 
+STACK_NAME ?= goodwill
+
+## sam deploy, then the console's files and its config.json (from the stack's outputs)
 deploy: build
-	$(SAMVENV)/bin/sam deploy --guided
+	$(SAMVENV)/bin/sam deploy --guided --stack-name $(STACK_NAME)
+	$(MAKE) deploy-console
+
+deploy-console: install
+	@test -f .aws-sam/console/index.html || { echo "run make build first"; exit 1; }
+	$(BIN)/python -m ops.deploy_console --stack-name $(STACK_NAME) --source .aws-sam/console
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

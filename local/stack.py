@@ -225,6 +225,9 @@ def _precompute(resolver: Resolver) -> None:
         resolver.refs[logical_id] = name
         resolver.attrs[(logical_id, "Arn")] = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/{name}"
         resolver.attrs[(logical_id, "Name")] = name
+    for logical_id in resources("AWS::CloudFront::Distribution"):
+        # Not emulated: locally the console is served by the local run itself, same origin as the API.
+        resolver.attrs[(logical_id, "DomainName")] = f"{logical_id.lower()}.cloudfront.local"
     for logical_id in load()["Resources"]:
         resolver.refs.setdefault(logical_id, f"local-{logical_id}")
         resolver.attrs.setdefault((logical_id, "Arn"), f"arn:aws:local:{REGION}:{ACCOUNT}:{logical_id}")

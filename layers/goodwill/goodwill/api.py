@@ -86,6 +86,24 @@ def resolve(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
 
     Powertools would parse form and multipart bodies into (usually) no fields at all, turning a
     replacement into a blank one: every Goodwill body is JSON, anything else is 415."""
+    return _allow_console(event, _answer(app, event, context))
+
+
+def _allow_console(event: dict[str, Any], response: dict[str, Any]) -> dict[str, Any]:
+    """CORS: the console's origin (CONSOLE_ORIGIN) may read the answer; a page of any other origin
+    gets no Access-Control-Allow-Origin, so its browser withholds the answer. (API Gateway answers
+    the preflights and its own errors, template.yaml.)"""
+    allowed = get_settings().console_origin
+    sent = next((str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == "origin"), None)
+    if allowed and sent == allowed:
+        cors = {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+        response["headers"] = {**(response.get("headers") or {}), **cors}
+        if response.get("multiValueHeaders") is not None:
+            response["multiValueHeaders"].update({k: [v] for k, v in cors.items()})
+    return response
+
+
+def _answer(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
     body = event.get("body") or ""
     content_type = next(
         (str(v) for k, v in (event.get("headers") or {}).items() if k.lower() == "content-type"), ""

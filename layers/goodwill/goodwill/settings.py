@@ -29,6 +29,8 @@ class Settings(BaseModel):
     console_base_url: str = Field(default="http://127.0.0.1:3000/console", alias="CONSOLE_BASE_URL")
     # The console's Cognito app client: people whose token it issued are recorded as source CONSOLE.
     console_client_id: str = Field(default="", alias="CONSOLE_CLIENT_ID")
+    # The console's site (https://<CloudFront domain>): the one origin whose pages may read answers.
+    console_origin: str = Field(default="", alias="CONSOLE_ORIGIN")
     # Local run only: take the caller's claims from X-Goodwill-* headers. Never set in AWS.
     local_claim_headers: bool = Field(default=False, alias="GOODWILL_LOCAL_CLAIM_HEADERS")
     # How long a warm Lambda may serve an org's configuration from memory.
