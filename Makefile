@@ -48,6 +48,10 @@ demo: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium fonts-dejavu-core)
 
+## PNGs of the console's main screens in docs/console/ (the browser tests' own steps, on a fresh local run)
+screenshots: install browser
+	$(BIN)/python -m tests.console.screens
+
 ## Lint + the whole test suite (what CI runs)
 test: install install-sam browser lint test-only
 

@@ -12,7 +12,8 @@ export function h(tag, attrs = {}, ...children) {
     if (key === "class") el.className = value;
     else if (key === "text") el.textContent = value;
     else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
-    else if (["value", "checked", "disabled", "hidden", "selected", "open"].includes(key)) el[key] = value;
+    else if (key === "selected") el.selected = el.defaultSelected = true;
+    else if (["value", "checked", "disabled", "hidden", "open"].includes(key)) el[key] = value;
     else el.setAttribute(key, value === true ? "" : value);
   }
   append(el, children);
@@ -42,14 +43,15 @@ export function field({ label, name, kind = "text", value, options = [], hint, a
   let control;
   if (kind === "textarea") {
     control = h("textarea", { id, name, rows: 3, "aria-describedby": describedBy, ...attrs });
-    control.value = value ?? "";
+    control.value = control.defaultValue = value ?? "";
   } else if (kind === "select") {
     control = h("select", { id, name, "aria-describedby": describedBy, ...attrs },
       options.map((o) => h("option", { value: o.value, text: o.label, selected: String(o.value) === String(value) })));
   } else {
     control = h("input", { id, name, type: kind, "aria-describedby": describedBy, ...attrs });
-    if (kind === "checkbox") control.checked = Boolean(value);
-    else if (kind !== "file" && value !== undefined && value !== null) control.value = value;
+    // default* too, so that form.reset() returns to these values, not to empty
+    if (kind === "checkbox") control.checked = control.defaultChecked = Boolean(value);
+    else if (kind !== "file" && value !== undefined && value !== null) control.value = control.defaultValue = value;
   }
   const labelEl = h("label", { for: id, text: label });
   const error = h("p", { class: "field-error", id: errorId, hidden: true });

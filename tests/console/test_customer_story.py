@@ -29,6 +29,10 @@ def test_agent_gives_points_under_threshold_balance_shown(system: LocalSystem, o
     # Then the answer says the points were added, with the new balance
     expect(page.get_by_role("status")).to_contain_text("Points added")
     expect(page.get_by_role("status")).to_contain_text("New balance: 350 points")
+    # And the form is ready for the next grant, with its defaults back
+    expect(page.get_by_label("Points")).to_have_value("")
+    expect(page.get_by_label("Notify customer")).to_be_checked()
+    expect(page.get_by_label("Counts towards tier")).to_be_checked()
     # And the customer page shows the balance and the ledger entry, newest first
     page.get_by_role("link", name="Back to the customer").click()
     expect(page.get_by_test_id("current-default")).to_have_text("350")
@@ -37,3 +41,22 @@ def test_agent_gives_points_under_threshold_balance_shown(system: LocalSystem, o
     expect(newest).to_contain_text("+250")
     expect(newest).to_contain_text("CONSOLE")  # the source comes from the sign-in, not from a header
     no_horizontal_scroll(page)
+
+
+def test_ledger_load_more_appends_older_entries(system: LocalSystem, org: Org, page: Page) -> None:
+    # Given a customer with 12 ledger entries (a page is 10)
+    org.customer("c-many", name="Many Entries")
+    for points in range(1, 13):
+        org.grant("c-many", points)
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-many")
+    ledger = page.get_by_role("region", name="Ledger")
+    rows = ledger.get_by_role("row")
+    expect(rows).to_have_count(11)  # header + the 10 newest
+    expect(rows.nth(1)).to_contain_text("+12")
+    # When the agent asks for more
+    ledger.get_by_role("button", name="Load more").click()
+    # Then the two oldest are appended, and there is nothing more to load
+    expect(rows).to_have_count(13)
+    expect(rows.nth(12)).to_contain_text("+1")
+    expect(ledger.get_by_role("button", name="Load more")).to_be_hidden()

@@ -51,7 +51,8 @@ async function runSearch(results, form, q, alive) {
 function row(c) {
   const balances = Object.entries(c.balances || {});
   return [
-    h("a", { href: `#/customers/${api.enc(c.customer_id)}`, text: c.name || c.customer_id }, c.name ? h("span", { class: "muted", text: ` ${c.customer_id}` }) : null),
+    h("span", {}, h("a", { href: `#/customers/${api.enc(c.customer_id)}`, text: c.name || c.customer_id }),
+      c.name ? h("span", { class: "muted block small", text: c.customer_id }) : null),
     c.email || "–",
     c.phone || "–",
     balances.map(([program, b]) => h("div", { text: `${fmtPoints(b.current)} pts${balances.length > 1 ? ` (${program})` : ""}` })),
