@@ -60,3 +60,30 @@ def test_ledger_load_more_appends_older_entries(system: LocalSystem, org: Org, p
     expect(rows).to_have_count(13)
     expect(rows.nth(12)).to_contain_text("+1")
     expect(ledger.get_by_role("button", name="Load more")).to_be_hidden()
+
+
+def test_agent_reverses_a_ledger_entry(system: LocalSystem, org: Org, page: Page) -> None:
+    # Given a customer with two grants
+    org.customer("c-rev", name="Rev Erse")
+    org.grant("c-rev", 100)
+    org.grant("c-rev", 40)
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-rev")
+    ledger = page.get_by_role("region", name="Ledger")
+    newest = ledger.get_by_role("row").nth(1)
+    expect(newest).to_contain_text("+40")
+    # When the agent reverses the newest grant
+    newest.get_by_role("button", name="Reverse").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Reason").select_option("CORRECTION")
+    dialog.get_by_label("Comment").fill("given twice by mistake")
+    dialog.get_by_role("button", name="Confirm reversal").click()
+    # Then the balance drops back, the reversal is the newest entry and cannot itself be reversed
+    expect(page.get_by_test_id("current-default")).to_have_text("100")
+    rows = ledger.get_by_role("row")
+    expect(rows).to_have_count(4)
+    expect(rows.nth(1)).to_contain_text("-40")
+    expect(rows.nth(1).get_by_role("button", name="Reverse")).to_have_count(0)
+    expect(rows.nth(2)).to_contain_text("Reversed")
+    expect(rows.nth(2).get_by_role("button", name="Reverse")).to_have_count(0)
+    expect(rows.nth(3).get_by_role("button", name="Reverse")).to_be_visible()
