@@ -186,3 +186,16 @@ def test_a_profile_written_before_the_index_is_indexed_by_its_next_write(api: Ap
     _as_written_before_the_index(stack, "old")
     api.customer("old", name="Olga Old", email="olga@example.com")
     assert found(api, "olga") == ["old"]
+
+
+def test_backfill_leaves_a_profile_changed_since_it_was_read_to_its_writer(api: Api, stack: Stack) -> None:
+    # Given an unindexed profile the backfill has read
+    api.customer("old", name="Olga Old")
+    _as_written_before_the_index(stack, "old")
+    (stale,) = [p for page in backfill.unindexed_profiles() for p in page]
+    # When the customer is renamed before the backfill gets to it
+    api.customer("old", name="Vera Renamed")
+    # Then the backfill writes nothing for the stale copy: no entry under the old name
+    assert backfill.index_profile(stale) is False
+    assert found(api, "olga") == []
+    assert found(api, "vera") == ["old"]
