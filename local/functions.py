@@ -70,6 +70,7 @@ class Functions:
 
     def __init__(self, resolver: Resolver) -> None:
         globals_env = load().get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+        self.resolver = resolver
         self.by_id: dict[str, Function] = {}
         for logical_id, res in resources("AWS::Serverless::Function").items():
             props = res["Properties"]
