@@ -1,16 +1,20 @@
-"""Every route x (another org, no org claim, no role): 404 / 401 / 403, and nothing written."""
+"""Every route x (another org, no org claim, no role, a role below the route's): 404 / 401 / 403
+and nothing written; and the route's least role of the org itself is served (the positive case)."""
 
 from __future__ import annotations
 
+import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from goodwill.auth import Role
 from local.apigw import Router
 from local.stack import Stack
 from local.template import load
-from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, claims, table_items
+from tests.support import ADMIN, AGENT, APPROVER, OTHER_ADMIN, Api, claims, table_items
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -32,42 +36,82 @@ IDS = {
     "request_id": "REQUEST",
     "transaction_id": "TXN",
 }
-BODIES: dict[tuple[str, str], Any] = {
-    ("PUT", "/config"): {},
-    ("PUT", "/customers/{customer_id}"): {"name": "Mallory"},
-    ("POST", "/goodwill/points"): {"customer_id": "c-1", "program_id": "default", "points": 5, "reason": "REWARD"},
-    ("POST", "/goodwill/coupons"): {"customer_id": "c-1", "series_id": "pool", "reason": "REWARD"},
-    ("PUT", "/coupon-series/{series_id}"): {"name": "x", "discount": {"type": "AMOUNT", "value": 1}, "valid_days": 1},
-    ("POST", "/goodwill/requests/{request_id}/approve"): {},
-    ("POST", "/goodwill/requests/{request_id}/reject"): {"comment": "no"},
-    ("POST", "/goodwill/bulk-imports"): {"program_id": "default"},
-    ("POST", "/goodwill/request-decisions"): {"decision": "REJECT", "request_ids": ["REQUEST"], "comment": "no"},
-    ("POST", "/customers/{customer_id}/transactions/{transaction_id}/reverse"): {"reason": "CORRECTION"},
+
+
+@dataclass(frozen=True)
+class Row:
+    """One route of the matrix: the least role that may call it, and what that caller gets on the
+    org's own records (the positive case). `org_scoped_write`: no record of acme in the path, so
+    another org simply acts on its own (empty) data."""
+
+    role: Role
+    ok: int
+    body: Any = None
+    org_scoped_write: bool = False
+    query: dict[str, str] | None = None  # what a route needs to reach its handler
+
+
+MATRIX: dict[tuple[str, str], Row] = {
+    ("GET", "/config"): Row(Role.ADMIN, 200),
+    ("PUT", "/config"): Row(Role.ADMIN, 200, {}, org_scoped_write=True),
+    ("GET", "/customers/{customer_id}"): Row(Role.AGENT, 200),
+    ("PUT", "/customers/{customer_id}"): Row(Role.ADMIN, 200, {"name": "Mallory"}, org_scoped_write=True),
+    ("GET", "/customers/{customer_id}/transactions"): Row(Role.AGENT, 200),
+    ("GET", "/customers/{customer_id}/coupons"): Row(Role.AGENT, 200),
+    ("POST", "/goodwill/points"): Row(
+        Role.AGENT, 201, {"customer_id": "c-1", "program_id": "default", "points": 5, "reason": "REWARD"}
+    ),
+    ("POST", "/goodwill/coupons"): Row(
+        Role.AGENT, 201, {"customer_id": "c-1", "series_id": "pool", "reason": "REWARD"}
+    ),
+    ("GET", "/coupon-series"): Row(Role.AGENT, 200),
+    ("GET", "/coupon-series/{series_id}"): Row(Role.AGENT, 200),
+    ("PUT", "/coupon-series/{series_id}"): Row(
+        Role.ADMIN,
+        200,
+        {"name": "x", "discount": {"type": "AMOUNT", "value": 1}, "valid_days": 1},
+        org_scoped_write=True,
+    ),
+    ("GET", "/goodwill/requests"): Row(Role.AGENT, 200),
+    ("GET", "/goodwill/requests/{request_id}"): Row(Role.AGENT, 200),
+    ("POST", "/goodwill/requests/{request_id}/approve"): Row(Role.APPROVER, 200, {}),
+    ("POST", "/goodwill/requests/{request_id}/reject"): Row(Role.APPROVER, 200, {"comment": "no"}),
+    ("POST", "/goodwill/bulk-imports"): Row(Role.ADMIN, 201, {"program_id": "default"}, org_scoped_write=True),
+    ("GET", "/goodwill/bulk-imports/{import_id}"): Row(Role.ADMIN, 200),
+    ("POST", "/goodwill/request-decisions"): Row(
+        Role.APPROVER, 200, {"decision": "REJECT", "request_ids": ["{request_id}"], "comment": "no"}
+    ),
+    ("GET", "/customers"): Row(Role.AGENT, 200, query={"q": "c-1"}),  # a search of acme's customer
+    ("GET", "/me/limits"): Row(Role.AGENT, 200),
+    ("POST", "/customers/{customer_id}/transactions/{transaction_id}/reverse"): Row(
+        Role.AGENT, 201, {"reason": "CORRECTION"}
+    ),
 }
-# Query parameters a route needs to reach its handler: searches of acme's customer by id and name.
-QUERIES: dict[tuple[str, str], dict[str, str]] = {("GET", "/customers"): {"q": "c-1"}}
-# Routes without a record of acme in the path: another org simply acts on its own (empty) data.
-ORG_SCOPED_WRITES = {
-    ("PUT", "/config"),
-    ("PUT", "/customers/{customer_id}"),
-    ("PUT", "/coupon-series/{series_id}"),
-    ("POST", "/goodwill/bulk-imports"),
-}
+# Who calls as each role: the requester of the pending request is the agent, so the approver
+# deciding it is someone else (deciding one's own request is refused for another reason).
+AS_ROLE = {Role.AGENT: AGENT, Role.APPROVER: APPROVER, Role.ADMIN: ADMIN}
+_RANKED = [Role.AGENT, Role.APPROVER, Role.ADMIN]
 
 
 def _world(api: Api) -> dict[str, str]:
     """Records of org acme that every path id points at."""
-    api.put("/config", {"points": {"approval_threshold": 10}})
+    api.put("/config", {"points": {"approval_threshold": 10}, "coupons": {"auto_approve": True}})
     api.customer("c-1")
     api.put(
         "/coupon-series/pool",
-        {"name": "p", "discount": {"type": "AMOUNT", "value": 1}, "valid_days": 1, "codes": ["AAA-1"]},
+        {"name": "p", "discount": {"type": "AMOUNT", "value": 1}, "valid_days": 1, "codes": ["AAA-1", "AAA-2"]},
     )
+    # c-1 has a ledger entry and a coupon, so its listings have something of its own to show.
+    granted = api.grant("c-1", 5, as_=AGENT)
+    assert granted.status == 201, granted.body
+    coupon = {"customer_id": "c-1", "series_id": "pool", "reason": "REWARD"}
+    assert api.post("/goodwill/coupons", coupon, as_=AGENT).status == 201
     request = api.grant("c-1", 50, as_=AGENT)
     ids = {**IDS, "request_id": request.body["request"]["request_id"]}
+    ids["transaction_id"] = api.ledger("c-1")[0]["transaction_id"]
     created = api.post("/goodwill/bulk-imports", {"program_id": "default"})
-    if created.status == 201:
-        ids["import_id"] = created.body["import_id"]
+    assert created.status == 201, created.body  # every path id names a real record of acme
+    ids["import_id"] = created.body["import_id"]
     return ids
 
 
@@ -77,16 +121,18 @@ def _path(template: str, ids: dict[str, str]) -> str:
 
 def test_the_matrix_covers_every_route_of_the_template(stack: Stack) -> None:
     assert len(ROUTES) == len(Router(stack.functions).routes) >= 15
+    assert set(MATRIX) == set(ROUTES), "every route needs its row (least role, positive status)"
 
 
 @pytest.mark.parametrize(("method", "template"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
 def test_route_refuses_callers_without_org_or_role_and_hides_other_orgs(
     api: Api, stack: Stack, method: str, template: str
 ) -> None:
+    row = MATRIX[(method, template)]
     ids = _world(api)
     path = _path(template, ids)
-    body = BODIES.get((method, template))
-    query = QUERIES.get((method, template))
+    body = json.loads(_path(json.dumps(row.body), ids)) if row.body is not None else None
+    query = row.query
     before = table_items(stack)
 
     assert api.call(method, path, body, query=query, as_=claims(org=None)).status == 401
@@ -95,7 +141,13 @@ def test_route_refuses_callers_without_org_or_role_and_hides_other_orgs(
     assert api.call(method, path, body, query=query, as_=claims(roles="customer")).status == 403
     assert table_items(stack) == before
 
-    if (method, template) not in ORG_SCOPED_WRITES and "{" in template:
+    # The role tier: every role below the route's (an agent on admin routes, an agent deciding).
+    for lower in _RANKED[: _RANKED.index(row.role)]:
+        reply = api.call(method, path, body, query=query, as_=AS_ROLE[lower])
+        assert (reply.status, reply.error_code) == (403, "FORBIDDEN"), (lower, reply.status, reply.body)
+        assert table_items(stack) == before
+
+    if not row.org_scoped_write and "{" in template:
         reply = api.call(method, path, body, query=query, as_=OTHER_ADMIN)
         assert reply.status == 404, (reply.status, reply.body)
         assert table_items(stack) == before
@@ -103,4 +155,12 @@ def test_route_refuses_callers_without_org_or_role_and_hides_other_orgs(
         listing = api.call(method, path, query=query, as_=OTHER_ADMIN)
         assert listing.status == 200
         assert listing.body.get("items", []) == [] or template == "/config"
-    assert api.call(method, path, body, query=query, as_=ADMIN).status < 500
+
+    # The positive case: the least role of the org itself is served, on the record the path names.
+    reply = api.call(method, path, body, query=query, as_=AS_ROLE[row.role])
+    assert reply.status == row.ok, (reply.status, reply.body)
+    if method == "GET" and "{" in template:
+        assert reply.body.get("items", [reply.body]), f"{path} showed nothing of the org's own records"
+        if "items" not in reply.body:
+            last_id = ids[re.findall(r"\{(\w+)\}", template)[-1]]
+            assert last_id in json.dumps(reply.body), f"{path} did not answer with its own record"
