@@ -220,6 +220,8 @@ class _ApiContext:
 
 class _ApiServer(ThreadingHTTPServer):
     daemon_threads = True
+    # http.server listens with a backlog of 5: a burst of clients overflowed it (resets under load).
+    request_queue_size = 128
     context: _ApiContext
 
 
