@@ -184,3 +184,51 @@ class Grants:
 
     def patterns(self) -> set[str]:
         return {p for s in self.statements for p in s.patterns()}
+
+
+# ---------------------------------------------------------------------------------- wider than used
+
+
+def _elsewhere(resource: str) -> list[str]:
+    """Resources next to `resource` that a call of the same kind must not reach: another table,
+    bucket, topic or state machine of the same name plus a suffix, and (for S3 objects) another
+    top-level prefix of the same bucket."""
+    if resource == "*":
+        return []
+    if resource.startswith("arn:aws:s3:::"):
+        bucket, _, key = resource.removeprefix("arn:aws:s3:::").partition("/")
+        found = [f"arn:aws:s3:::{bucket}-elsewhere" + (f"/{key}" if key else "")]
+        if key:
+            found.append(f"arn:aws:s3:::{bucket}/elsewhere/{key.partition('/')[2] or key}")
+        return found
+    if resource.startswith("arn:aws:ses:"):  # identity/* is scoped by ses:FromAddress (probed below)
+        return [resource.replace(f":{ACCOUNT}:", ":000000000000:")]
+    named = r"(arn:aws:[^:]+:[^:]*:[^:]*:(?:table/|stateMachine:|execution:|function:)?)([^/:]+)(.*)"
+    match = re.match(named, resource)
+    return [f"{match.group(1)}{match.group(2)}-elsewhere{match.group(3)}"] if match else []
+
+
+def probes(request: Request) -> list[Request]:
+    """Requests a least-privilege grant for `request` must refuse."""
+    found = [Request(request.action, other, request.context) for other in _elsewhere(request.resource)]
+    for i, (key, _value) in enumerate(request.context):
+        outside = "elsewhere@example.com" if key == "ses:FromAddress" else "elsewhere/"
+        context = (*request.context[:i], (key, outside), *request.context[i + 1 :])
+        found.append(Request(request.action, request.resource, context))
+    return found
+
+
+def wider_than_used(grants: Grants, calls: set[Request]) -> set[str]:
+    """Probes next to the recorded calls that the grants allow: a resource or a condition wider
+    than the calls need."""
+    return {f"{p.action} {p.resource} {dict(p.context)}" for c in calls for p in probes(c) if grants.allowing(p)}
+
+
+def mutations(statement: Statement) -> list[Statement]:
+    """The statement with its resources widened to "*", and without its conditions."""
+    found = []
+    if statement.resources != ("*",):
+        found.append(Statement(statement.actions, ("*",), statement.conditions))
+    if statement.conditions:
+        found.append(Statement(statement.actions, statement.resources, ()))
+    return found

@@ -25,7 +25,7 @@ from goodwill.services import config as config_service
 from goodwill.services import dispatch
 from local.stack import Stack, definition
 from local.template import resources
-from tests.iam import Grants, Request, Statement, required
+from tests.iam import Grants, Request, Statement, mutations, required, wider_than_used
 from tests.integration.test_bulk_imports import HEADER, create_import, wait_until_done
 from tests.support import ADMIN, AGENT, APPROVER, Api
 
@@ -199,6 +199,15 @@ def test_policies_allow_every_call_and_grant_nothing_unused(
 
     assert not denied, f"calls template.yaml does not allow (AccessDenied on AWS): {sorted(denied)}"
     assert not unused, f"granted in template.yaml but used by no call of the function: {sorted(unused)}"
+    wider = {(fn, w) for fn, granted in grants.items() for w in wider_than_used(granted, recorder.calls[fn])}
+    assert not wider, f"granted wider than any call needs (another resource, or outside a condition): {sorted(wider)}"
+
+    # The check itself: widening any statement's resource to "*", or dropping its condition, fails it.
+    for fn, granted in grants.items():
+        for i, statement in enumerate(granted.statements):
+            for mutated in mutations(statement):
+                widened = Grants([*granted.statements[:i], mutated, *granted.statements[i + 1 :]])
+                assert wider_than_used(widened, recorder.calls[fn]), (fn, mutated, "went unnoticed")
 
 
 # ---------------------------------------------------------------------------------- state machines
@@ -268,3 +277,22 @@ def test_checker_applies_conditions() -> None:
     grants = Grants([Statement(("s3:ListBucket",), (bucket,), (("StringLike", "s3:prefix", ("work/*",)),))])
     assert grants.allowing(required("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "work/acme/"})[0])
     assert not grants.allowing(required("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "reports/"})[0])
+
+
+def test_checker_flags_a_resource_widened_to_star_and_a_dropped_condition() -> None:
+    table = "arn:aws:dynamodb:us-east-1:123456789012:table/t"
+    bucket = "arn:aws:s3:::b"
+    calls = {
+        Request("dynamodb:GetItem", table),
+        Request("s3:ListBucket", bucket, (("s3:prefix", "work/acme/"),)),
+        Request("s3:GetObject", f"{bucket}/imports/acme/x.csv"),
+    }
+    narrow = [
+        Statement(("dynamodb:GetItem",), (table,), ()),
+        Statement(("s3:ListBucket",), (bucket,), (("StringLike", "s3:prefix", ("work/*",)),)),
+        Statement(("s3:GetObject",), (f"{bucket}/imports/*",), ()),
+    ]
+    assert not wider_than_used(Grants(narrow), calls)
+    assert wider_than_used(Grants([Statement(("dynamodb:GetItem",), ("*",), ()), *narrow[1:]]), calls)
+    assert wider_than_used(Grants([narrow[0], Statement(("s3:ListBucket",), (bucket,), ()), narrow[2]]), calls)
+    assert wider_than_used(Grants([*narrow[:2], Statement(("s3:GetObject",), (f"{bucket}/*",), ())]), calls)
