@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 from goodwill import aws, clock
 from goodwill.auth import Principal
 from goodwill.errors import NotFoundError
-from goodwill.imports.csvfile import EMAIL_PATTERN, MAX_FILE_BYTES
+from goodwill.imports.csvfile import MAX_FILE_BYTES
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import BulkImportCreateRequest, ImportMode, ImportSource, ImportStatus
 from goodwill.observability import logger
@@ -156,10 +156,11 @@ def _direct_upload(org_id: str, upload: Upload) -> Item:
         return found
     record = {**_new_record(org_id, import_id, upload.key, ImportSource.S3), "etag": upload.etag}
     try:
-        meta = files.head(upload.key, upload.etag)["metadata"]
-    except files.FileUnavailableError:
-        meta = {}
+        meta, gone = files.head(upload.key, upload.etag)["metadata"], None
+    except files.FileUnavailableError as exc:  # deleted or replaced before this event: fail, clearly
+        meta, gone = {}, str(exc)
     settings, problems = _settings_from_metadata(meta, upload.uploader)
+    problems = [gone] if gone else problems
     record.update(settings)
     if not imports_records.create(org_id, record):
         return imports_records.get(org_id, import_id) or record
@@ -185,14 +186,15 @@ def _settings_from_metadata(meta: dict[str, str], uploader: str | None) -> tuple
         if value is None:
             problems.append(f"{names[0]} metadata must be true or false")
         flags[field] = bool(value)
-    email = pick("actor-email", "email").lower()
+    # Whoever may write the object writes its metadata: the actor is the principal S3 names in the
+    # event, and no address from metadata is ever mailed (x-amz-meta-actor / -actor-email ignored).
     return (
         {
             "program_id": program[:40] or "-",
             "mode": mode if mode in ImportMode.__members__ else ImportMode.ADD.value,
             **flags,
-            "created_by": (pick("actor") or uploader or "s3-upload")[:128],
-            "actor_email": email if re.fullmatch(EMAIL_PATTERN, email) else None,
+            "created_by": (uploader or "s3-upload")[:128],
+            "actor_email": None,
         },
         problems,
     )

@@ -69,7 +69,8 @@ def _unavailable(exc: ClientError, key: str) -> Exception:
     code = exc.response.get("Error", {}).get("Code", "")
     if code in ("PreconditionFailed", "412"):
         return FileUnavailableError(f"{key} was replaced after the import started")
-    if code in ("NoSuchKey", "404", "NotFound"):
+    # Without s3:ListBucket on the key's prefix S3 answers a missing key with 403, not 404.
+    if code in ("NoSuchKey", "404", "NotFound", "AccessDenied", "403", "Forbidden"):
         return FileUnavailableError(f"{key} no longer exists")
     return exc
 
