@@ -224,6 +224,12 @@ class _ApiServer(ThreadingHTTPServer):
     request_queue_size = 128
     context: _ApiContext
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A browser dropping a kept-alive connection (tab or context closed) is normal: no traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
 
 class _ApiHandler(BaseHTTPRequestHandler):
     """API Gateway REST API in front of the handlers; claims from the X-Goodwill-* headers."""

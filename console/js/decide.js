@@ -1,6 +1,6 @@
 // Approve / reject dialogs (one request, or a batch through POST /goodwill/request-decisions).
 import * as api from "./api.js";
-import { field, fmtPoints, formAlert, h, showErrors } from "./dom.js";
+import { describeRequest, field, formAlert, h, showErrors } from "./dom.js";
 
 function dialogForm(title, fields, confirmText, onSubmit) {
   const dialog = h("dialog", { class: "dialog", "aria-label": title });
@@ -35,7 +35,7 @@ export function decideOne(request, decision, done) {
     points = field({ label: "Points", name: "points", kind: "number", value: request.points, hint: "Change it if a different amount is right (same sign)", attrs: { step: 1 } });
     fields.unshift(points);
   }
-  const what = request.type === "POINTS" ? `${fmtPoints(request.points)} points` : `a ${request.series_id || ""} coupon`;
+  const what = describeRequest(request).toLowerCase();
   dialogForm(`${decision === "approve" ? "Approve" : "Reject"} ${what} for ${request.customer_id}`, fields,
     decision === "approve" ? "Confirm approval" : "Confirm rejection", async () => {
       const body = {};

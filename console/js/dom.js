@@ -128,6 +128,13 @@ export function fmtDate(iso) {
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString("en-GB", { dateStyle: "medium", timeZone: "UTC" });
 }
 
+// What a goodwill request asks for, in a few words.
+export function describeRequest(r) {
+  if (r.type === "COUPON") return `Coupon ${r.series_id || ""}`.trim();
+  if (r.type === "REVERSAL") return `Reversal ${fmtSigned(r.points)} points`;
+  return `${fmtSigned(r.approved_points ?? r.points)} points`;
+}
+
 export const badge = (status) => h("span", { class: `badge badge-${String(status).toLowerCase()}`, text: humanStatus(status) });
 
 export function humanStatus(status) {

@@ -105,11 +105,15 @@ async function route() {
     await view.render(container, params, () => ticket === rendering);
   } catch (error) {
     if (ticket !== rendering) return;
-    container.append(message("error", error.message || "Something went wrong."));
+    if (!container.querySelector("h1")) {
+      container.append(heading(error.status === 404 ? "Not found" : error.status === 403 ? "Not allowed" : "Something went wrong"));
+    }
+    container.append(message("error", error.message || "Something went wrong."),
+      h("p", {}, h("a", { href: "#/customers", text: "Back to customers" })));
   }
   if (ticket !== rendering) return;
   container.removeAttribute("aria-busy");
-  (container.querySelector("h1") || main).focus({ preventScroll: false });
+  (container.querySelector("[data-autofocus]") || container.querySelector("h1") || main).focus({ preventScroll: false });
 }
 
 export function go(hash) {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
@@ -39,6 +41,8 @@ def test_every_screen_fits_the_viewport(
             expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
             page.locator(".view:not([aria-busy])").wait_for()
             no_horizontal_scroll(page)
+            shown = page.locator("main").inner_text()
+            assert not re.search(r"\b(null|undefined|NaN)\b|\[object ", shown), f"{hash_} shows: {shown}"
     finally:
         context.close()
     assert not watch.problems(), "\n".join(watch.problems())
@@ -63,3 +67,13 @@ def test_keyboard_only_sign_in_and_give_points(system: LocalSystem, org: Org, pa
     page.keyboard.type("30")
     page.get_by_label("Points").press("Enter")
     expect(page.get_by_role("status")).to_contain_text("New balance: 30 points")
+
+
+def test_unknown_customer_shows_not_found_page(system: LocalSystem, org: Org, page: Page, watch: Watch) -> None:
+    watch.expect_4xx = True  # the API answers 404
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/nobody")
+    expect(page.get_by_role("heading", name="Not found", level=1)).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("nobody")
+    page.get_by_role("link", name="Back to customers").click()
+    expect(page.get_by_label("Search customers")).to_be_focused()

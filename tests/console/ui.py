@@ -75,10 +75,10 @@ def no_horizontal_scroll(page: Page) -> None:
     assert widths[0] <= widths[1], f"horizontal scrolling: scrollWidth {widths[0]} > clientWidth {widths[1]}"
 
 
-def give_points(page: Page, points: int, comment: str = "") -> None:
+def give_points(page: Page, points: int, comment: str = "", reason: str = "SERVICE_RECOVERY") -> None:
     page.get_by_role("button", name="Give points").click()
     page.get_by_label("Points").fill(str(points))
-    page.get_by_label("Reason").select_option("SERVICE_RECOVERY")
+    page.get_by_label("Reason").select_option(reason)
     if comment:
         page.get_by_label("Comment").fill(comment)
     page.get_by_role("button", name="Send request").click()

@@ -3,7 +3,7 @@
 import * as api from "../api.js";
 import * as auth from "../auth.js";
 import { decideMany, decideOne } from "../decide.js";
-import { badge, clear, fmtSigned, fmtTime, h, heading, message } from "../dom.js";
+import { badge, clear, describeRequest, fmtTime, h, heading, message } from "../dom.js";
 
 export async function render(view, _params, alive) {
   const decider = auth.can("approver");
@@ -31,7 +31,7 @@ export async function render(view, _params, alive) {
   const draw = () => clear(list, state.items.length ? state.items.map((r) => card(r)) : h("p", { class: "empty", text: "Nothing is waiting for approval." }));
   const card = (r) => {
     const result = state.results.get(r.request_id);
-    const summary = r.type === "POINTS" ? `${fmtSigned(r.points)} points` : `Coupon ${r.series_id || ""}`;
+    const summary = describeRequest(r);
     const title = `${summary} for ${r.customer_id}`;
     const decided = result?.status === 200 ? result.request : null;
     const controls = decider && !decided

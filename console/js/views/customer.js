@@ -1,7 +1,7 @@
 // The customer page: profile, balances per programme (current, lifetime, expiring), the ledger
 // (newest first, "Load more", "Reverse" per reversible entry), coupons and goodwill requests.
 import * as api from "../api.js";
-import { badge, clear, field, fmtDate, fmtPoints, fmtSigned, fmtTime, formAlert, h, heading, message, pair, showErrors, table } from "../dom.js";
+import { badge, clear, describeRequest, field, fmtDate, fmtPoints, fmtSigned, fmtTime, formAlert, h, heading, message, pair, showErrors, table } from "../dom.js";
 import { go } from "../main.js";
 import { reasonOptions } from "../reasons.js";
 
@@ -94,8 +94,7 @@ function pagedSection(title, url, columns, toRow, empty, alive) {
 }
 
 function requestRow(r) {
-  const what = r.type === "COUPON" ? `Coupon ${r.series_id || ""}` : `${fmtSigned(r.approved_points ?? r.points)} points`;
-  return [h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: what }), badge(r.status), fmtTime(r.created_at)];
+  return [h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: describeRequest(r) }), badge(r.status), fmtTime(r.created_at)];
 }
 
 function couponRow(c) {

@@ -8,7 +8,7 @@ import { go, hashParams } from "../main.js";
 export async function render(view, _params, alive) {
   const q = hashParams().get("q") || "";
   const search = field({ label: "Search customers", name: "q", kind: "search", value: q,
-    hint: "Customer id, e-mail, phone (+44…) or the first letters of a name", attrs: { autocomplete: "off" } });
+    hint: "Customer id, e-mail, phone (+44…) or the first letters of a name", attrs: { autocomplete: "off", "data-autofocus": q ? undefined : true } });
   const form = h("form", { class: "search", role: "search" }, formAlert(), search,
     h("button", { type: "submit", text: "Search" }));
   const results = h("section", { "aria-live": "polite", "aria-label": "Search results" });

@@ -1,7 +1,7 @@
 // Give coupon: series (with the codes left in pools), reason, comment; coupons wait for approval
 // unless the org auto-approves them.
 import * as api from "../api.js";
-import { clearErrors, field, formAlert, h, heading, showErrors } from "../dom.js";
+import { append, clearErrors, field, formAlert, h, heading, showErrors } from "../dom.js";
 import { reasonOptions } from "../reasons.js";
 
 export async function render(view, { id }, alive) {
@@ -44,10 +44,10 @@ export async function render(view, { id }, alive) {
       submit.disabled = !options.length;
     }
   });
-  view.append(
+  append(view, [
     h("p", { class: "crumbs" }, h("a", { href: "#/customers", text: "Customers" }), " / ",
       h("a", { href: `#/customers/${api.enc(id)}`, text: customer.name || customer.customer_id }), " / Give coupon"),
     heading(`Give a coupon to ${customer.name || customer.customer_id}`), result,
     options.length ? null : h("p", { class: "notice notice-info", text: "No coupon series yet: an admin creates them under Coupon series." }),
-    form);
+    form]);
 }

@@ -2,7 +2,7 @@
 import * as api from "../api.js";
 import * as auth from "../auth.js";
 import { decideOne } from "../decide.js";
-import { badge, fmtPoints, fmtSigned, fmtTime, h, heading, humanStatus, message, pair, table } from "../dom.js";
+import { append, badge, describeRequest, fmtPoints, fmtTime, h, heading, humanStatus, message, pair, table } from "../dom.js";
 import { go } from "../main.js";
 
 export async function render(view, { id }, alive) {
@@ -13,20 +13,21 @@ export async function render(view, { id }, alive) {
     r = await api.get(`/goodwill/requests/${api.enc(id)}`);
   }
   if (!alive()) return;
-  const what = r.type === "POINTS" ? `${fmtSigned(r.points)} points` : r.type === "COUPON" ? `Coupon from ${r.series_id}` : `${r.type.toLowerCase()} ${fmtSigned(r.points ?? 0)} points`;
+  const what = describeRequest(r);
   const decisions = r.status === "PENDING_APPROVAL" && auth.can("approver")
     ? h("div", { class: "actions" },
         h("button", { type: "button", text: "Approve", onclick: () => decideOne(r, "approve", () => go(`#/requests/${api.enc(id)}`)) }),
         h("button", { type: "button", class: "secondary", text: "Reject", onclick: () => decideOne(r, "reject", () => go(`#/requests/${api.enc(id)}`)) }))
     : null;
-  view.append(
+  append(view, [
     h("p", { class: "crumbs" }, h("a", { href: "#/approvals", text: "Approvals" }), " / Request ", r.request_id),
     h("div", { class: "title-row" }, heading(what), badge(r.status)),
     decisions,
     h("section", { class: "card" }, h("dl", { class: "summary" },
       pair("Customer", h("a", { href: `#/customers/${api.enc(r.customer_id)}`, text: r.customer_id })),
       r.program_id ? pair("Programme", r.program_id) : null,
-      r.type === "POINTS" ? pair("Points asked", fmtPoints(r.points)) : null,
+      r.type !== "COUPON" ? pair("Points asked", fmtPoints(r.points)) : null,
+      r.reverses ? pair("Reverses", h("code", { text: r.reverses })) : null,
       r.approved_points !== undefined && r.approved_points !== null ? pair("Points approved", fmtPoints(r.approved_points)) : null,
       r.coupon ? pair("Coupon", h("code", { text: r.coupon.code })) : null,
       pair("Reason", r.reason),
@@ -40,9 +41,9 @@ export async function render(view, { id }, alive) {
         h("ol", { class: "timeline" }, (r.history || []).map(step))),
       h("section", { class: "card", "aria-label": "Notifications" }, h("h2", { text: "Notification attempts" }),
         table(["Channel", "Result", "To", "When", "Detail"], (r.notifications || []).map((n) => [
-          n.channel, badge(n.status), n.to || "–", fmtTime(n.at), n.error || n.message_id || "–",
+          n.channel, badge(n.status), n.to || "–", fmtTime(n.at), n.error || (n.message_id ? h("span", { class: "muted small", text: `message ${n.message_id}` }) : "–"),
         ]), { caption: "Notification attempts", empty: r.status === "FULFILLED" ? "No notification was sent." : "None yet: the customer is told once the request is done." }))),
-  );
+  ]);
   if (r.status === "APPROVED") view.append(message("info", "Still being applied: reload in a moment."));
 }
 
