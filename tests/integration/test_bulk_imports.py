@@ -112,7 +112,7 @@ def test_create_import_returns_a_presigned_put_for_the_orgs_key(api: Api) -> Non
     assert created["status"] == "AWAITING_UPLOAD"
     assert f"/imports/acme/{import_id}.csv?" in created["upload_url"]
     assert "X-Amz-Expires=900" in created["upload_url"]
-    assert created["upload_headers"] == {"Content-Type": "text/csv"}
+    assert created["upload_headers"] == {"Content-Type": "text/csv", "If-None-Match": "*"}
     view = api.get(f"/goodwill/bulk-imports/{import_id}").body
     assert view["status"] == "AWAITING_UPLOAD"
     assert (view["program_id"], view["mode"], view["dry_run"]) == ("default", "SET", True)

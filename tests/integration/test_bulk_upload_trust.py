@@ -91,3 +91,53 @@ def test_a_direct_uploads_actor_is_the_uploading_principal_and_metadata_names_no
     assert api.ledger("c-1")[0]["actor"] == UPLOADER
     sent = ses_backends["123456789012"]["us-east-1"].sent_messages
     assert not [m for m in sent if "victim@elsewhere.test" in m.destinations["ToAddresses"]]
+
+
+# ------------------------------------------------------------------- a second upload (defect 12)
+
+
+def test_a_replayed_presigned_upload_is_refused_and_the_running_import_is_unaffected(api: Api, stack: Stack) -> None:
+    import requests
+
+    customers(api, "c-1")
+    created = create_import(api)
+    first = requests.put(created["upload_url"], data=b"customer_id,points\nc-1,25\n", headers=created["upload_headers"])
+    assert first.status_code == 200, first.text
+    # The same URL again, with another file, while the import runs (or after): S3 refuses it.
+    again = requests.put(
+        created["upload_url"], data=b"customer_id,points\nc-1,9000\n", headers=created["upload_headers"]
+    )
+    assert again.status_code == 412, again.text
+
+    done = wait_until_done(stack, "acme", created["import_id"])
+    assert done["status"] == "COMPLETED"
+    assert api.balance("c-1")["current"] == 25
+    stored = stack.client("s3").get_object(Bucket=bucket(stack), Key=f"imports/acme/{created['import_id']}.csv")
+    assert stored["Body"].read() == b"customer_id,points\nc-1,25\n"
+
+
+def test_a_second_upload_event_for_a_started_import_is_ignored_and_recorded(
+    api: Api, stack: Stack, held_events: list[tuple[Any, ...]]
+) -> None:
+    from tests.integration.test_bulk_imports import record
+
+    customers(api, "c-1")
+    import_id = create_import(api)["import_id"]
+    key = f"imports/acme/{import_id}.csv"
+    put_file(stack, key, "customer_id,points\nc-1,25\n")
+    first = held_events.pop()
+    assert _deliver(stack, first)["imports"][0]["outcome"] == "STARTED"
+    # A principal with write access replaces the object directly: S3 notifies a second time.
+    put_file(stack, key, "customer_id,points\nc-1,9000\n")
+    second = held_events.pop()
+    outcome = _deliver(stack, second, UPLOADER)["imports"][0]
+
+    done = wait_until_done(stack, "acme", import_id)
+    assert outcome["outcome"] == "IGNORED"
+    found = record(stack, "acme", import_id)
+    assert found is not None
+    assert found["ignored_uploads"] == 1
+    assert found["last_ignored_upload"]["etag"] == second[1]["Records"][0]["s3"]["object"]["eTag"]
+    assert found["last_ignored_upload"]["uploader"] == UPLOADER
+    assert done["status"] in ("COMPLETED", "FAILED")  # never the second file's rows
+    assert api.balance("c-1")["current"] in (0, 25)

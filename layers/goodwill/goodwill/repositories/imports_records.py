@@ -43,6 +43,18 @@ def update(org_id: str, import_id: str, fields: Mapping[str, Any], expect: Mappi
     return table.transact([op]) is None
 
 
+def record_ignored_upload(org_id: str, import_id: str, upload: Mapping[str, Any]) -> None:
+    """Note an upload that came after the import had its file (never applied): the last one, and how many."""
+    shown = {k: v for k, v in upload.items() if v is not None}
+    op = table.update_op(
+        keys.bulk_import(org_id, import_id),
+        "SET last_ignored_upload = :u ADD ignored_uploads :one",
+        vals={":u": shown, ":one": 1},
+        condition="attribute_exists(PK)",
+    )
+    table.update_returning(op)
+
+
 def get_checkpoint(org_id: str, import_id: str, chunk: int) -> Item | None:
     return table.get(keys.import_chunk(org_id, import_id, chunk))
 

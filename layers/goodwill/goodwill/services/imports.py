@@ -76,7 +76,7 @@ def create(principal: Principal, body: BulkImportCreateRequest) -> dict[str, Any
         "status": ImportStatus.AWAITING_UPLOAD.value,
         "upload_url": files.presign_upload(key),
         "upload_method": "PUT",
-        "upload_headers": {"Content-Type": files.UPLOAD_CONTENT_TYPE},
+        "upload_headers": dict(files.UPLOAD_HEADERS),
         "upload_expires_at": expires,
     }
 
@@ -214,6 +214,8 @@ def _start_or_resume(record: Item, upload: Upload) -> dict[str, Any]:
         record = imports_records.get(org_id, import_id) or record  # a twin delivery claimed it first
         status = record["status"]
     if record.get("etag") != upload.etag:
+        seen = {"etag": upload.etag, "size": upload.size, "uploader": upload.uploader, "at": clock.now_iso()}
+        imports_records.record_ignored_upload(org_id, import_id, seen)
         return {"outcome": "IGNORED", "reason": "the import already has its file; a different file came later"}
     attempt = int(record.get("attempt") or 0)
     if status == ImportStatus.RUNNING.value:

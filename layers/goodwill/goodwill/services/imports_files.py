@@ -28,6 +28,7 @@ READ_CHUNK_BYTES: Final = 1 << 20
 URL_SECONDS: Final = 15 * 60
 MIN_PART_BYTES: Final = 8 << 20  # S3 multipart parts are >= 5 MiB, except the last
 UPLOAD_CONTENT_TYPE: Final = "text/csv"
+UPLOAD_HEADERS: Final = {"Content-Type": UPLOAD_CONTENT_TYPE, "If-None-Match": "*"}
 _UPLOAD_KEY = re.compile(r"imports/([A-Za-z0-9][A-Za-z0-9_.-]{0,63})/([^/]{1,200})\.csv", re.IGNORECASE)
 
 
@@ -171,7 +172,9 @@ def presign_upload(key: str) -> str:
     return str(
         aws.s3().generate_presigned_url(
             "put_object",
-            Params={"Bucket": bucket(), "Key": key, "ContentType": UPLOAD_CONTENT_TYPE},
+            # Signed with If-None-Match: * so the URL creates the object once: a replay while (or
+            # after) the import runs is refused by S3 with 412 and never replaces the file.
+            Params={"Bucket": bucket(), "Key": key, "ContentType": UPLOAD_CONTENT_TYPE, "IfNoneMatch": "*"},
             ExpiresIn=URL_SECONDS,
         )
     )
