@@ -16,7 +16,7 @@ from bench.lambda_env import CACHE
 sys.pycache_prefix = str(CACHE / "pyc-bench")
 sys.dont_write_bytecode = False
 
-SECTIONS = ("cold_start", "first_request", "latency", "cpu", "cost", "bulk", "size")
+SECTIONS = ("cold_start", "first_request", "latency", "cpu", "cost", "bulk", "size", "table_growth")
 
 
 def _section(name: str) -> Callable[[bool], dict[str, Any]]:
@@ -41,6 +41,8 @@ def _rows(results: dict[str, Any]) -> list[Any]:
         table += rows.paper(results["paper"])
     if "size" in results and "error" not in results["size"]:
         table += rows.size(results["size"])
+    if "table_growth" in results and "error" not in results["table_growth"]:
+        table += rows.table_growth(results["table_growth"])
     return table
 
 

@@ -265,3 +265,18 @@ def _ms(v: dict[str, Any]) -> str:
 
 def _x(ratio: float) -> str:
     return f"{ratio:.2f}x"
+
+
+def table_growth(r: dict[str, Any]) -> list[Row]:
+    return [
+        Row(
+            "Local table growth",
+            f"{v['route']} with {r['items']:,} items in the table (moto, local/moto_query.py)",
+            f"p50 {v['full_ms']:.1f} ms",
+            f"p50 {v['empty_ms']:.1f} ms (empty table)",
+            f"{v['ratio']:.2f}x",
+            f"≤ {r['goal_ratio']}x",
+            v["meets_goal"],
+        )
+        for v in r["routes"]
+    ]
