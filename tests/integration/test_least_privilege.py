@@ -150,6 +150,28 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
         {"action": "fail", "org_id": "acme", "import_id": created["import_id"], "attempt": 9, "error": {}}
     )
     _redelivered_upload_after_a_crash(api, stack)
+    _stranded_requests(api, stack, monkeypatch)
+
+
+def _stranded_requests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two requests whose workflow never started (every start failed), one of them approved: the
+    scheduled reconciler starts the waiting one's workflow and fulfils the approved one itself."""
+    from goodwill import aws
+    from goodwill.services import reconcile
+    from tests.integration.test_faults import failing
+
+    with failing(aws.stepfunctions(), "StartExecution", {"Code": "ServiceUnavailable", "Message": "down"}):
+        waiting, approved = (api.grant("c-1", 500).body["request"]["request_id"] for _ in range(2))
+        stack.settle()
+        assert api.post(f"/goodwill/requests/{approved}/approve", {}, as_=APPROVER).status == 200
+        stack.settle()
+    monkeypatch.setattr(reconcile, "GRACE", reconcile.timedelta(0))
+    outcomes = stack.functions.by_id["RequestReconcilerFunction"].invoke({"source": "goodwill.schedule"})
+    assert outcomes["outcomes"] == {"started": 1, "fulfilled": 1}, outcomes
+    stack.settle()
+    assert api.get(f"/goodwill/requests/{approved}", as_=AGENT).body["status"] == "FULFILLED"
+    assert api.post(f"/goodwill/requests/{waiting}/reject", {"comment": "no"}, as_=APPROVER).status == 200
+    stack.settle()  # the started workflow took the decision and ended
 
 
 def _redelivered_upload_after_a_crash(api: Api, stack: Stack) -> None:

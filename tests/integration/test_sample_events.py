@@ -117,6 +117,10 @@ def test_sample_event_is_handled_without_error(api: Api, stack: Stack, path: Pat
         stack.settle()
     elif "Records" in event:
         assert result == {"batchItemFailures": []}
+    elif path.parent.name == "reconcile_requests":
+        # The seeded requests never had a workflow: the reconciler starts one for each.
+        assert result["outcomes"] == {"started": 2}
+        assert {e["name"] for e in stack.executions()} >= {f"req-{r}" for r in SAMPLE_REQUESTS}
     elif path.parent.name == "notify":
         assert result.get("recorded") or result.get("count") == 0
     else:

@@ -3,6 +3,8 @@ defects 2 and 3): the real ASL executed by moto, the real handlers as its tasks.
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -68,3 +70,120 @@ def test_a_business_failure_is_not_retried_and_ends_failed(api: Api, stack: Stac
     request = _request(api, request_id)
     assert (request["status"], request["history"][-1]["error"]) == ("FAILED", "INSUFFICIENT_BALANCE")
     assert "TaskFailed" not in _history_types(stack, request_id)
+
+
+# ---------------------------------------------------------------- stranded requests (defect 2)
+@pytest.fixture
+def reconciler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Run the scheduled reconciler as its schedule would (no grace: every request is old enough)."""
+    from goodwill.services import reconcile
+
+    monkeypatch.setattr(reconcile, "GRACE", timedelta(0))
+    function = stack.functions.by_id["RequestReconcilerFunction"]
+
+    def run() -> dict[str, int]:
+        outcomes: dict[str, int] = function.invoke({"source": "goodwill.schedule"})["outcomes"]
+        stack.settle()
+        return outcomes
+
+    return run
+
+
+def _strand(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A waiting request whose workflow failed and could not even record it (its "Record failure"
+    task failing too): the execution has ended FAILED, the request still says PENDING_APPROVAL."""
+    from goodwill.services import approvals
+    from goodwill.services.requests import get
+
+    request_id = _pending(api)
+    stack.settle()
+    arn = stack.ref("RequestStateMachine").replace(":stateMachine:", ":execution:") + f":req-{request_id}"
+    with monkeypatch.context() as patched:
+        patched.setattr(approvals, "mark_failed", _raise)
+        token = (get("acme", request_id) or {})["task_token"]
+        stack.client("stepfunctions").send_task_failure(taskToken=token, error="Broken")
+        assert stack.wait_for(arn)["status"] == "FAILED"
+    assert _request(api, request_id)["status"] == "PENDING_APPROVAL"
+    return request_id
+
+
+def _raise(*_: Any) -> bool:
+    raise RuntimeError("the task cannot reach DynamoDB")
+
+
+def test_a_request_whose_workflow_never_started_is_started_by_the_reconciler(
+    api: Api, stack: Stack, reconciler: Any
+) -> None:
+    # Given a request whose every workflow start failed (the stream gave up on its record)
+    with failing(aws.stepfunctions(), "StartExecution", {"Code": "ServiceUnavailable", "Message": "down"}) as calls:
+        request_id = _pending(api)
+        stack.settle()
+    assert calls[0] >= 1
+    assert not [e for e in stack.executions() if e["name"] == f"req-{request_id}"]
+    # When the reconciler runs, Then the workflow runs and a decision fulfils the request
+    assert reconciler() == {"started": 1}
+    assert reconciler() == {"running": 1}
+    assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+    stack.settle()
+    assert _request(api, request_id)["status"] == "FULFILLED"
+    assert api.balance("c-1")["current"] == 500
+
+
+def test_a_wait_that_fails_ends_the_request_failed_with_the_reason(api: Api, stack: Stack) -> None:
+    from goodwill.services.dispatch import approval_input
+    from goodwill.services.requests import get
+
+    request_id = _pending(api)
+    # The workflow's wait task fails (DynamoDB refuses its write): its Catch records the failure.
+    payload = {**approval_input(get("acme", request_id) or {}), "pk": ""}
+    started = stack.client("stepfunctions").start_execution(
+        stateMachineArn=stack.ref("RequestStateMachine"), name=f"req-{request_id}", input=json.dumps(payload)
+    )
+    assert stack.wait_for(started["executionArn"])["status"] == "FAILED"
+    request = _request(api, request_id)
+    assert request["status"] == "FAILED"
+    assert request["history"][-1]["event"] == "failed"
+    assert "TaskFailed" in _history_types(stack, request_id)
+
+
+def test_a_failed_workflow_ends_its_waiting_request_failed(
+    api: Api, stack: Stack, reconciler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id = _strand(api, stack, monkeypatch)
+    assert reconciler() == {"failed": 1}
+    request = _request(api, request_id)
+    assert (request["status"], request["failure"]["code"]) == ("FAILED", "WORKFLOW_ENDED")
+    assert "(FAILED)" in request["failure"]["message"]
+    assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 409
+
+
+def test_an_approval_whose_workflow_is_gone_is_fulfilled_by_the_reconciler(
+    api: Api, stack: Stack, reconciler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    request_id = _strand(api, stack, monkeypatch)
+    assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+    stack.settle()  # the hand-over finds no waiting task: nobody will fulfil it but the reconciler
+    assert _request(api, request_id)["status"] == "APPROVED"
+    assert reconciler() == {"fulfilled": 1}
+    assert _request(api, request_id)["status"] == "FULFILLED"
+    assert api.balance("c-1")["current"] == 500
+    assert reconciler() == {}
+
+
+def test_a_waiting_request_past_its_time_without_a_workflow_expires(
+    api: Api, stack: Stack, reconciler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.services import reconcile
+
+    request_id = _strand(api, stack, monkeypatch)
+    monkeypatch.setattr(reconcile, "now", lambda: datetime.now(UTC) + timedelta(hours=73))
+    assert reconciler() == {"expired": 1}
+    assert _request(api, request_id)["status"] == "EXPIRED"
+
+
+def test_the_reconciler_is_scheduled_at_least_hourly() -> None:
+    from local.template import resources
+
+    events = resources("AWS::Serverless::Function")["RequestReconcilerFunction"]["Properties"]["Events"]
+    (schedule,) = [e["Properties"]["ScheduleExpression"] for e in events.values() if e["Type"] == "ScheduleV2"]
+    assert schedule == "rate(15 minutes)"

@@ -94,6 +94,11 @@ def import_customer(org_id: str, import_id: str, customer_id: str) -> dict[str, 
     return {"PK": customer_pk(org_id, customer_id), "SK": f"IMPORT#{import_id}"}
 
 
+def org_list() -> str:
+    """GSI1 partition listing every org (its ORG item): what the request reconciler walks."""
+    return "ORGS"
+
+
 def agent_day(org_id: str, actor: str, day: str) -> dict[str, str]:
     """An agent's credits of one UTC day (the agent daily limit): contended only by that agent."""
     return {"PK": f"ORG#{org_id}#AGENT#{actor}", "SK": f"LIMIT#{day}"}

@@ -29,11 +29,15 @@ def put_config(org_id: str, config: dict[str, Any], actor: str) -> bool:
                 }
             ),
             table.put_op(
-                {**keys.org(org_id), "org_id": org_id, "created_at": stamp},
+                {**keys.org(org_id), **_listed(org_id), "org_id": org_id, "created_at": stamp},
                 condition="attribute_not_exists(PK)",
             )
             if not existed
-            else table.update_op(keys.org(org_id), "SET updated_at = :t", vals={":t": stamp}),
+            else table.update_op(
+                keys.org(org_id),
+                "SET updated_at = :t, GSI1PK = :l, GSI1SK = :o",
+                vals={":t": stamp, **_listed_vals(org_id)},
+            ),
         ]
     )
     return not existed
@@ -52,10 +56,35 @@ def register(org_id: str) -> None:
     transaction: concurrent transactions on the one ORG item would cancel each other."""
     if org_id in _registered:
         return
-    if table.get(keys.org(org_id), consistent=False) is None:
-        op = table.put_op({**keys.org(org_id), "org_id": org_id, "created_at": now_iso()}, "attribute_not_exists(PK)")
-        table.transact([op])  # a one-item write; a failed condition means someone registered it first
+    found = table.get(keys.org(org_id), consistent=False)
+    if found is None:
+        item = {**keys.org(org_id), **_listed(org_id), "org_id": org_id, "created_at": now_iso()}
+        table.transact([table.put_op(item, "attribute_not_exists(PK)")])  # lost race: registered already
+    elif "GSI1PK" not in found:  # registered by an earlier version: list it for the reconciler
+        table.transact([table.update_op(keys.org(org_id), "SET GSI1PK = :l, GSI1SK = :o", vals=_listed_vals(org_id))])
     _registered.add(org_id)
+
+
+def _listed(org_id: str) -> dict[str, str]:
+    return {"GSI1PK": keys.org_list(), "GSI1SK": org_id}
+
+
+def _listed_vals(org_id: str) -> dict[str, str]:
+    return {":l": keys.org_list(), ":o": org_id}
+
+
+def list_orgs() -> list[str]:
+    """Every registered org, from the GSI1 listing of ORG items (never a Scan)."""
+    found: list[str] = []
+    token: str | None = None
+    while True:
+        page = table.query_page(
+            ("GSI1PK", keys.org_list()), index="GSI1", limit=500, next_token=token, newest_first=False
+        )
+        found.extend(str(i["org_id"]) for i in page.items)
+        token = page.next_token
+        if not token:
+            return found
 
 
 def forget_registrations() -> None:

@@ -177,13 +177,19 @@ def _fulfil_coupon(org_id: str, record: Item) -> None:
     coupons.allocate(org_id, record["series_id"], record["customer_id"], record["request_id"], ops)
 
 
-def mark_failed(org_id: str, request_id: str, code: str, message: str) -> None:
+def mark_failed(org_id: str, request_id: str, code: str, message: str) -> bool:
+    """End an approved request, or one still waiting (its workflow failed before a decision),
+    FAILED with the reason; False when it had ended already."""
     at = now_iso()
     history = requests.history_entry("failed", "system", at, error=code, reason=message)
     failure = {"code": code, "message": message}
-    table.transact(
-        [requests.transition_op(org_id, request_id, APPROVED, FAILED, history, failed_at=at, failure=failure)]
-    )
+    for status in (APPROVED, PENDING):
+        op = requests.transition_op(
+            org_id, request_id, status, FAILED, history, failed_at=at, failure=failure, task_token=None
+        )
+        if table.transact([op]) is None:
+            return True
+    return False
 
 
 def expire(org_id: str, request_id: str) -> dict[str, Any]:

@@ -1,0 +1,101 @@
+"""Requests their workflow left behind: found on a schedule, then restarted or ended.
+
+A request waits (`PENDING_APPROVAL`) or is being fulfilled (`APPROVED`) only while its workflow
+execution `req-{request_id}` runs. It can be left without one: the stream dispatcher gave up
+starting it (Step Functions down for hours), the execution failed and could not even record the
+failure, someone stopped it, or an approval's hand-over met a finished execution
+(`TaskDoesNotExist`). The reconciler (an EventBridge Scheduler schedule, RequestReconcilerFunction)
+walks the org listing and each org's `PENDING_APPROVAL` and `APPROVED` requests on the by-status
+index (GSI2; never a Scan) older than GRACE, and for each one without a running execution:
+
+- never started: starts it (the very start the dispatcher makes; a late start is harmless);
+- waiting, its execution ended, its approval time over: EXPIRED, as the workflow would have;
+- waiting, its execution ended early: FAILED, with the execution's status as the reason;
+- approved: fulfilled here, by the same code the workflow runs (a business failure ends it FAILED;
+  a transient one is raised and the next run tries again).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from goodwill import aws
+from goodwill.clock import now, parse_iso, ulid
+from goodwill.models.requests import RequestStatus
+from goodwill.observability import logger
+from goodwill.repositories import keys, orgs, table
+from goodwill.repositories.table import Item
+from goodwill.services import approvals, dispatch
+from goodwill.services.config import get_config
+from goodwill.settings import get_settings
+
+# A request younger than this is left to the normal path (its stream record may be on its way).
+GRACE = timedelta(minutes=10)
+OPEN = (RequestStatus.PENDING_APPROVAL.value, RequestStatus.APPROVED.value)
+WORKFLOW_ENDED = "WORKFLOW_ENDED"
+
+
+def run(at: datetime | None = None) -> dict[str, int]:
+    """One pass over every org; how many requests ended up how (for the log)."""
+    at = at or now()
+    before = ulid(at_ms=int((at - GRACE).timestamp() * 1000))[:10]
+    outcomes: Counter[str] = Counter()
+    for org_id in orgs.list_orgs():
+        for status in OPEN:
+            for record in _older(org_id, status, before):
+                outcome = reconcile(record, at)
+                outcomes[outcome] += 1
+                if outcome != "running":
+                    logger.info("request reconciled", extra={"request_id": record["request_id"], "outcome": outcome})
+    return dict(outcomes)
+
+
+def _older(org_id: str, status: str, before: str) -> list[Item]:
+    """The org's requests in `status` whose id (a ULID: their creation time) is before `before`."""
+    args: dict[str, Any] = {
+        "TableName": table.table_name(),
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :before",
+        "ExpressionAttributeValues": table.values({":pk": keys.requests_by_status(org_id, status), ":before": before}),
+    }
+    found: list[Item] = []
+    while True:
+        resp = aws.dynamodb().query(**args)
+        found.extend(table.deserialize(i) for i in resp.get("Items", []))
+        if not resp.get("LastEvaluatedKey"):
+            return found
+        args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+
+def reconcile(record: Item, at: datetime) -> str:
+    """Bring one request whose workflow may be gone to a live workflow or a final status."""
+    org_id, request_id = record["org_id"], record["request_id"]
+    execution = _execution_status(request_id)
+    if execution == "RUNNING":
+        return "running"
+    if record["status"] == RequestStatus.APPROVED.value:
+        return str(approvals.fulfil(org_id, request_id)["status"]).lower()
+    if execution is None:
+        dispatch.start("approval", record)
+        return "started"
+    deadline = parse_iso(record["created_at"]) + timedelta(hours=get_config(org_id).approval_timeout_hours)
+    if at >= deadline:
+        return str(approvals.expire(org_id, request_id)["status"]).lower()
+    reason = f"the approval workflow ended ({execution}) before a decision; send the request again"
+    return "failed" if approvals.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason) else "ended"
+
+
+def _execution_status(request_id: str) -> str | None:
+    """The status of the request's workflow execution; None when it was never started."""
+    machine = get_settings().request_state_machine_arn
+    arn = machine.replace(":stateMachine:", ":execution:") + f":req-{request_id}"
+    try:
+        return str(aws.stepfunctions().describe_execution(executionArn=arn)["status"])
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
+            return None
+        raise
