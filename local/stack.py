@@ -268,6 +268,7 @@ def create(
     resolver.refs.update({"AWS::Region": REGION, "AWS::AccountId": ACCOUNT, "AWS::StackName": "goodwill-local"})
     _conditions(resolver)
     _precompute(resolver)
+    _create_user_pool(session, endpoint_url, resolver)
     functions = Functions(resolver)
     stack = Stack(resolver=resolver, functions=functions, session=session, endpoint_url=endpoint_url)
     _create_tables(stack)
@@ -281,6 +282,34 @@ def create(
     if sender:
         stack.client("ses").verify_email_identity(EmailAddress=sender)
     return stack
+
+
+def _create_user_pool(session: boto3.session.Session, endpoint_url: str | None, resolver: Resolver) -> None:
+    """The user pool, its app clients and the `goodwill` resource server, in moto's Cognito (before
+    the functions' environments resolve: they name the pool). moto has no hosted token endpoint:
+    the local run issues client-credentials tokens itself (local/tokens.py)."""
+    idp = session.client("cognito-idp", region_name=REGION, endpoint_url=endpoint_url)
+
+    def present(kind: str) -> dict[str, dict[str, Any]]:
+        found = resources(kind).items()
+        return {k: v for k, v in found if resolver.conditions.get(v.get("Condition", ""), "Condition" not in v)}
+
+    for logical_id, res in present("AWS::Cognito::UserPool").items():
+        pool = idp.create_user_pool(PoolName=resolver.resolve(res["Properties"])["UserPoolName"])["UserPool"]
+        resolver.refs[logical_id] = pool["Id"]
+        resolver.attrs[(logical_id, "Arn")] = pool["Arn"]
+    for logical_id, res in present("AWS::Cognito::UserPoolClient").items():
+        pool_id = resolver.resolve(res["Properties"]["UserPoolId"])
+        client = idp.create_user_pool_client(UserPoolId=pool_id, ClientName=logical_id)["UserPoolClient"]
+        resolver.refs[logical_id] = client["ClientId"]
+    for logical_id, res in present("AWS::Cognito::UserPoolResourceServer").items():
+        props = resolver.resolve(res["Properties"])
+        idp.create_resource_server(
+            UserPoolId=props["UserPoolId"], Identifier=props["Identifier"], Name=props["Name"], Scopes=props["Scopes"]
+        )
+        resolver.refs[logical_id] = f"{props['UserPoolId']}|{props['Identifier']}"
+    for logical_id, res in present("AWS::Cognito::UserPoolDomain").items():
+        resolver.refs[logical_id] = resolver.resolve(res["Properties"]["Domain"])
 
 
 def _create_tables(stack: Stack) -> None:

@@ -89,6 +89,8 @@ def required(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
         return list(_dynamodb(operation, params))
     if service == "s3":
         return list(_s3(operation, params))
+    if service == "cognito-idp":
+        return [Request(action, f"arn:aws:cognito-idp:{REGION}:{ACCOUNT}:userpool/{params['UserPoolId']}")]
     if action in _NO_RESOURCE:
         return [Request(action, "*")]
     if action == "states:StartExecution":

@@ -70,7 +70,8 @@ class Api:
         qs = urlencode({k: v for k, v in (query or {}).items() if v is not None})
         result = dispatch(self.router, method, path, qs, hdrs, text, as_)
         payload = json.loads(result["body"]) if result.get("body") else None
-        return Reply(result["statusCode"], payload, result.get("headers") or {})
+        multi = {k: str(v[-1]) for k, v in (result.get("multiValueHeaders") or {}).items() if v}
+        return Reply(result["statusCode"], payload, {**(result.get("headers") or {}), **multi})
 
     def get(self, path: str, **kw: Any) -> Reply:
         return self.call("GET", path, **kw)

@@ -129,6 +129,14 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     for q in ("c-1", "ada"):
         assert api.get("/customers", as_=AGENT, query={"q": q}).body["items"]
 
+    # API clients: a Cognito app client and its registry items; a call within its scope; revoked.
+    client = api.post("/api-clients", {"name": "shop", "scopes": ["goodwill/customers.read"]}).body
+    cid = client["client_id"]
+    as_client = {"sub": cid, "client_id": cid, "token_use": "access", "scope": "goodwill/customers.read"}
+    assert api.get("/customers/c-1", as_=as_client).status == 200
+    assert api.get("/api-clients").status == 200
+    assert api.call("DELETE", f"/api-clients/{cid}").status == 200
+
     # A request nobody decides: the approval wait times out (after a second, here) and the
     # workflow expires it.
     real_input = dispatch.approval_input

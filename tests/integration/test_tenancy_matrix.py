@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from goodwill.auth import Role
+from goodwill.auth import ROUTE_SCOPES, SCOPES, Role
 from local.apigw import Router
 from local.stack import Stack
 from local.template import load
@@ -35,6 +35,7 @@ IDS = {
     "import_id": "IMPORT",
     "request_id": "REQUEST",
     "transaction_id": "TXN",
+    "client_id": "CLIENT",
 }
 
 
@@ -86,6 +87,11 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/customers/{customer_id}/transactions/{transaction_id}/reverse"): Row(
         Role.AGENT, 201, {"reason": "CORRECTION"}
     ),
+    ("POST", "/api-clients"): Row(
+        Role.ADMIN, 201, {"name": "shop", "scopes": ["goodwill/points.write"]}, org_scoped_write=True
+    ),
+    ("GET", "/api-clients"): Row(Role.ADMIN, 200),
+    ("DELETE", "/api-clients/{client_id}"): Row(Role.ADMIN, 200),
 }
 # Who calls as each role: the requester of the pending request is the agent, so the approver
 # deciding it is someone else (deciding one's own request is refused for another reason).
@@ -112,7 +118,19 @@ def _world(api: Api) -> dict[str, str]:
     created = api.post("/goodwill/bulk-imports", {"program_id": "default"})
     assert created.status == 201, created.body  # every path id names a real record of acme
     ids["import_id"] = created.body["import_id"]
+    ids["client_id"] = _client(api, ADMIN, [])["client_id"]
     return ids
+
+
+def _client(api: Api, admin: dict[str, str], scopes: list[str]) -> dict[str, str]:
+    """An API client of `admin`'s org holding `scopes`, as the Cognito authorizer hands its token's claims."""
+    created = api.post("/api-clients", {"name": "m", "scopes": scopes or ["goodwill/requests.read"]}, as_=admin)
+    cid = created.body["client_id"]
+    return {"sub": cid, "client_id": cid, "token_use": "access", "scope": " ".join(scopes)}
+
+
+def _without_windows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [i for i in items if i["SK"]["S"] != "RATE"]  # an API client's request counter
 
 
 def _path(template: str, ids: dict[str, str]) -> str:
@@ -164,3 +182,34 @@ def test_route_refuses_callers_without_org_or_role_and_hides_other_orgs(
         if "items" not in reply.body:
             last_id = ids[re.findall(r"\{(\w+)\}", template)[-1]]
             assert last_id in json.dumps(reply.body), f"{path} did not answer with its own record"
+
+
+@pytest.mark.parametrize(("method", "template"), ROUTES, ids=[f"{m} {p}" for m, p in ROUTES])
+def test_route_holds_api_clients_to_their_scopes_and_their_org(
+    api: Api, stack: Stack, method: str, template: str
+) -> None:
+    """The client column: another org's client holding every scope, and one of acme's own holding
+    every scope but this route's: 403 outside the scopes, 404 on acme's records, nothing written."""
+    row = MATRIX[(method, template)]
+    ids = _world(api)
+    path = _path(template, ids)
+    body = json.loads(_path(json.dumps(row.body), ids)) if row.body is not None else None
+    scope = ROUTE_SCOPES.get((method, template))
+    foreign = _client(api, OTHER_ADMIN, list(SCOPES))
+    lacking = _client(api, ADMIN, [s for s in SCOPES if s != scope])
+    before = _without_windows(table_items(stack))
+
+    assert api.call(method, path, body, query=row.query, as_=lacking).status == 403
+    reply = api.call(method, path, body, query=row.query, as_=foreign)
+    if scope is None:
+        assert reply.status == 403, (reply.status, reply.body)
+    elif row.org_scoped_write:
+        assert reply.status in (200, 201), (reply.status, reply.body)  # it wrote its own org's record
+    elif "{" in template or "customer_id" in (body or {}):
+        assert reply.status == 404, (reply.status, reply.body)  # acme's record, by path or by body
+    else:
+        assert method == "GET" and reply.status == 200 and reply.body["items"] == []
+    after = _without_windows(table_items(stack))
+    if row.org_scoped_write:
+        before, after = ([i for i in items if i["PK"]["S"].startswith("ORG#acme")] for items in (before, after))
+    assert after == before

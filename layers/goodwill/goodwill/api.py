@@ -10,8 +10,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import ClientError
 
-from goodwill.auth import ROUTE_SCOPES, Principal, Role, principal_from_claims
-from goodwill.errors import GoodwillError, PayloadTooLargeError
+from goodwill.auth import ROUTE_SCOPES, Principal, Role, principal_for_route
+from goodwill.errors import GoodwillError, PayloadTooLargeError, TooManyRequestsError
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
 from goodwill.settings import get_settings
@@ -141,7 +141,10 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def _domain(exc: GoodwillError) -> Response[str]:
         if exc.status_code >= 500:
             logger.warning("domain error", extra={"code": exc.code, "error_message": exc.message})
-        return error_response(exc.status_code, exc.code, exc.message, exc.details)
+        resp = error_response(exc.status_code, exc.code, exc.message, exc.details)
+        if isinstance(exc, TooManyRequestsError):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
     def _invalid(exc: RequestValidationError) -> Response[str]:
@@ -181,8 +184,8 @@ def current_principal(app: APIGatewayRestResolver, role: Role = Role.AGENT) -> P
     """The caller, from the authorizer claims: a person holding at least `role`, or an API client
     holding the scope of this route (auth.ROUTE_SCOPES; routes not listed there are closed to clients)."""
     event = app.current_event
-    principal = principal_from_claims(event.request_context.authorizer.claims, get_settings().console_client_id)
-    return principal.allow(role, ROUTE_SCOPES.get((event.http_method.upper(), event.resource)))
+    scope = ROUTE_SCOPES.get((event.http_method.upper(), event.resource))
+    return principal_for_route(event.request_context.authorizer.claims, get_settings().console_client_id, role, scope)
 
 
 def header(app: APIGatewayRestResolver, name: str) -> str | None:

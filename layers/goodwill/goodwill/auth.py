@@ -161,12 +161,20 @@ def person_from_claims(claims: dict[str, Any], console_client_id: str = "") -> P
     )
 
 
-def principal_from_claims(claims: dict[str, Any] | None, console_client_id: str = "") -> Principal:
-    """The one identity decision: a person from their claims, an API client from the registry."""
+def principal_for_route(
+    claims: dict[str, Any] | None, console_client_id: str, role: Role, scope: str | None
+) -> Principal:
+    """The one identity decision of a request: a person from their claims, holding `role`; an API
+    client from the registry (active, within its rate: else 401 / 429), holding `scope`.
+
+    A client on a route without a scope is refused before anything is read, so functions whose
+    routes are closed to clients need no rights to the registry."""
     if not claims:
         raise UnauthorizedError("the caller has no verified identity")
-    if is_client_token(claims, console_client_id):
-        from goodwill.clients import registry  # only client requests pay for the import
+    if not is_client_token(claims, console_client_id):
+        return person_from_claims(claims, console_client_id).allow(role, scope)
+    if scope is None:
+        raise ForbiddenError("API clients cannot call this route")
+    from goodwill.clients import registry  # only client requests pay for the import
 
-        return registry.client_principal(claims)
-    return person_from_claims(claims, console_client_id)
+    return registry.client_principal(claims).allow(role, scope)

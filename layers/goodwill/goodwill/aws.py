@@ -9,6 +9,7 @@ import boto3
 from botocore.config import Config
 
 if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_s3 import S3Client
@@ -75,9 +76,15 @@ def sqs() -> SQSClient:
     return client
 
 
+@lru_cache(maxsize=1)
+def cognito_idp() -> CognitoIdentityProviderClient:
+    client: CognitoIdentityProviderClient = _client("cognito-idp")
+    return client
+
+
 def reset_clients() -> None:
     """Forget cached clients and settings (tests switch endpoints and environments)."""
     from goodwill.settings import get_settings
 
-    for factory in (_session, dynamodb, s3, sns, ses, stepfunctions, events, sqs, get_settings):
+    for factory in (_session, dynamodb, s3, sns, ses, stepfunctions, events, sqs, cognito_idp, get_settings):
         factory.cache_clear()

@@ -89,3 +89,9 @@ class ValidationFailedError(GoodwillError):
 class ServiceUnavailableError(GoodwillError):
     status_code = 503
     code = "SERVICE_UNAVAILABLE"
+
+
+class TooManyRequestsError(GoodwillError):
+    status_code = 429
+    code = "TOO_MANY_REQUESTS"
+    retry_after = 1

@@ -31,6 +31,11 @@ class Settings(BaseModel):
     console_client_id: str = Field(default="", alias="CONSOLE_CLIENT_ID")
     # The console's site (https://<CloudFront domain>): the one origin whose pages may read answers.
     console_origin: str = Field(default="", alias="CONSOLE_ORIGIN")
+    # API clients (goodwill.clients): the user pool their Cognito app clients live in, its token
+    # endpoint, and how long a warm Lambda may serve a client's registry entry from memory (<= 60 s).
+    user_pool_id: str = Field(default="", alias="USER_POOL_ID")
+    token_url: str = Field(default="", alias="TOKEN_URL")
+    api_client_cache_seconds: float = Field(default=60.0, ge=0, le=60, alias="API_CLIENT_CACHE_SECONDS")
     # Local run only: take the caller's claims from X-Goodwill-* headers. Never set in AWS.
     local_claim_headers: bool = Field(default=False, alias="GOODWILL_LOCAL_CLAIM_HEADERS")
     # How long a warm Lambda may serve an org's configuration from memory.

@@ -139,3 +139,18 @@ def due_index(org_id: str, customer_id: str, program_id: str, due: str) -> dict[
     digest = hashlib.sha256(f"{org_id}#{customer_id}".encode()).digest()
     shard = int.from_bytes(digest[:4], "big") % DUE_SHARDS
     return {"GSI4PK": due_shard_pk(shard), "GSI4SK": f"{due}#{org_id}#{customer_id}#{program_id}"}
+
+
+# API clients are found by their Cognito client id alone (the token names no org), so their items
+# live under the client, not the org; the org's list of them is GSI1.
+def api_client(client_id: str) -> dict[str, str]:
+    return {"PK": f"APICLIENT#{client_id}", "SK": "APICLIENT"}
+
+
+def api_client_rate(client_id: str) -> dict[str, str]:
+    """The client's rate window; it exists exactly while the client is active (revocation deletes it)."""
+    return {"PK": f"APICLIENT#{client_id}", "SK": "RATE"}
+
+
+def api_clients_by_org(org_id: str) -> str:
+    return f"ORG#{org_id}#APICLIENTS"

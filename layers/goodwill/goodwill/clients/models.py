@@ -1,0 +1,66 @@
+"""API clients: what an admin sends, and what the API answers (CONTRACT.md section 14)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from goodwill.models.common import StrictModel
+from goodwill.models.responses import Timestamp
+
+
+class Scope(StrEnum):
+    POINTS_WRITE = "goodwill/points.write"
+    COUPONS_WRITE = "goodwill/coupons.write"
+    CUSTOMERS_READ = "goodwill/customers.read"
+    CUSTOMERS_WRITE = "goodwill/customers.write"
+    REQUESTS_READ = "goodwill/requests.read"
+
+
+ClientName = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class ApiClientCreateRequest(StrictModel):
+    name: ClientName = Field(description="What the client is, e.g. 'Web shop back end'")
+    scopes: list[Scope] = Field(min_length=1, max_length=len(Scope), description="What the client may do")
+    rate_limit_per_second: int = Field(default=50, ge=1, le=1000, description="Requests per second")
+
+    @field_validator("scopes")
+    @classmethod
+    def _distinct(cls, value: list[Scope]) -> list[Scope]:
+        if len(set(value)) != len(value):
+            raise ValueError("a scope is listed twice")
+        return value
+
+
+class ApiClientStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    REVOKED = "REVOKED"
+
+
+class ApiClientResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    client_id: str
+    name: str
+    scopes: list[Scope]
+    rate_limit_per_second: int
+    status: ApiClientStatus
+    created_at: Timestamp
+    created_by: str
+    revoked_at: Timestamp | None = None
+    revoked_by: str | None = None
+
+
+class ApiClientCreatedResponse(ApiClientResponse):
+    client_secret: str = Field(description="Shown only in this answer: Goodwill does not keep it")
+    token_url: str = Field(description="The OAuth 2.0 token endpoint (client-credentials grant)")
+
+
+class ApiClientPage(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    items: list[ApiClientResponse] = Field(description="Newest first, revoked ones included")
+    next_token: str | None
