@@ -170,6 +170,10 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
         created = c.call("POST", "/goodwill/bulk-imports", "/goodwill/bulk-imports", {"program_id": "default"})
         path = f"/goodwill/bulk-imports/{created.body['import_id']}"
         c.call("GET", "/goodwill/bulk-imports/{import_id}", path)
+    client = {"name": "Shop", "scopes": ["goodwill/points.write"], "rate_limit_per_second": 10}
+    made = c.call("POST", "/api-clients", "/api-clients", client).body
+    c.call("GET", "/api-clients", "/api-clients")
+    c.call("DELETE", "/api-clients/{client_id}", f"/api-clients/{made['client_id']}")
     assert not c.missing(), "documented successes this scenario never produced"
 
 
