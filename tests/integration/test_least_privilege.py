@@ -134,6 +134,10 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     cid = client["client_id"]
     as_client = {"sub": cid, "client_id": cid, "token_use": "access", "scope": "goodwill/customers.read"}
     assert api.get("/customers/c-1", as_=as_client).status == 200
+    # Every function with routes open to clients reads the registry and counts the client's rate.
+    points = {"customer_id": "c-1", "program_id": "default", "points": 1, "reason": "REWARD"}
+    for path, body in (("/goodwill/points", points), ("/goodwill/coupons", coupon), ("/goodwill/requests", None)):
+        assert api.call("POST" if body else "GET", path, body, as_=as_client).status == 403
     assert api.get("/api-clients").status == 200
     assert api.call("DELETE", f"/api-clients/{cid}").status == 200
 
