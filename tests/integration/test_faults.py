@@ -41,8 +41,9 @@ THROTTLED = {"Code": "ProvisionedThroughputExceededException", "Message": "slow 
 def test_throttled_grant_is_a_clean_503_and_writes_nothing(api: Api, stack: Stack) -> None:
     api.customer("c-1")
     before = table_items(stack)
-    with failing(aws.dynamodb(), "TransactWriteItems", THROTTLED):
+    with failing(aws.dynamodb(), "TransactWriteItems", THROTTLED) as calls:
         reply = api.grant("c-1", 10)
+    assert calls[0] == 1  # the fault fired (and a throttled transaction is not retried by us)
     assert reply.status == 503
     assert reply.error_code == "SERVICE_UNAVAILABLE"
     assert table_items(stack) == before
@@ -64,8 +65,9 @@ def test_transaction_conflict_is_retried_and_applied_once(api: Api) -> None:
 
 def test_throttled_read_is_a_clean_503(api: Api) -> None:
     api.customer("c-1")
-    with failing(aws.dynamodb(), "BatchGetItem", THROTTLED):
+    with failing(aws.dynamodb(), "BatchGetItem", THROTTLED) as calls:
         reply = api.grant("c-1", 10)
+    assert calls[0] == 1
     assert reply.status == 503
     assert api.ledger("c-1") == []
 
@@ -75,9 +77,11 @@ def test_grant_whose_workflow_start_fails_is_still_notified_afterwards(api: Api,
 
     api.customer("c-1")
     # Step Functions refuses the first start: the stream record is reported failed and redelivered.
-    with failing(aws.stepfunctions(), "StartExecution", {"Code": "ServiceUnavailable", "Message": "down"}, times=1):
+    down = {"Code": "ServiceUnavailable", "Message": "down"}
+    with failing(aws.stepfunctions(), "StartExecution", down, times=1) as calls:
         assert api.grant("c-1", 10).status == 201
         stack.settle()
+    assert calls[0] == 1
     stack.settle()
     sms = list(sns_backends["123456789012"]["us-east-1"].sms_messages.values())
     assert len(sms) == 1
@@ -93,9 +97,11 @@ def test_approval_whose_handover_fails_once_is_resumed_from_the_stream_at_once(a
     request_id = api.grant("c-1", 50).body["request"]["request_id"]
     stack.settle()  # the dispatcher started req-<id>; it waits (72 hours) with its token on the request
     assert (get("acme", request_id) or {}).get("task_token")
-    with failing(aws.stepfunctions(), "SendTaskSuccess", {"Code": "ServiceUnavailable", "Message": "down"}, times=1):
+    down = {"Code": "ServiceUnavailable", "Message": "down"}
+    with failing(aws.stepfunctions(), "SendTaskSuccess", down, times=1) as calls:
         assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
         stack.settle()  # the decision's stream record fails once, is redelivered, hands the token over
+    assert calls[0] == 1
     stack.settle()
     assert api.get(f"/goodwill/requests/{request_id}").body["status"] == "FULFILLED"
     assert api.balance("c-1")["current"] == 50
@@ -122,10 +128,19 @@ def test_approval_whose_handover_keeps_failing_is_fulfilled_when_the_wait_ends(a
         stateMachineArn=stack.ref("RequestStateMachine"), name=f"req-{request_id}", input=json.dumps(payload)
     )
     stack.settle()
-    with failing(aws.stepfunctions(), "SendTaskSuccess", {"Code": "ServiceUnavailable", "Message": "down"}):
+    down = {"Code": "ServiceUnavailable", "Message": "down"}
+    with failing(aws.stepfunctions(), "SendTaskSuccess", down) as calls:
         assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+        stack.settle()  # the decision's stream record: every hand-over fails, the record is given up
+    # The hand-over really failed, every time the stream delivered it, and the record was reported
+    assert calls[0] == 3
+    queue = stack.on_failure_queue("StreamDispatchFunction", "DynamoDB")
+    assert stack.client("sqs").receive_message(QueueUrl=queue).get("Messages")
     # The decision stands on the request; when the wait times out the workflow reads it and fulfils.
     stack.wait_for(started["executionArn"])
     stack.settle()
+    history = stack.client("stepfunctions").get_execution_history(executionArn=started["executionArn"])["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    assert "Expire request" in entered  # the wait ended by its timeout, not by a hand-over
     assert api.get(f"/goodwill/requests/{request_id}").body["status"] == "FULFILLED"
     assert api.balance("c-1")["current"] == 50
