@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from local import tokens
 from local.functions import Function, Functions
 
 CLAIM_HEADERS = {
@@ -35,7 +36,10 @@ class Router:
     def __init__(self, functions: Functions) -> None:
         self.routes: list[Route] = []
         # People signed in with the header claims are the console's (as if its app client issued their token).
-        self.console_client_id = functions.merged_environment().get("CONSOLE_CLIENT_ID", "")
+        environment = functions.merged_environment()
+        self.console_client_id = environment.get("CONSOLE_CLIENT_ID", "")
+        # The pool whose tokens the emulated Cognito authorizer accepts (local/tokens.py).
+        self.user_pool_id = environment.get("USER_POOL_ID", "")
         for fn in functions.by_id.values():
             for event in fn.events.values():
                 if event["Type"] != "Api":
@@ -102,6 +106,22 @@ def claims_from_headers(headers: dict[str, str], console_client_id: str = "") ->
     return {**claims, "token_use": "id", "aud": console_client_id} if console_client_id else claims
 
 
+def bearer_token(headers: dict[str, str]) -> str | None:
+    """The token of an Authorization header (`Bearer <token>`, or the token alone as Cognito
+    authorizers also take it); None without one."""
+    value = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
+    if value is None:
+        return None
+    scheme, _, rest = value.strip().partition(" ")
+    return rest.strip() if scheme.lower() == "bearer" else value.strip()
+
+
+def unauthorized() -> dict[str, Any]:
+    """What API Gateway answers when the Cognito authorizer refuses the token (GatewayResponses)."""
+    body = {"error": {"code": "UNAUTHORIZED", "message": "Unauthorized", "details": []}}
+    return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
 def not_found() -> dict[str, Any]:
     body = {"error": {"code": "NOT_FOUND", "message": "no such route", "details": []}}
     return {
@@ -139,5 +159,10 @@ def dispatch(
     if matched is None:
         return method_not_allowed() if router.known_path(path) else not_found()
     route, params = matched
+    token = bearer_token(headers) if claims is None else None
+    if token is not None:  # the Cognito authorizer: a verified token's claims, or 401 before any function
+        claims = tokens.verify(token, router.user_pool_id)
+        if claims is None:
+            return unauthorized()
     event = rest_event(route, params, method, path, query, headers, body, claims)
     return route.function.invoke(event)  # type: ignore[no-any-return]

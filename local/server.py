@@ -27,8 +27,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from local import console, isolation, openapi
-from local.apigw import Router, claims_from_headers, dispatch
+from local import console, isolation, openapi, tokens
+from local.apigw import Router, bearer_token, claims_from_headers, dispatch
 from local.outbox import Outbox
 from local.stack import Stack
 from local.template import REGION, resources
@@ -151,6 +151,7 @@ def start(
             parameters={"ConsoleBaseUrl": f"{url}/console", **(parameters or {})},
         )
         stack.functions.install_environment()
+        os.environ["TOKEN_URL"] = f"{url}{tokens.TOKEN_PATH}"  # what POST /api-clients hands out
         moto_patches.route_lambda(stack.functions, s3_async=True)
         _reset_caches()
         for function in stack.functions.by_id.values():
@@ -243,7 +244,9 @@ class _ApiHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = unquote(parts.path) or "/"
         body = self._read_body()
-        if path.startswith("/_local/"):
+        if path == tokens.TOKEN_PATH:  # Cognito's /oauth2/token, for API clients
+            status, headers, payload = _token_route(ctx, self.command, dict(self.headers.items()), body)
+        elif path.startswith("/_local/"):
             status, headers, payload = _local_route(ctx.system, self.command, path, parts.query)
         elif console.is_console_path(path):  # the Member Care console's static files
             status, headers, payload = console.serve(self.command, path)
@@ -292,6 +295,16 @@ def _error(status: int, code: str, message: str) -> HttpReply:
     return _json(status, {"error": {"code": code, "message": message, "details": []}})
 
 
+def _token_route(ctx: _ApiContext, method: str, headers: dict[str, str], body: bytes) -> HttpReply:
+    if method != "POST":
+        return _json(405, {"error": "invalid_request", "error_description": "POST the form"})
+    idp = ctx.system.stack.client("cognito-idp")
+    status, answer = tokens.token_endpoint(idp, ctx.router.user_pool_id, body, headers)
+    reply = _json(status, answer)
+    reply[1]["Cache-Control"] = ["no-store"]
+    return reply
+
+
 def _local_route(system: LocalSystem, method: str, path: str, query: str) -> HttpReply:
     if method != "GET":
         return _error(405, "METHOD_NOT_ALLOWED", "the /_local routes are read-only")
@@ -321,9 +334,12 @@ def _api_route(
     ctx: _ApiContext, method: str, path: str, query: str, request: BaseHTTPRequestHandler, body: bytes
 ) -> HttpReply:
     headers = {name: value for name, value in request.headers.items()}
-    claims = claims_from_headers(headers, ctx.router.console_client_id)
+    # A token (an API client's) is verified by the emulated authorizer in dispatch; the header
+    # claims stand for a person signed in to the console.
+    bearer = bearer_token(headers)
+    claims = None if bearer is not None else claims_from_headers(headers, ctx.router.console_client_id)
     matched = ctx.router.match(method, path)
-    if matched is not None and claims is None:
+    if matched is not None and claims is None and bearer is None:
         # The Cognito authorizer refuses a caller without a token before any function runs.
         return _error(401, "UNAUTHORIZED", "Unauthorized")
     text = body.decode("utf-8", errors="replace") if body else None
