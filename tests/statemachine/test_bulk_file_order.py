@@ -11,8 +11,14 @@ import pytest
 
 from goodwill.repositories import table
 from local.stack import Stack
-from tests.integration.test_bulk_imports import create_import, ledger_rows, put_file, record_uploads, report
-from tests.integration.test_bulk_imports import wait_until_done
+from tests.integration.test_bulk_imports import (
+    create_import,
+    ledger_rows,
+    put_file,
+    record_uploads,
+    report,
+    wait_until_done,
+)
 from tests.integration.test_bulk_uploads import _seed_profiles
 from tests.statemachine.test_bulk_import_workflow import Crashes
 from tests.support import Api, table_items
@@ -53,7 +59,7 @@ def test_a_20k_row_file_applies_each_customers_rows_in_file_order_once_despite_c
     # Given 1,000 customers and chunks of 5,000 rows, one of which dies after a transaction
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "5000")
     _seed_profiles(stack, CUSTOMERS)
-    crashes = Crashes(monkeypatch, rows_from=1, times=1)
+    crashes = Crashes(monkeypatch, chunk=None, times=1)
     seen = record_uploads(stack, monkeypatch)
 
     # When the file is uploaded and S3 delivers its event a second time while the import runs

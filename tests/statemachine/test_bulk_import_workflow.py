@@ -12,9 +12,7 @@ from typing import Any
 
 import pytest
 
-from goodwill.imports.csvfile import InvalidRow, ValidRow
-from goodwill.imports.report import ReportLine
-from goodwill.repositories import table
+from goodwill.repositories import keys, table
 from goodwill.services import imports_apply
 from local.stack import Stack
 from tests.integration.test_bulk_imports import (
@@ -40,34 +38,39 @@ def _history(stack: Stack, import_id: str, attempt: int = 1) -> list[dict[str, A
 class Crashes:
     """Make the chunk task die right after a transaction, as a Lambda that times out would.
 
-    `rows_from`: only chunks whose first row is at least this; `times`: how many crashes (None:
-    every time, until `stop()`). Chunk tasks run on the Map's threads, so the state is per thread.
+    `chunk`: only that chunk (partition index; None: any); `times`: how many crashes (None: every
+    time, until `stop()`). Chunk tasks run on the Map's threads, so the state is per thread.
     """
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, rows_from: int, times: int | None) -> None:
-        self.rows_from, self.left = rows_from, times
-        self.runs: list[int] = []  # first row of every chunk run that applied rows
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, chunk: int | None, times: int | None) -> None:
+        self.chunk, self.left = chunk, times
+        self.runs: list[int] = []  # the chunk of every run that applied rows
         self._local = threading.local()
         self._lock = threading.Lock()
         # imported here: Powertools reads its settings when goodwill.observability is first
         # imported, which must happen under the test's environment, not at collection
         from goodwill.services import imports_run
 
-        real_apply, real_transact = imports_run.apply_rows, imports_apply.table.transact
+        real_process, real_transact = imports_run.process_chunk, imports_apply.table.transact
 
-        def apply_rows(job: imports_apply.Job, rows: Sequence[ValidRow | InvalidRow]) -> list[ReportLine]:
-            self._local.first = rows[0].row
+        def process_chunk(org_id: str, import_id: str, header: str, spec: dict[str, Any]) -> dict[str, int]:
+            self._local.index = int(spec["index"])
             with self._lock:
-                self.runs.append(rows[0].row)
-            return real_apply(job, rows)
+                if table.get(keys.import_chunk(org_id, import_id, self._local.index)) is None:
+                    self.runs.append(self._local.index)
+            try:
+                return real_process(org_id, import_id, header, spec)
+            finally:
+                self._local.index = None
 
         def transact(ops: Sequence[dict[str, Any]]) -> table.Cancelled | None:
             outcome = real_transact(ops)
-            if getattr(self._local, "first", 0) >= self.rows_from and self._take():
+            index = getattr(self._local, "index", None)
+            if index is not None and self.chunk in (None, index) and self._take():
                 raise RuntimeError("injected crash after a transaction")
             return outcome
 
-        monkeypatch.setattr(imports_run, "apply_rows", apply_rows)
+        monkeypatch.setattr(imports_run, "process_chunk", process_chunk)
         monkeypatch.setattr(imports_apply.table, "transact", transact)
 
     def _take(self) -> bool:
@@ -110,7 +113,9 @@ def test_chunks_fan_out_over_a_distributed_map_and_the_report_keeps_row_order(
     assert entered == ["Scan file", "File accepted?", "Apply chunks", "Finish import"]
     assert any(e["type"] == "MapRunStarted" for e in events)
     assert [line["row"] for line in report(stack, "acme", import_id)] == [str(n) for n in range(1, 7)]
-    assert len([i for i in table_items(stack) if i["SK"]["S"].startswith("CHUNK#")]) == 3
+    checkpoints = [table.deserialize(i) for i in table_items(stack) if i["SK"]["S"].startswith("CHUNK#")]
+    assert 1 < len(checkpoints) <= 3  # partitions of about two rows, by customer
+    assert sum(c["rows"] for c in checkpoints) == 6
     assert _balances(stack) == _expected_balances(5)
 
 
@@ -119,12 +124,12 @@ def test_a_chunk_that_crashes_after_a_transaction_is_retried_and_applies_each_ro
 ) -> None:
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "100")
     _seed_profiles(stack, 300)
-    crashes = Crashes(monkeypatch, rows_from=201, times=1)  # the last chunk dies after its first 50 rows
+    crashes = Crashes(monkeypatch, chunk=2, times=1)  # the last chunk dies after its first transaction
 
     import_id, view = run_import(api, stack, _rows(300))
 
     assert (view["status"], view["totals"]) == ("COMPLETED", {"rows": 300, "applied": 300, "failed": 0})
-    assert sorted(crashes.runs) == [1, 101, 201, 201]  # run, crashed, retried by the workflow
+    assert sorted(crashes.runs) == [0, 1, 2, 2]  # run, crashed, retried by the workflow
     assert len(ledger_rows(stack)) == 300
     assert _balances(stack) == _expected_balances(300)
     lines = report(stack, "acme", import_id)
@@ -140,14 +145,16 @@ def test_an_import_that_stopped_resumes_from_its_checkpoints_when_its_event_come
     # Given chunks of 100 rows, of which the last keeps crashing after its first transaction
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "100")
     _seed_profiles(stack, 300)
-    crashes = Crashes(monkeypatch, rows_from=201, times=None)
+    crashes = Crashes(monkeypatch, chunk=2, times=None)
     seen = record_uploads(stack, monkeypatch)
     import_id = create_import(api)["import_id"]
     put_file(stack, f"imports/acme/{import_id}.csv", _rows(300))
     stopped = wait_until_done(stack, "acme", import_id)
     assert (stopped["status"], stopped["resumable"]) == ("FAILED", True)
     assert stopped["error"].startswith("the import stopped (")
-    assert 200 < len(ledger_rows(stack)) < 300
+    finished = [table.deserialize(i) for i in table_items(stack) if i["SK"]["S"].startswith("CHUNK#")]
+    assert sorted(c["SK"] for c in finished) == ["CHUNK#0000000", "CHUNK#0000001"]
+    assert sum(c["applied"] for c in finished) < len(ledger_rows(stack)) < 300
 
     # When the fault is gone and S3 delivers the upload's event again
     crashes.stop()
@@ -162,8 +169,8 @@ def test_an_import_that_stopped_resumes_from_its_checkpoints_when_its_event_come
         2,
         {"rows": 300, "applied": 300, "failed": 0},
     )
-    assert sorted(first_attempt) == [1, 101, 201, 201, 201]  # the last chunk: run and retried twice
-    assert crashes.runs[len(first_attempt) :] == [201]  # the others are done: skipped
+    assert sorted(first_attempt) == [0, 1, 2, 2, 2]  # the last chunk: run and retried twice
+    assert crashes.runs[len(first_attempt) :] == [2]  # the others are done: skipped
     assert len(ledger_rows(stack)) == 300
     assert _balances(stack) == _expected_balances(300)
     topic = sns_backends["123456789012"]["us-east-1"].topics[stack.ref("ImportEventsTopic")]

@@ -8,6 +8,7 @@ numbers such as -50 are left alone. Lines end with CRLF (RFC 4180, what Excel wr
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import re
 from collections.abc import Iterable, Sequence
@@ -79,3 +80,21 @@ def format_lines(lines: Iterable[Sequence[object]], *, header: bool = False) -> 
         writer.writerow(REPORT_HEADER)
     writer.writerows([escape_cell(cell) for cell in line] for line in lines)
     return buffer.getvalue()
+
+
+def merge_runs(runs: Iterable[bytes]) -> bytes:
+    """Report lines of several runs (format_lines output, each in row order) as one run in row
+    order: the lines of one stretch of the file, gathered from the partitions that applied them."""
+    present = [run for run in runs if run]
+    if len(present) <= 1:
+        return b"".join(present)
+    readers = [csv.reader(io.StringIO(run.decode(), newline="")) for run in present]
+    buffer = io.StringIO()
+    # The cells are escaped already; the writer only quotes them again as CSV needs.
+    merged = heapq.merge(*readers, key=_row_number)
+    csv.writer(buffer, lineterminator="\r\n").writerows(merged)
+    return buffer.getvalue().encode()
+
+
+def _row_number(cells: list[str]) -> int:
+    return int(cells[0])

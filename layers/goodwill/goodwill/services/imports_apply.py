@@ -20,7 +20,7 @@ UpdateExpression in moto, which the local run and the tests execute.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -99,8 +99,12 @@ class _Chunk:
         self.lines[row.row] = ReportLine(row.row, customer_id, row.email, row.points, status, error, transaction_id)
 
 
-def apply_rows(job: Job, rows: Sequence[ValidRow | InvalidRow]) -> list[ReportLine]:
-    """One report line per row, in row order; applied (or, in a dry run, checked) rows included."""
+def apply_rows(
+    job: Job, rows: Sequence[ValidRow | InvalidRow], owners: Mapping[int, str] | None = None
+) -> list[ReportLine]:
+    """One report line per row, in row order; applied (or, in a dry run, checked) rows included.
+    `owners`: the customer of each row given by e-mail, by row, as the scan resolved them (an
+    e-mail row not in it names nobody); None: resolve the e-mails here."""
     chunk = _Chunk(job)
     valid: list[ValidRow] = []
     for row in rows:
@@ -108,7 +112,7 @@ def apply_rows(job: Job, rows: Sequence[ValidRow | InvalidRow]) -> list[ReportLi
             chunk.lines[row.row] = failed_line(row)
         else:
             valid.append(row)
-    pending = _resolve(chunk, valid)
+    pending = _resolve(chunk, valid, owners)
     if job.dry_run:
         _simulate(chunk, pending)
     else:
@@ -116,23 +120,28 @@ def apply_rows(job: Job, rows: Sequence[ValidRow | InvalidRow]) -> list[ReportLi
     return [chunk.lines[row.row] for row in rows]
 
 
-def _resolve(chunk: _Chunk, rows: list[ValidRow]) -> list[_Row]:
-    """Customers by id or e-mail, with their balances: BatchGetItem, 100 keys a request."""
-    job = chunk.job
+def _owners(job: Job, rows: list[ValidRow]) -> dict[int, str]:
     by_email = {row.email for row in rows if row.email and not row.customer_id}
     claims = imports_records.batch_get((keys.email(job.org_id, e) for e in by_email), ["customer_id"])
-    owner: dict[str, str] = {}
-    for address in by_email:
-        claim = claims.get(_pair(keys.email(job.org_id, address)))
+    found = {}
+    for row in rows:
+        claim = claims.get(_pair(keys.email(job.org_id, row.email))) if row.email and not row.customer_id else None
         if claim:
-            owner[address] = str(claim["customer_id"])
-    ids = {row.customer_id or owner.get(row.email or "") for row in rows} - {None, ""}
+            found[row.row] = str(claim["customer_id"])
+    return found
+
+
+def _resolve(chunk: _Chunk, rows: list[ValidRow], owners: Mapping[int, str] | None) -> list[_Row]:
+    """Customers by id or e-mail, with their balances: BatchGetItem, 100 keys a request."""
+    job = chunk.job
+    owner = _owners(job, rows) if owners is None else owners
+    ids = {row.customer_id or owner.get(row.row) for row in rows} - {None, ""}
     balances = imports_records.batch_get((_balance_key(job, c) for c in ids if c), BALANCE_ATTRIBUTES)
     profiles = imports_records.batch_get((keys.customer(job.org_id, c) for c in ids if c), ())
     resolved: list[_Row] = []
     seen: set[str] = set()
     for row in rows:
-        customer_id = row.customer_id or owner.get(row.email or "")
+        customer_id = row.customer_id or owner.get(row.row)
         if not customer_id:
             chunk.settle(_Row(row, ""), "FAILED", f"no customer has the e-mail {row.email}")
         elif _pair(keys.customer(job.org_id, customer_id)) not in profiles:

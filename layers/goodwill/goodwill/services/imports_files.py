@@ -1,7 +1,8 @@
 """The import bucket: where files, chunk lists, report parts and reports live, and how they move.
 
     imports/{org_id}/{name}.csv        uploads (the only prefix that triggers an import)
-    work/{org_id}/{import_id}/...      chunk list and per-chunk report parts (deleted when done)
+    work/{org_id}/{import_id}/...      segments of rows by customer, the partition list and
+                                       per-partition report parts (deleted when done)
     reports/{org_id}/{import_id}.csv   the report
 
 Uploads are read as a stream, never whole: a GetObject (with a byte range for a chunk) read in
@@ -12,7 +13,7 @@ after the upload was accepted fails the import instead of mixing two files.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
@@ -64,6 +65,27 @@ def chunks_key(org_id: str, import_id: str) -> str:
 
 def part_key(org_id: str, import_id: str, index: int) -> str:
     return work_prefix(org_id, import_id) + f"parts/{index:07d}.csv"
+
+
+def segment_key(org_id: str, import_id: str, segment: int) -> str:
+    return work_prefix(org_id, import_id) + f"segments/{segment:05d}.csv"
+
+
+def put_bytes(key: str, body: bytes) -> None:
+    aws.s3().put_object(Bucket=bucket(), Key=key, Body=body, ContentType="text/csv; charset=utf-8")
+
+
+def read_work(key: str, start: int, end: int) -> Iterator[bytes]:
+    """Bytes [start, end) of a work file, streamed in READ_CHUNK_BYTES pieces."""
+    if end <= start:
+        return iter(())
+    resp = aws.s3().get_object(Bucket=bucket(), Key=key, Range=f"bytes={start}-{end - 1}")
+    chunks: Iterator[bytes] = resp["Body"].iter_chunks(READ_CHUNK_BYTES)
+    return chunks
+
+
+def get_range(key: str, start: int, end: int) -> bytes:
+    return b"".join(read_work(key, start, end))
 
 
 def _unavailable(exc: ClientError, key: str) -> Exception:
@@ -120,17 +142,17 @@ def get_text(key: str) -> str | None:
     return body.decode()
 
 
-def assemble(key: str, first: bytes, part_keys: Sequence[str]) -> None:
-    """Write `first` and then every part, in order, as one object, holding at most one multipart
+def assemble(key: str, first: bytes, blocks: Iterable[bytes]) -> None:
+    """Write `first` and then every block, in order, as one object, holding at most one multipart
     part (8 MiB) in memory. Small reports are one PutObject; larger ones a multipart upload whose
-    parts are cut from the stream (report parts are far below S3's 5 MiB minimum part size)."""
+    parts are cut from the stream (blocks may be far below S3's 5 MiB minimum part size)."""
     s3, name = aws.s3(), bucket()
     buffer = bytearray(first)
     upload_id: str | None = None
     etags: list[CompletedPartTypeDef] = []
     try:
-        for part in part_keys:
-            buffer += s3.get_object(Bucket=name, Key=part)["Body"].read()
+        for block in blocks:
+            buffer += block
             if len(buffer) >= MIN_PART_BYTES:
                 if upload_id is None:
                     upload_id = s3.create_multipart_upload(Bucket=name, Key=key, ContentType=_CSV)["UploadId"]

@@ -2,27 +2,34 @@
 chunk, finish (report, totals, status, message), record a failure.
 
 The scan reads the whole file once, before any row is applied: a bad header, bytes that are not
-UTF-8, broken quoting or too many rows fail the import with nothing applied. It cuts the file into
-chunks of IMPORT_CHUNK_ROWS rows (ChunkSpec: row and byte ranges) and writes them as a JSON list,
-which the Distributed Map reads and fans out. Each chunk task range-GETs its bytes, applies its
-rows, writes its part of the report, then a checkpoint: a resumed import skips finished chunks,
-and a chunk that crashed half-way re-applies nothing (imports_apply).
+UTF-8, broken quoting or too many rows fail the import with nothing applied. It partitions the
+rows by customer (imports.partition: e-mails resolved to customers first), about
+IMPORT_CHUNK_ROWS rows a partition, and writes the partitions as a JSON list, which the
+Distributed Map reads and fans out. Each chunk task applies one partition: every row of its
+customers, in file order, so the file gives the result of applying it row by row. It writes its
+part of the report, then a checkpoint: a resumed import skips finished chunks, and a chunk that
+crashed half-way re-applies nothing (imports_apply). The finish merges the parts back into file
+order, one segment of the file at a time.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Collection, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby
 from typing import Any, Final
 
 from goodwill import clock
 from goodwill.errors import GoodwillError
 from goodwill.imports import csvfile
-from goodwill.imports.csvfile import ChunkSpec, CsvFileError, ImportRules
-from goodwill.imports.report import format_lines
+from goodwill.imports.csvfile import CsvFileError, ImportRules
+from goodwill.imports.partition import Partition, PartitionRow, parse_partition, partition_file
+from goodwill.imports.report import ReportLine, format_lines, merge_runs
 from goodwill.models.imports import FINAL_STATUSES, ImportStatus
 from goodwill.observability import logger
-from goodwill.repositories import imports_records
+from goodwill.repositories import imports_records, keys
 from goodwill.repositories.table import Item
 from goodwill.services import imports_files as files
 from goodwill.services.config import get_config
@@ -31,6 +38,7 @@ from goodwill.services.imports_notify import tell_actor
 from goodwill.settings import get_settings
 
 MAX_NOTIFY_ROWS: Final = 10_000  # notify_customers starts one notification workflow per row
+PARALLEL_READS: Final = 16  # report slices the finish fetches at once
 BOM: Final = "\ufeff"  # the report opens as UTF-8 in spreadsheets, as "CSV UTF-8" files do
 
 
@@ -89,7 +97,14 @@ def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
             "now": clock.now_iso(),
         }
         body = files.read(record["upload_key"], record["etag"])
-        found = csvfile.count_rows_and_offsets(body, get_settings().import_chunk_rows, _rules(record, snapshot))
+        found = partition_file(
+            body,
+            get_settings().import_chunk_rows,
+            _rules(record, snapshot),
+            lambda emails: _owners(org_id, emails),
+            lambda segment, data: files.put_bytes(files.segment_key(org_id, import_id, segment), data),
+            get_settings().import_segment_rows,
+        )
         if record.get("notify_customers") and found.rows > MAX_NOTIFY_ROWS:
             raise ImportRefusedError(
                 f"notify_customers is limited to {MAX_NOTIFY_ROWS} rows; the file has {found.rows}"
@@ -97,17 +112,31 @@ def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     except (CsvFileError, ImportRefusedError, files.FileUnavailableError) as exc:
         fail(record, getattr(exc, "message", str(exc)))
         return {"proceed": False}
-    files.put_text(chunks_key, json.dumps([c.to_dict() for c in found.chunks]), "application/json")
+    files.put_text(chunks_key, json.dumps([p.to_dict() for p in found.partitions]), "application/json")
     fields = {
         "header": found.header,
-        "chunks": len(found.chunks),
+        "chunks": len(found.partitions),
+        "segments": found.segments,
         "rules": snapshot,
         "file_size": found.size,
         "totals": {"rows": found.rows, "applied": 0, "failed": 0},
     }
     imports_records.update(org_id, import_id, fields, {"status": ImportStatus.RUNNING.value, "attempt": attempt})
-    logger.info("bulk import scanned", extra={"import_id": import_id, "rows": found.rows, "chunks": len(found.chunks)})
-    return {"proceed": True, "chunks_key": chunks_key, "header": found.header, "chunks": len(found.chunks)}
+    chunks = len(found.partitions)
+    logger.info("bulk import scanned", extra={"import_id": import_id, "rows": found.rows, "chunks": chunks})
+    return {"proceed": True, "chunks_key": chunks_key, "header": found.header, "chunks": chunks}
+
+
+def _owners(org_id: str, emails: Collection[str]) -> dict[str, str]:
+    """The customer each e-mail names now (the org's e-mail claims), by e-mail."""
+    claims = imports_records.batch_get((keys.email(org_id, e) for e in emails), ["customer_id"])
+    owners = {}
+    for address in emails:
+        key = keys.email(org_id, address)
+        claim = claims.get((key["PK"], key["SK"]))
+        if claim:
+            owners[address] = str(claim["customer_id"])
+    return owners
 
 
 def _rules(record: Item, snapshot: dict[str, Any]) -> ImportRules:
@@ -123,7 +152,7 @@ def _rules(record: Item, snapshot: dict[str, Any]) -> ImportRules:
 
 
 def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str, Any]) -> dict[str, int]:
-    spec = ChunkSpec.from_dict(spec_data)
+    spec = Partition.from_dict(spec_data)
     done = imports_records.get_checkpoint(org_id, import_id, spec.index)
     if done is not None:
         return {k: int(done[k]) for k in ("rows", "applied", "failed", "valid")}
@@ -141,18 +170,16 @@ def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str,
         expiry_days=get_config(org_id).points.default_expiry_days,
         reminder_days=get_config(org_id).points.expiry_reminder_days,
     )
-    body = files.read(record["upload_key"], record["etag"], spec.start_byte, spec.end_byte)
-    rows = csvfile.parse(
-        body,
-        _rules(record, snapshot),
-        start_row=spec.start_row,
-        end_row=spec.end_row,
-        header=header,
-        duplicate_rows=spec.duplicate_rows,
+    reads = (
+        (segment, files.read_work(files.segment_key(org_id, import_id, segment), start, end))
+        for segment, start, end in spec.ranges
     )
-    lines = apply_rows(job, list(rows))
+    parsed = list(parse_partition(reads, _rules(record, snapshot), header))
+    owners = {p.row.row: p.customer_id for p in parsed if p.customer_id}
+    lines = apply_rows(job, [p.row for p in parsed], owners)
     part = files.part_key(org_id, import_id, spec.index)
-    files.put_text(part, format_lines(lines))
+    body, slices = _report_part(parsed, lines)
+    files.put_bytes(part, body)
     statuses = Counter(line.status for line in lines)
     counts = {
         "rows": len(lines),
@@ -160,8 +187,36 @@ def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str,
         "failed": statuses["FAILED"],
         "valid": statuses["VALID"],
     }
-    imports_records.put_checkpoint(org_id, import_id, spec.index, {**counts, "part_key": part, "at": clock.now_iso()})
+    checkpoint = {**counts, "part_key": part, "slices": slices, "at": clock.now_iso()}
+    imports_records.put_checkpoint(org_id, import_id, spec.index, checkpoint)
     return counts
+
+
+def _report_part(parsed: list[PartitionRow], lines: list[ReportLine]) -> tuple[bytes, list[list[int]]]:
+    """The chunk's report lines, and where each segment's lines are: [segment, start, end]."""
+    blocks: list[bytes] = []
+    slices: list[list[int]] = []
+    at = 0
+    for segment, group in groupby(zip(parsed, lines, strict=True), key=lambda pair: pair[0].segment):
+        block = format_lines([line for _, line in group]).encode()
+        blocks.append(block)
+        slices.append([segment, at, at + len(block)])
+        at += len(block)
+    return b"".join(blocks), slices
+
+
+def _report_runs(done: list[dict[str, Any]], segments: int) -> Iterator[bytes]:
+    """The report's lines segment by segment (each a stretch of the file, in row order), merged
+    from the chunks' parts: memory holds one segment's lines, not the file's."""
+    with ThreadPoolExecutor(PARALLEL_READS) as pool:
+        for segment in range(segments):
+            wanted = [
+                (str(c["part_key"]), int(start), int(end))
+                for c in done
+                for seg, start, end in c.get("slices", [])
+                if int(seg) == segment
+            ]
+            yield merge_runs(pool.map(lambda w: files.get_range(*w), wanted))
 
 
 def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
@@ -179,7 +234,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
         totals["valid"] = sum(int(c["valid"]) for c in done)
     report = files.report_key(org_id, import_id)
     first = (BOM + format_lines([], header=True)).encode()
-    files.assemble(report, first, [str(c["part_key"]) for c in done])
+    files.assemble(report, first, _report_runs(done, int(record.get("segments", 1))))
     status = ImportStatus.COMPLETED if totals["failed"] == 0 else ImportStatus.COMPLETED_WITH_ERRORS
     fields = {
         "status": status.value,
