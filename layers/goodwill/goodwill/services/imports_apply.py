@@ -1,90 +1,62 @@
 """Apply the rows of one chunk of a bulk import: batched reads, batched transactions, each row once.
 
-Every applied row is the usual pair (contract §5): its balance change and its ledger entry, in one
-transaction. Many rows share a TransactWriteItems (at most 100 items, never two operations on one
-item, so a customer's second row goes to a later transaction). Exactly once: a row's ledger entry
-id derives from the import and the row number, and is put with attribute_not_exists, so a row
-applied by an earlier (crashed, redelivered, retried) run cancels its transaction with a reason
-naming that entry; the row is reported APPLIED and the others are retried without it. Likewise
-a balance that moved since it was read, or a SET import's second row for one customer.
+A chunk holds every row of its customers (imports.partition), applied in file order. Every
+applied row is a ledger entry with its balance change in one transaction (contract §5); a
+customer's next rows share one balance write (imports_plan), and several customers share a
+TransactWriteItems (at most 100 items). Exactly once: a row's ledger entry id derives from the
+import and the row number and is put with attribute_not_exists, and the balance records the last
+row of the import it decided, so a crashed, redelivered or retried chunk applies nothing twice
+and decides no row differently. A balance that moved since it was read is read again.
 
 Reads are batched too (BatchGetItem, 100 keys a request) and read only what a row needs: the
-profile's key (does the customer exist?) and the balance's current, lifetime and version.
+profile's key (does the customer exist?) and the balance's current, lifetime, version and mark.
 
 The balance is written with a Put of every attribute ledger.balance_op sets, on condition that
 its version is still the one read: the same optimistic concurrency (every writer bumps the
 version, so an equal version means an unchanged item), and about six times cheaper than an
 UpdateExpression in moto, which the local run and the tests execute.
+
+Throttling is a steady state of a big import on a new table, not an error: a throttled
+transaction (cancelled with ThrottlingError, or refused after the SDK's own retries) waits with
+jittered back-off and goes again; only a chunk that settles nothing for MAX_STALLED_ROUNDS rounds
+in a row gives up (the workflow retries it, and a resumed import continues it).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from goodwill import clock
-from goodwill.errors import InsufficientBalanceError, ServiceUnavailableError
+from botocore.exceptions import ClientError
+
+from goodwill.errors import ServiceUnavailableError
 from goodwill.imports.csvfile import DUPLICATE_CUSTOMER, InvalidRow, ValidRow
 from goodwill.imports.report import ReportLine, Status, failed_line
-from goodwill.lots import model as lots_model
 from goodwill.repositories import imports_records, keys, table
 from goodwill.repositories.table import Cancelled, Item
-from goodwill.retry import pause
-from goodwill.services import ledger, requests
-from goodwill.services.points import change_type
+from goodwill.retry import Policy, pause
+from goodwill.services.imports_plan import (
+    BALANCE_ATTRIBUTES,
+    MAX_ITEMS_PER_TRANSACTION,
+    Group,
+    Job,
+    Row,
+    balance_key,
+    plan,
+)
 
-MAX_ITEMS_PER_TRANSACTION: Final = 100
 MAX_STALLED_ROUNDS: Final = 30  # transactions in a row that settle no row: give the chunk back
-GUARD_TTL_SECONDS: Final = 90 * 24 * 3600
 TAKEN: Final = "ConditionalCheckFailed"
-# What a row needs of a balance; its Put writes every attribute ledger.balance_op writes.
-BALANCE_ATTRIBUTES: Final = ("current", "lifetime", "version", "lots")
+THROTTLED_CODES: Final = frozenset(
+    {"ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded"}
+)
+RETRYABLE: Final = frozenset({"None", "TransactionConflict", "ThrottlingError"})  # cancellation reasons
+# Waits between rounds that settle nothing: conflicts clear fast, throttling takes longer.
+CONFLICT: Final = Policy(attempts=MAX_STALLED_ROUNDS, base=0.004, cap=0.25)
+THROTTLED: Final = Policy(attempts=MAX_STALLED_ROUNDS, base=0.05, cap=5.0)
 
-
-@dataclass(frozen=True)
-class Job:
-    """What applying a row needs to know about its import."""
-
-    org_id: str
-    import_id: str
-    program_id: str
-    mode: str  # ADD | SET
-    dry_run: bool
-    notify: bool
-    actor: str
-    allow_negative: bool
-    expiry_days: int | None = None  # the org's points.default_expiry_days
-    reminder_days: int | None = None  # the org's points.expiry_reminder_days
-
-    def transaction_id(self, row: int) -> str:
-        """The row's ledger entry id: the same for every run of this import."""
-        return clock.ulid(at_ms=clock.ulid_ms(self.import_id), seed=f"{self.import_id}#{row}")
-
-    @property
-    def items_per_row(self) -> int:
-        """Balance and ledger entry; SET: the claim on the customer; notify_customers: the request."""
-        return 2 + (self.mode == "SET") + self.notify
-
-    @property
-    def rows_per_transaction(self) -> int:
-        return MAX_ITEMS_PER_TRANSACTION // self.items_per_row
-
-
-@dataclass(frozen=True)
-class _Row:
-    row: ValidRow
-    customer_id: str
-
-
-@dataclass(frozen=True)
-class _Planned:
-    item: _Row
-    balance: Item  # the balance item as it will be after the change
-    ops: list[dict[str, Any]]
-    roles: list[str]  # what each op is: balance, entry, claim, request
-    transaction_id: str
+__all__ = ["Job", "apply_rows"]
 
 
 @dataclass
@@ -93,7 +65,7 @@ class _Chunk:
     lines: dict[int, ReportLine] = field(default_factory=dict)
     balances: dict[str, Item | None] = field(default_factory=dict)  # as last read or written
 
-    def settle(self, item: _Row, status: Status, error: str | None = None, transaction_id: str | None = None) -> None:
+    def settle(self, item: Row, status: Status, error: str | None = None, transaction_id: str | None = None) -> None:
         row = item.row
         customer_id = item.customer_id or row.customer_id
         self.lines[row.row] = ReportLine(row.row, customer_id, row.email, row.points, status, error, transaction_id)
@@ -131,28 +103,46 @@ def _owners(job: Job, rows: list[ValidRow]) -> dict[int, str]:
     return found
 
 
-def _resolve(chunk: _Chunk, rows: list[ValidRow], owners: Mapping[int, str] | None) -> list[_Row]:
+def _resolve(chunk: _Chunk, rows: list[ValidRow], owners: Mapping[int, str] | None) -> list[Row]:
     """Customers by id or e-mail, with their balances: BatchGetItem, 100 keys a request."""
     job = chunk.job
     owner = _owners(job, rows) if owners is None else owners
     ids = {row.customer_id or owner.get(row.row) for row in rows} - {None, ""}
-    balances = imports_records.batch_get((_balance_key(job, c) for c in ids if c), BALANCE_ATTRIBUTES)
+    balances = imports_records.batch_get((balance_key(job, c) for c in ids if c), BALANCE_ATTRIBUTES)
     profiles = imports_records.batch_get((keys.customer(job.org_id, c) for c in ids if c), ())
-    resolved: list[_Row] = []
+    resolved: list[Row] = []
     seen: set[str] = set()
     for row in rows:
         customer_id = row.customer_id or owner.get(row.row)
         if not customer_id:
-            chunk.settle(_Row(row, ""), "FAILED", f"no customer has the e-mail {row.email}")
+            chunk.settle(Row(row, ""), "FAILED", f"no customer has the e-mail {row.email}")
         elif _pair(keys.customer(job.org_id, customer_id)) not in profiles:
-            chunk.settle(_Row(row, customer_id), "FAILED", _not_found(customer_id))
+            chunk.settle(Row(row, customer_id), "FAILED", _not_found(customer_id))
         elif job.mode == "SET" and customer_id in seen:
-            chunk.settle(_Row(row, customer_id), "FAILED", DUPLICATE_CUSTOMER)
+            chunk.settle(Row(row, customer_id), "FAILED", DUPLICATE_CUSTOMER)
         else:
             seen.add(customer_id)
-            resolved.append(_Row(row, customer_id))
-            chunk.balances[customer_id] = balances.get(_pair(_balance_key(job, customer_id)))
-    return resolved
+            resolved.append(Row(row, customer_id))
+            chunk.balances[customer_id] = balances.get(_pair(balance_key(job, customer_id)))
+    return _decided_before(chunk, resolved)
+
+
+def _decided_before(chunk: _Chunk, rows: list[Row]) -> list[Row]:
+    """Settle the rows an earlier run of this chunk decided (the balance's mark is at or after
+    them): applied when their entry exists, failed when not. Returns the rows still to apply."""
+    job = chunk.job
+    done = [r for r in rows if r.row.row <= job.decided_row(chunk.balances.get(r.customer_id))]
+    if not done or job.dry_run:
+        return rows
+    entry_keys = {r.row.row: keys.ledger(job.org_id, r.customer_id, job.transaction_id(r.row.row)) for r in done}
+    found = imports_records.batch_get(entry_keys.values(), ())
+    for item in done:
+        if _pair(entry_keys[item.row.row]) in found:
+            chunk.settle(item, "APPLIED", transaction_id=job.transaction_id(item.row.row))
+        else:
+            chunk.settle(item, "FAILED", "insufficient balance (decided when this chunk first ran)")
+    settled = {r.row.row for r in done}
+    return [r for r in rows if r.row.row not in settled]
 
 
 def _not_found(customer_id: str) -> str:
@@ -163,207 +153,134 @@ def _pair(key: dict[str, str]) -> tuple[str, str]:
     return key["PK"], key["SK"]
 
 
-def _balance_key(job: Job, customer_id: str) -> dict[str, str]:
-    return keys.balance(job.org_id, customer_id, job.program_id)
-
-
-def _plan(chunk: _Chunk, item: _Row) -> _Planned | str:
-    """The writes of one row against the balance last seen, or why the row cannot apply."""
-    job, row = chunk.job, item.row
-    stored = chunk.balances.get(item.customer_id)
-    before = ledger.Balance.of(stored)
-    points = row.points if job.mode == "ADD" else row.points - before.current
-    transaction_id = job.transaction_id(row.row)
-    expires_at, remind_at = lots_model.credit_terms(
-        points, row.expires_at, job.expiry_days, job.reminder_days, clock.now_iso()
-    )
-    change = ledger.Change(
-        org_id=job.org_id,
-        customer_id=item.customer_id,
-        program_id=job.program_id,
-        points=points,
-        type="BULK_SET" if job.mode == "SET" else change_type(points, bulk=True),
-        reason=row.reason,
-        actor=job.actor,
-        source="BULK_IMPORT",
-        affects_tier=row.affects_tier,
-        comment=row.comment,
-        import_id=job.import_id,
-        expires_at=expires_at,
-        transaction_id=transaction_id,
-        remind_at=remind_at,
-    )
-    lot = ledger.credit_lot(change, transaction_id)
-    try:
-        allow_negative = job.allow_negative or job.mode == "SET"
-        after = ledger.next_balance(before, points, row.affects_tier, allow_negative, lot)
-    except InsufficientBalanceError as exc:
-        return f"insufficient balance: {exc.message}"
-    entry = ledger.ledger_entry(change, after, transaction_id)
-    balance = {
-        **_balance_key(job, item.customer_id),
-        "customer_id": item.customer_id,
-        "program_id": job.program_id,
-        "current": after.current,
-        "lifetime": after.lifetime,
-        "version": after.version,
-        "updated_at": entry["created_at"],
-        **ledger.lots_attrs(change, before, after)[0],  # a Put: what it does not set is removed
-    }
-    if before.version:
-        guard: dict[str, Any] = {"condition": "#v = :v", "names": {"#v": "version"}, "vals": {":v": before.version}}
-    else:
-        guard = {"condition": "attribute_not_exists(#v)", "names": {"#v": "version"}}
-    ops = {
-        "balance": table.put_op(balance, **guard),
-        "entry": ledger.ledger_op(change, entry),
-    }
-    if job.mode == "SET":
-        ops["claim"] = _claim_op(job, item)
-    if job.notify and points:  # a SET to the balance it had already changes nothing to tell
-        ops["request"] = requests.put_new_op(job.org_id, _notification_request(job, item, entry))
-    return _Planned(item, balance, list(ops.values()), list(ops), transaction_id)
-
-
-def _claim_op(job: Job, item: _Row) -> dict[str, Any]:
-    claim = {
-        **keys.import_customer(job.org_id, job.import_id, item.customer_id),
-        "import_id": job.import_id,
-        "row": item.row.row,
-        "ttl": int(time.time()) + GUARD_TTL_SECONDS,
-    }
-    return table.put_op(claim, "attribute_not_exists(PK) OR #r = :r", {"#r": "row"}, {":r": item.row.row})
-
-
-def _notification_request(job: Job, item: _Row, entry: Item) -> Item:
-    """A fulfilled request for the row, so the stream dispatcher runs the notification workflow for
-    it exactly as for a request made through the API (same templates, channels and records)."""
-    at, request_id = entry["created_at"], entry["transaction_id"]
-    history = [
-        requests.history_entry("created", job.actor, at, import_id=job.import_id),
-        requests.history_entry("fulfilled", "system", at, transaction_id=request_id),
-    ]
-    fields = {
-        "type": "POINTS",
-        "customer_id": item.customer_id,
-        "program_id": job.program_id,
-        "points": entry["points"],
-        "reason": entry["reason"],
-        "comment": entry["comment"],
-        "expires_at": entry["expires_at"],
-        "affects_tier": entry["affects_tier"],
-        "notify": True,
-        "source": "BULK_IMPORT",
-        "import_id": job.import_id,
-        "requested_by": job.actor,
-        "status": "FULFILLED",
-        "transaction_id": request_id,
-        "created_at": at,
-        "fulfilled_at": at,
-        "decided_by": "system",
-        "decided_at": at,
-        "history": history,
-    }
-    return requests.new_record(job.org_id, request_id, fields)
-
-
-def _simulate(chunk: _Chunk, rows: list[_Row]) -> None:
+def _simulate(chunk: _Chunk, rows: list[Row]) -> None:
     """Dry run: every check a real run makes, in row order, with nothing written."""
+    for customer_id, mine in _by_customer(rows).items():
+        group = plan(chunk.job, customer_id, chunk.balances.get(customer_id), mine)
+        for item in mine:
+            failure = group.failures.get(item.row.row)
+            chunk.settle(item, "FAILED" if failure else "VALID", failure)
+
+
+def _by_customer(rows: list[Row]) -> dict[str, list[Row]]:
+    """Each customer's rows in file order, customers in the order of their first row."""
+    queue: dict[str, list[Row]] = {}
     for item in rows:
-        planned = _plan(chunk, item)
-        if isinstance(planned, str):
-            chunk.settle(item, "FAILED", planned)
-        else:
-            chunk.balances[item.customer_id] = planned.balance
-            chunk.settle(item, "VALID")
+        queue.setdefault(item.customer_id, []).append(item)
+    return queue
 
 
-def _next_batch(pending: list[_Row], size: int) -> tuple[list[_Row], list[_Row]]:
-    """Up to `size` rows of distinct customers, each customer's earliest pending row (so a
-    customer's rows apply in file order); the rest stays pending, in row order."""
-    batch: list[_Row] = []
-    rest: list[_Row] = []
-    used: set[str] = set()
-    for item in pending:
-        if len(batch) < size and item.customer_id not in used:
-            batch.append(item)
-        else:
-            rest.append(item)
-        used.add(item.customer_id)
-    return batch, rest
+def _next_groups(chunk: _Chunk, queue: dict[str, list[Row]], customers: int) -> list[Group]:
+    """Up to `customers` customers' next rows, planned, as many as fit in one transaction. Rows
+    that cannot apply and share no write with others are settled at once."""
+    job = chunk.job
+    groups: list[Group] = []
+    items = 0
+    for customer_id in list(queue):
+        room = (MAX_ITEMS_PER_TRANSACTION - items - 1) // job.items_per_row
+        if room < 1 or len(groups) >= customers:
+            break
+        group = plan(job, customer_id, chunk.balances.get(customer_id), queue[customer_id][:room])
+        if group.ops:
+            groups.append(group)
+            items += len(group.ops)
+            continue
+        for item in group.rows:  # every row fails against this balance: nothing to write
+            chunk.settle(item, "FAILED", group.failures[item.row.row])
+        _drop(queue, customer_id, len(group.rows))
+    return groups
 
 
-def _commit(chunk: _Chunk, pending: list[_Row]) -> None:
-    size = chunk.job.rows_per_transaction
+def _drop(queue: dict[str, list[Row]], customer_id: str, count: int) -> None:
+    rest = queue[customer_id][count:]
+    if rest:
+        queue[customer_id] = rest
+    else:
+        del queue[customer_id]
+
+
+def _commit(chunk: _Chunk, pending: list[Row]) -> None:
+    queue = _by_customer(pending)
+    customers = MAX_ITEMS_PER_TRANSACTION
     stalled = 0
-    while pending:
-        batch, rest = _next_batch(pending, size)
-        planned: list[_Planned] = []
-        for item in batch:
-            outcome = _plan(chunk, item)
-            if isinstance(outcome, str):
-                chunk.settle(item, "FAILED", outcome)
-            else:
-                planned.append(outcome)
-        if not planned:
-            pending = rest
+    while queue:
+        groups = _next_groups(chunk, queue, customers)
+        if not groups:
             continue
-        cancelled = table.transact([op for p in planned for op in p.ops])
+        cancelled = _transact([op for g in groups for op in g.ops])
         if cancelled is None:
-            for p in planned:
-                chunk.balances[p.item.customer_id] = p.balance
-                chunk.settle(p.item, "APPLIED", transaction_id=p.transaction_id)
-            pending, stalled = rest, 0
-            size = min(size * 2, chunk.job.rows_per_transaction)
+            for group in groups:
+                _settle(chunk, group)
+                _drop(queue, group.customer_id, len(group.rows))
+            stalled, customers = 0, min(customers * 2, MAX_ITEMS_PER_TRANSACTION)
             continue
-        retry, settled = _sort_out(chunk, planned, cancelled)
-        pending = sorted(retry + rest, key=lambda i: i.row.row)
-        if settled:
+        if _sort_out(chunk, queue, groups, cancelled):
             stalled = 0
-        else:  # only conflicts: smaller transactions, down to one row, after a short pause
-            stalled += 1
-            size = max(1, size // 2)
-            if stalled > MAX_STALLED_ROUNDS:
-                raise ServiceUnavailableError("the balances of this chunk are under heavy concurrent change")
-            pause(stalled)
+            continue
+        stalled += 1  # nothing settled: smaller transactions, down to one customer, after a pause
+        customers = max(1, customers // 2)
+        if stalled >= MAX_STALLED_ROUNDS:
+            raise ServiceUnavailableError("the balances of this chunk stayed throttled or contended; retry")
+        throttled = any(code == "ThrottlingError" for code in cancelled.reasons)
+        pause(stalled, THROTTLED if throttled else CONFLICT)
 
 
-def _sort_out(chunk: _Chunk, planned: list[_Planned], cancelled: Cancelled) -> tuple[list[_Row], bool]:
-    """Settle the rows the cancellation reasons decide; re-read balances that moved. Returns the
-    rows to retry and whether any row was settled or any stale balance found."""
+def _transact(ops: list[dict[str, Any]]) -> Cancelled | None:
+    """table.transact, with a throttled request (after the SDK's retries) as a cancellation."""
+    try:
+        return table.transact(ops)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in THROTTLED_CODES:
+            raise
+        return Cancelled(reasons=["ThrottlingError"] * len(ops))
+
+
+def _settle(chunk: _Chunk, group: Group) -> None:
+    chunk.balances[group.customer_id] = group.balance
+    for item in group.rows:
+        failure = group.failures.get(item.row.row)
+        if failure:
+            chunk.settle(item, "FAILED", failure)
+        else:
+            chunk.settle(item, "APPLIED", transaction_id=chunk.job.transaction_id(item.row.row))
+
+
+def _sort_out(chunk: _Chunk, queue: dict[str, list[Row]], groups: list[Group], cancelled: Cancelled) -> bool:
+    """Settle the rows the cancellation reasons decide (an entry that exists: applied by another
+    run); re-read balances that moved. True when a row was settled or a stale balance found."""
     reasons = cancelled.reasons
-    retry: list[_Row] = []
     stale: set[str] = set()
     settled = False
     at = 0
-    for p in planned:
-        mine = dict(zip(p.roles, reasons[at : at + len(p.ops)], strict=False))
-        at += len(p.ops)
-        taken = {role for role, code in mine.items() if code == TAKEN}
-        if "entry" in taken:  # the row's ledger entry exists: an earlier run applied it
-            chunk.settle(p.item, "APPLIED", transaction_id=p.transaction_id)
-            stale.add(p.item.customer_id)
+    for group in groups:
+        mine = list(zip(group.roles, reasons[at : at + len(group.ops)], strict=False))
+        at += len(group.ops)
+        codes = {code for _, code in mine} - RETRYABLE
+        if codes - {TAKEN}:  # e.g. ValidationError: a bug, which a retry would only repeat
+            raise RuntimeError(f"a bulk transaction was cancelled for {sorted(codes)}")
+        if codes:
+            stale.add(group.customer_id)
+        taken = {row for (role, row), code in mine if role == "entry" and code == TAKEN}
+        if taken:  # an earlier run applied these rows (a prefix of the customer's rows)
+            for item in group.rows:
+                if item.row.row in taken:
+                    chunk.settle(item, "APPLIED", transaction_id=chunk.job.transaction_id(item.row.row))
+            queue[group.customer_id] = [r for r in queue[group.customer_id] if r.row.row not in taken]
+            if not queue[group.customer_id]:
+                del queue[group.customer_id]
             settled = True
-        elif taken & {"claim", "request"}:  # SET: another row of this import set this customer
-            chunk.settle(p.item, "FAILED", DUPLICATE_CUSTOMER if "claim" in taken else "conflicting request")
-            settled = True
-        else:
-            if taken or any(code not in ("None", TAKEN) for code in mine.values()):
-                stale.add(p.item.customer_id)
-            retry.append(p.item)
     if stale and any(_refresh(chunk, stale)):
         settled = True
-    return retry, settled
+    return settled
 
 
 def _refresh(chunk: _Chunk, customers: set[str]) -> list[bool]:
     """Read the balances again; one flag per customer: did it change?"""
     job = chunk.job
-    found = imports_records.batch_get((_balance_key(job, c) for c in customers), BALANCE_ATTRIBUTES)
+    found = imports_records.batch_get((balance_key(job, c) for c in customers), BALANCE_ATTRIBUTES)
     changed = []
     for customer_id in customers:
-        key = _balance_key(job, customer_id)
-        fresh = found.get(_pair(key))
+        fresh = found.get(_pair(balance_key(job, customer_id)))
         before = chunk.balances.get(customer_id)
         changed.append((fresh or {}).get("version") != (before or {}).get("version"))
         chunk.balances[customer_id] = fresh
