@@ -37,7 +37,8 @@ def _rows(results: dict[str, Any]) -> list[Any]:
         table += rows.bulk(results["bulk"], per_1000)
         scale = results["bulk"].get("bulk_scale") or {}
         parse_rate = results["bulk"]["csv_parse"]["add_rows_per_s"]
-        results["paper"] = paper.estimate(parse_rate, per_1000, scale.get("chunk_rows_per_s"))
+        serial = scale.get("serial_cpu_seconds_1m")
+        results["paper"] = paper.estimate(parse_rate, per_1000, scale.get("chunk_rows_per_s"), serial)
         table += rows.paper(results["paper"])
     if "size" in results and "error" not in results["size"]:
         table += rows.size(results["size"])

@@ -49,4 +49,7 @@ def per_1000_rows(result: dict[str, Any]) -> dict[str, float] | None:
     wcu_1000 = first(result, ("wcu_per_1000_rows",))
     if wcu is not None or wcu_1000 is not None:
         found["wcu_per_row"] = wcu if wcu is not None else (wcu_1000 or 0) / 1000
+    one = first(result, ("wcu_per_row_one_per_customer",))
+    if one:
+        found["wcu_per_row_one_per_customer"] = one
     return found
