@@ -71,10 +71,28 @@ def main(argv: list[str] | None = None) -> int:
         results[name]["seconds"] = round(time.perf_counter() - began, 1)
     info.update(mode="quick" if args.quick else "full", duration_s=round(time.perf_counter() - started))
     table = _rows(results)
+    if args.only:  # a partial run keeps the other sections (and their rows) of the last results
+        results, table = _merged(results, table, info)
     path = report.write(table, results, info)
     print(report.markdown(table, info))
     print(f"written: {path} and latest.md" + (f"; FAILED sections: {', '.join(failed)}" if failed else ""))
     return 1 if failed else 0
+
+
+def _merged(results: dict[str, Any], table: list[Any], info: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    import json
+
+    from bench.report import RESULTS, Row
+
+    try:
+        previous = json.loads((RESULTS / "latest.json").read_text())
+    except (OSError, ValueError):
+        return results, table
+    fresh = {row.section for row in table}
+    kept = [Row(**row) for row in previous.get("rows", []) if row.get("section") not in fresh]
+    info["sections_run"] = sorted(results)
+    info["sections_kept_from"] = previous.get("machine", {}).get("date")
+    return {**previous.get("sections", {}), **results}, kept + table
 
 
 if __name__ == "__main__":
