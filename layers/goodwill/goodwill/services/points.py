@@ -16,7 +16,7 @@ from goodwill.repositories.table import Item
 from goodwill.services import idempotency, ledger, limits, requests
 from goodwill.services.config import get_config
 from goodwill.services.customers import ledger_view
-from goodwill.services.idempotency import IdempotencyKey, StoredResponse
+from goodwill.services.idempotency import IdempotencyKey
 
 SCOPE = "points"
 
@@ -212,7 +212,3 @@ def fulfilled_record(record: Item, entry: Item, approver: str) -> Item:
     if approver == "auto":
         fulfilled.update({"decided_by": "system", "decided_at": at})
     return fulfilled
-
-
-def stored_to_outcome(stored: StoredResponse) -> Outcome:
-    return Outcome(stored.status_code, stored.body)
