@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.clock import now_iso
-from goodwill.models.requests import RequestStatus
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
@@ -51,10 +50,6 @@ def view(record: Item) -> dict[str, Any]:
 
 def get(org_id: str, request_id: str) -> Item | None:
     return table.get(keys.request(org_id, request_id))
-
-
-def is_status(record: Item, status: RequestStatus) -> bool:
-    return bool(record.get("status") == status.value)
 
 
 def transition_op(
