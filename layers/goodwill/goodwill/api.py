@@ -186,12 +186,3 @@ def current_principal(app: APIGatewayRestResolver, role: Role = Role.AGENT) -> P
     event = app.current_event
     scope = ROUTE_SCOPES.get((event.http_method.upper(), event.resource))
     return principal_for_route(event.request_context.authorizer.claims, get_settings().console_client_id, role, scope)
-
-
-def header(app: APIGatewayRestResolver, name: str) -> str | None:
-    headers = app.current_event.headers or {}
-    lowered = name.lower()
-    for key, value in headers.items():
-        if key.lower() == lowered:
-            return str(value)
-    return None
