@@ -68,10 +68,6 @@ class NotReversibleError(ConflictError):
     code = "NOT_REVERSIBLE"
 
 
-class AlreadyExistsError(ConflictError):
-    code = "ALREADY_EXISTS"
-
-
 class PayloadTooLargeError(GoodwillError):
     status_code = 413
     code = "PAYLOAD_TOO_LARGE"
