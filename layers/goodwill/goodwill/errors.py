@@ -15,11 +15,6 @@ class GoodwillError(Exception):
         self.details = details or []
 
 
-class BadRequestError(GoodwillError):
-    status_code = 400
-    code = "BAD_REQUEST"
-
-
 class UnauthorizedError(GoodwillError):
     status_code = 401
     code = "UNAUTHORIZED"
