@@ -18,7 +18,6 @@ class Settings(BaseModel):
     request_state_machine_arn: str = Field(default="", alias="REQUEST_STATE_MACHINE_ARN")
     notify_state_machine_arn: str = Field(default="", alias="NOTIFY_STATE_MACHINE_ARN")
     import_state_machine_arn: str = Field(default="", alias="IMPORT_STATE_MACHINE_ARN")
-    approvals_topic_arn: str = Field(default="", alias="APPROVALS_TOPIC_ARN")
     import_events_topic_arn: str = Field(default="", alias="IMPORT_EVENTS_TOPIC_ARN")
     import_bucket: str = Field(default="", alias="IMPORT_BUCKET")
     # Rows per chunk of a bulk import: one Step Functions Distributed Map item, one Lambda run.
