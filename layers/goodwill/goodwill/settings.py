@@ -37,8 +37,6 @@ class Settings(BaseModel):
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     token_url: str = Field(default="", alias="TOKEN_URL")
     api_client_cache_seconds: float = Field(default=60.0, ge=0, le=60, alias="API_CLIENT_CACHE_SECONDS")
-    # Local run only: take the caller's claims from X-Goodwill-* headers. Never set in AWS.
-    local_claim_headers: bool = Field(default=False, alias="GOODWILL_LOCAL_CLAIM_HEADERS")
     # How long a warm Lambda may serve an org's configuration from memory.
     config_cache_seconds: float = Field(default=30.0, alias="CONFIG_CACHE_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, alias="MAX_BODY_BYTES")
