@@ -23,6 +23,9 @@ function defaultMessage(status) {
 }
 
 export async function call(method, path, body, headers = {}) {
+  // A page still loading when its user signs out must not call on without credentials.
+  const caller = auth.session();
+  if (!caller) throw new ApiError(401, { error: { message: "You are signed out." } });
   const init = { method, headers: { ...(await auth.headers()), ...headers } };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
@@ -37,7 +40,8 @@ export async function call(method, path, body, headers = {}) {
   const text = await reply.text();
   let data = null;
   try { data = text ? JSON.parse(text) : null; } catch { data = null; }
-  if (reply.status === 401) {
+  const current = auth.session();
+  if (reply.status === 401 && current && current.user === caller.user && current.org === caller.org) {
     auth.signOut("Your session has ended. Please sign in again.");
   }
   if (!reply.ok) throw new ApiError(reply.status, data);

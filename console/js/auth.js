@@ -76,7 +76,8 @@ export async function startHostedSignIn() {
   const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
   const state = base64url(crypto.getRandomValues(new Uint8Array(16)));
   const challenge = base64url(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier)));
-  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state }));
+  // The hosted UI returns to redirect_uri without the hash: keep where the person was going.
+  sessionStorage.setItem(PKCE_KEY, JSON.stringify({ verifier, state, hash: window.location.hash }));
   const params = new URLSearchParams({
     response_type: "code", client_id: settings.client_id, redirect_uri: redirectUri(),
     scope: settings.scope || "openid email profile", state, code_challenge: challenge, code_challenge_method: "S256",
@@ -91,20 +92,25 @@ export async function completeHostedSignIn() {
   if (!code) return false;
   const pending = JSON.parse(sessionStorage.getItem(PKCE_KEY) || "null");
   sessionStorage.removeItem(PKCE_KEY);
-  window.history.replaceState(null, "", redirectUri() + window.location.hash);
+  window.history.replaceState(null, "", redirectUri() + (pending?.hash || ""));
   if (!pending || pending.state !== params.get("state")) throw new Error("The sign-in could not be completed (state mismatch). Please sign in again.");
   await tokenRequest({ grant_type: "authorization_code", code, redirect_uri: redirectUri(), code_verifier: pending.verifier });
   return true;
 }
 
-async function refresh() {
-  const s = session();
-  if (!s?.refresh_token) return signOut("Your session has ended. Please sign in again.");
-  try {
-    await tokenRequest({ grant_type: "refresh_token", refresh_token: s.refresh_token });
-  } catch {
-    signOut("Your session has ended. Please sign in again.");
-  }
+// One refresh at a time, however many calls are waiting for it.
+let refreshing = null;
+function refresh() {
+  refreshing ||= (async () => {
+    const s = session();
+    if (!s?.refresh_token) return signOut("Your session has ended. Please sign in again.");
+    try {
+      await tokenRequest({ grant_type: "refresh_token", refresh_token: s.refresh_token });
+    } catch {
+      signOut("Your session has ended. Please sign in again.");
+    }
+  })().finally(() => { refreshing = null; });
+  return refreshing;
 }
 
 async function tokenRequest(form) {
@@ -127,7 +133,7 @@ async function tokenRequest(form) {
     expires_at: Date.now() + tokens.expires_in * 1000,
   });
   scheduleRefresh();
-  changed();
+  if (form.grant_type === "authorization_code") changed();  // a refresh changes nobody's view
 }
 
 export function scheduleRefresh() {
