@@ -87,6 +87,14 @@ def document(functions: Iterable[Function] | None = None, *, local_url: str | No
             for name, (header, text) in LOCAL_CLAIM_SCHEMES.items()
         }
         security = [{name: [] for name in LOCAL_CLAIM_SCHEMES}]
+    if local_url:
+        flows = api.OPENAPI_SECURITY_SCHEMES["ApiClient"]["flows"]["clientCredentials"]
+        client_flow = {**flows, "tokenUrl": f"{local_url}/_local/oauth2/token"}
+        security_schemes["ApiClient"] = {
+            **api.OPENAPI_SECURITY_SCHEMES["ApiClient"],
+            "flows": {"clientCredentials": client_flow},
+        }
+    _operation_security(paths, security[0])
     tags = sorted({tag for item in paths.values() for op in item.values() for tag in op.get("tags", [])})
     return {
         "openapi": "3.1.0",
@@ -138,6 +146,16 @@ def _function_schema(function: Function) -> dict[str, Any]:
             f"only in template.yaml {sorted(wired - routed)}, only in code {sorted(routed - wired)}"
         )
     return schema
+
+
+def _operation_security(paths: dict[str, dict[str, Any]], people: dict[str, list[str]]) -> None:
+    """Each operation's security: people always; API clients with the scope that opens it (auth.ROUTE_SCOPES)."""
+    from goodwill.auth import ROUTE_SCOPES
+
+    for path, item in paths.items():
+        for method, operation in item.items():
+            scope = ROUTE_SCOPES.get((method.upper(), path))
+            operation["security"] = [people, {"ApiClient": [scope]}] if scope else [people]
 
 
 def _merge_paths(owner: str, source: dict[str, Any], target: dict[str, dict[str, Any]]) -> None:

@@ -8,12 +8,15 @@ client-credentials access token; tests/integration/test_client_tokens.py covers 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from goodwill.auth import ROUTE_SCOPES, SCOPES
 from goodwill.clients import rate
 from local.stack import Stack
+from local.template import load
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, table_items
 
 ALL_SCOPES = [
@@ -201,3 +204,23 @@ def test_client_over_its_rate_gets_429_while_others_go_on(api: Api, monkeypatch:
     assert api.get("/customers/c-1", as_=ADMIN).status == 200
     second[0] += 1
     assert api.get("/customers/c-1", as_=token_claims(busy)).status == 200
+
+
+def test_openapi_document_shows_both_schemes_with_the_scope_of_each_operation() -> None:
+    document = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+    schemes = document["components"]["securitySchemes"]
+    assert set(schemes["ApiClient"]["flows"]["clientCredentials"]["scopes"]) == set(ALL_SCOPES)
+    assert "CognitoAuthorizer" in schemes
+    opened = {}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            assert operation["security"][0] == {"CognitoAuthorizer": []}, (method, path)
+            opened.update({(method.upper(), path): s["ApiClient"] for s in operation["security"][1:]})
+    assert opened == {route: [scope] for route, scope in ROUTE_SCOPES.items()}
+    assert ("POST", "/goodwill/requests/{request_id}/approve") not in opened
+
+
+def test_template_resource_server_declares_exactly_the_scopes_of_the_api() -> None:
+    server = load()["Resources"]["GoodwillResourceServer"]["Properties"]
+    declared = {f"{server['Identifier']}/{s['ScopeName']}" for s in server["Scopes"]}
+    assert declared == set(ALL_SCOPES) == set(SCOPES) == set(ROUTE_SCOPES.values())

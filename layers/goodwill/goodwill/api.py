@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import ClientError
 
-from goodwill.auth import ROUTE_SCOPES, Principal, Role, principal_for_route
+from goodwill.auth import ROUTE_SCOPES, SCOPES, Principal, Role, principal_for_route
 from goodwill.errors import GoodwillError, PayloadTooLargeError, TooManyRequestsError
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
@@ -34,7 +34,9 @@ OPENAPI_TITLE = "Goodwill API"
 OPENAPI_DESCRIPTION = (
     "Goodwill points, coupons and approvals for loyalty programmes. Every route needs a Cognito "
     "user-pool ID token whose claims give the organisation (`custom:org_id`), the actor (`sub`) and "
-    "the roles (`cognito:groups`: agent, approver, admin). Errors are always "
+    "the roles (`cognito:groups`: agent, approver, admin); or, for storefronts and services, an API "
+    "client's access token (client-credentials grant, scheme ApiClient) holding the operation's scope. "
+    "Errors are always "
     '`{"error": {"code", "message", "details": [{"field", "message"}]}}`.'
 )
 OPENAPI_SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
@@ -45,6 +47,20 @@ OPENAPI_SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": "A Cognito user-pool ID token (the JWT itself) in the Authorization header.",
         "x-amazon-apigateway-authtype": "cognito_user_pools",
     }
+}
+OPENAPI_SECURITY_SCHEMES["ApiClient"] = {
+    "type": "oauth2",
+    "description": (
+        "API clients (storefronts, services; POST /api-clients): an access token from the Cognito user "
+        "pool's token endpoint (client-credentials grant) as `Authorization: Bearer <token>`. Each "
+        "operation lists the one scope that opens it to clients; operations without one are closed to them."
+    ),
+    "flows": {
+        "clientCredentials": {
+            "tokenUrl": "https://{your-pool-domain}.auth.{region}.amazoncognito.com/oauth2/token",
+            "scopes": dict(SCOPES),
+        }
+    },
 }
 OPENAPI_SECURITY: list[dict[str, list[str]]] = [{"CognitoAuthorizer": []}]
 
