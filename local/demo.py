@@ -9,6 +9,7 @@ be written before the feature lands. Exit status 0 only when every answer was th
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import re
 import sys
@@ -38,6 +39,16 @@ class Caller:
         if self.email:
             found["X-Goodwill-Email"] = self.email
         return found
+
+
+@dataclass(frozen=True)
+class ApiClient(Caller):
+    """A storefront or service: its access token, and no claim headers."""
+
+    token: str = ""
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
 
 @dataclass
@@ -406,6 +417,30 @@ def notifications(s: Scenario) -> None:
     for n in sent:
         s.note(f"-> {n['channel']} {n['status']} to {n.get('to')} {n.get('error') or ''}".rstrip())
     s.check(any(n["status"] == "SENT" for n in sent), "no notification was sent")
+
+
+@step("a storefront calls with its own credentials")
+def storefront(s: Scenario) -> None:
+    scopes = ["goodwill/points.write", "goodwill/customers.read"]
+    created = s.call(s.admin, "POST /api-clients", {"name": "Web shop", "scopes": scopes}, expect=201)
+    client_id, secret = created.body["client_id"], created.body["client_secret"]
+    s.note(f"-> client {client_id}, secret shown once, tokens at {created.body['token_url']}")
+    basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {basic}"}
+    token = http("POST", created.body["token_url"], b"grant_type=client_credentials", form)
+    s.calls += 1
+    s.check(token.status == 200 and token.body.get("token_type") == "Bearer", f"token endpoint said {token.status}")
+    shop = ApiClient(None, f"client:{client_id}", "", token=str(token.body.get("access_token", "")))
+    key = {"Idempotency-Key": f"order-{s.nonce}", "X-Goodwill-Source": "CONSOLE"}
+    body = points("c-1", 40, comment="order 1001")
+    first = s.call(shop, POINTS, body, expect=201, headers=key, facts=granted)
+    txn = first.body.get("transaction", {})
+    s.check((txn.get("actor"), txn.get("source")) == (f"client:{client_id}", "API"), f"recorded as {txn}")
+    again = s.call(shop, POINTS, body, expect=201, headers=key, facts=lambda r: "replayed: same answer")
+    s.check(again.body == first.body, "the replay must return the first answer")
+    s.call(shop, f"GET /goodwill/requests/{s.state['grant']}", expect=403)  # outside its scopes
+    s.call(s.admin, f"DELETE /api-clients/{client_id}", facts=lambda r: "revoked")
+    s.call(shop, "GET /customers/c-1", expect=401)
 
 
 @step("an agent is refused admin work")
