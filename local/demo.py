@@ -18,6 +18,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -402,6 +403,34 @@ def bulk_import(s: Scenario) -> None:
 
 
 FINISHED = ["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"]
+
+
+@step("agent reverses a mistaken grant")
+def reversal(s: Scenario) -> None:
+    body = points("c-2", 40, comment="meant for another customer", notify=False)
+    txn = s.call(s.agent, POINTS, body, expect=201, facts=granted).body["transaction"]["transaction_id"]
+    undo = {"reason": "CORRECTION", "comment": "granted to the wrong customer"}
+    route = f"POST /customers/c-2/transactions/{txn}/reverse"
+    reply = s.call(s.agent, route, undo, expect=201, facts=granted)
+    s.check(reply.body["transaction"]["reverses"] == txn, "the reversal names the entry it reverses")
+    again = s.call(s.agent, route, undo, expect=409)
+    s.check(again.error.get("code") == "ALREADY_REVERSED", "an entry is reversed at most once")
+
+
+@step("unspent points expire")
+def expiry(s: Scenario) -> None:
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    body = points("c-3", 30, comment="expires in 2 s", notify=False, expires_at=soon.isoformat())
+    s.call(s.agent, POINTS, body, expect=201, facts=granted)
+    expiring = lambda r: f"expiring {r.body['balances']['default']['expiring']}"  # noqa: E731
+    s.call(s.agent, "GET /customers/c-3", facts=expiring)
+    while datetime.now(UTC) <= soon:
+        time.sleep(0.2)
+    ran = lambda r: f"run {r.body['status']}"  # noqa: E731
+    s.call(s.agent, "POST /_local/schedules/expire-points/run", facts=ran)
+    entries = lambda r: ", ".join(f"{e['type']} {e['points']}" for e in r.body["items"][:2])  # noqa: E731
+    reply = s.call(s.agent, "GET /customers/c-3/transactions?limit=2", facts=entries)
+    s.check(reply.body["items"][0]["type"] == "EXPIRY", "the lot expired as an EXPIRY entry")
 
 
 @step("the customer is told")

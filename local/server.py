@@ -14,6 +14,7 @@ import copy
 import json
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -30,6 +31,7 @@ import requests
 from local import console, isolation, openapi, tokens
 from local.apigw import Router, bearer_token, claims_from_headers, dispatch
 from local.outbox import Outbox
+from local.schedules import Schedules
 from local.stack import Stack
 from local.template import REGION, resources
 
@@ -65,6 +67,7 @@ class LocalSystem:
     _stopping: threading.Event = field(default_factory=threading.Event)
     _pump_lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
+    schedules: Schedules | None = None  # the template's ScheduleV2 events (local/schedules.py)
 
     def pump(self) -> int:
         """Deliver pending DynamoDB stream records to their functions."""
@@ -163,7 +166,9 @@ def start(
         raise
     system = LocalSystem(url, moto_url, stack, Outbox(), moto, api, saved_env, saved_config)
     api.context = _ApiContext(system, Router(stack.functions), access_log)
+    system.schedules = Schedules(stack)
     loops = {
+        "goodwill-schedules": lambda: system.schedules.run_forever(system._stopping) if system.schedules else None,
         "goodwill-api": api.serve_forever,
         "goodwill-pump": system._pump_forever,
         "goodwill-outbox": system._watch_outbox,
@@ -305,6 +310,8 @@ def _token_route(ctx: _ApiContext, method: str, headers: dict[str, str], body: b
 
 
 def _local_route(system: LocalSystem, method: str, path: str, query: str) -> HttpReply:
+    if (found := re.fullmatch(r"/_local/schedules/([a-z0-9-]+)/run", path)) and system.schedules:
+        return _run_schedule(system.schedules, method, found.group(1))
     if method != "GET":
         return _error(405, "METHOD_NOT_ALLOWED", "the /_local routes are read-only")
     if path == "/_local/outbox":
@@ -322,11 +329,21 @@ def _local_route(system: LocalSystem, method: str, path: str, query: str) -> Htt
                 "table": stack.ref("GoodwillTable"),
                 "functions": sorted(stack.functions.by_id),
                 "state_machines": sorted(resources("AWS::Serverless::StateMachine")),
+                "schedules": system.schedules.names if system.schedules else [],
                 "environment": stack.functions.merged_environment(),
                 "routes": sorted(f"{r.method} {r.template}" for r in system._api.context.router.routes),
             },
         )
     return _error(404, "NOT_FOUND", "no such route")
+
+
+def _run_schedule(schedules: Schedules, method: str, name: str) -> HttpReply:
+    """POST /_local/schedules/{name}/run: run one schedule now; answers when it has finished."""
+    if method != "POST":
+        return _error(405, "METHOD_NOT_ALLOWED", "POST runs a schedule")
+    if name not in schedules.names:
+        return _error(404, "NOT_FOUND", f"no schedule {name}; schedules: {', '.join(schedules.names)}")
+    return _json(200, schedules.run(name))
 
 
 def _api_route(

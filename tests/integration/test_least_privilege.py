@@ -163,6 +163,7 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     _redelivered_upload_after_a_crash(api, stack)
     _stranded_requests(api, stack, monkeypatch)
+    _expiry_run(stack)
 
 
 def _stranded_requests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -184,6 +185,28 @@ def _stranded_requests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) 
     assert api.get(f"/goodwill/requests/{approved}", as_=AGENT).body["status"] == "FULFILLED"
     assert api.post(f"/goodwill/requests/{waiting}/reject", {"comment": "no"}, as_=APPROVER).status == 200
     stack.settle()  # the started workflow took the decision and ended
+
+
+def _expiry_run(stack: Stack) -> None:
+    """The expiry schedule's run: a balance with a lot past its time, settled by the state machine."""
+    from goodwill.lots.model import Lot, to_item
+    from goodwill.repositories import keys, table
+
+    past = "2026-01-01T00:00:00.000Z"
+    item = {
+        **keys.balance("acme", "c-2", "default"),
+        **keys.due_index("acme", "c-2", "default", past),
+        "customer_id": "c-2",
+        "program_id": "default",
+        "current": 10,
+        "lifetime": 10,
+        "version": 1,
+        "lots": to_item([Lot(past, "01JLOT0000000000000000000", 10)]),
+    }
+    stack.client("dynamodb").put_item(TableName=stack.ref("GoodwillTable"), Item=table.serialize(item))
+    sfn = stack.client("stepfunctions")
+    run = sfn.start_execution(stateMachineArn=stack.ref("ExpirePointsStateMachine"), name="tour", input="{}")
+    assert stack.wait_for(run["executionArn"], timeout=120)["status"] == "SUCCEEDED"
 
 
 def _redelivered_upload_after_a_crash(api: Api, stack: Stack) -> None:

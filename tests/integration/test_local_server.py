@@ -195,3 +195,25 @@ def test_local_api_holds_64_concurrent_clients_without_reset_or_5xx(system: Loca
         answers = [a for batch in pool.map(client, range(clients)) for a in batch]
     assert len(answers) == 3 * clients
     assert answers == [200] * len(answers), sorted({str(a) for a in answers})
+
+
+def test_schedules_are_listed_and_run_on_demand_until_finished(system: LocalSystem) -> None:
+    # Given a lot that expires two seconds from now
+    from datetime import UTC, datetime, timedelta
+
+    agent = {**ADMIN, "X-Goodwill-Roles": "agent"}
+    assert requests.put(f"{system.url}/customers/exp-1", json={"name": "Ex"}, headers=ADMIN, timeout=10).ok
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    grant = {"customer_id": "exp-1", "program_id": "default", "points": 25, "reason": "REWARD", "expires_at": soon}
+    assert requests.post(f"{system.url}/goodwill/points", json=grant, headers=agent, timeout=10).status_code == 201
+    health = requests.get(f"{system.url}/_local/health", timeout=10).json()
+    assert "expire-points" in health["schedules"]
+    while datetime.now(UTC).isoformat() <= soon:
+        time.sleep(0.2)
+    # When the expiry schedule is run on demand
+    reply = requests.post(f"{system.url}/_local/schedules/expire-points/run", timeout=120)
+    # Then it answers once the run has finished, and the lot has expired
+    assert reply.status_code == 200 and reply.json()["status"] == "SUCCEEDED", reply.text
+    ledger = requests.get(f"{system.url}/customers/exp-1/transactions", headers=agent, timeout=10).json()["items"]
+    assert [(e["type"], e["points"]) for e in ledger] == [("EXPIRY", -25), ("GOODWILL_CREDIT", 25)]
+    assert requests.post(f"{system.url}/_local/schedules/nope/run", timeout=10).status_code == 404

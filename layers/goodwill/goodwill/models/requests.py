@@ -39,6 +39,7 @@ class Source(StrEnum):
     API = "API"
     CONSOLE = "CONSOLE"
     BULK_IMPORT = "BULK_IMPORT"
+    SYSTEM = "SYSTEM"  # what Goodwill does by itself: expiring lots
 
 
 class PointsGrantRequest(StrictModel):

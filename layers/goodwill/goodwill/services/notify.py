@@ -21,6 +21,8 @@ SUBJECTS = {
     "POINTS_CREDITED": "Points added to your account",
     "POINTS_DEBITED": "Points removed from your account",
     "COUPON_ISSUED": "A coupon for you",
+    "POINTS_EXPIRING": "Your points expire soon",
+    "POINTS_EXPIRED": "Some of your points have expired",
 }
 
 
@@ -30,6 +32,8 @@ class _Blank(dict[str, str]):
 
 
 def event_of(record: Item) -> str:
+    if record.get("event") in SUBJECTS:  # a notice about lots (goodwill.lots.notices)
+        return str(record["event"])
     if record.get("type") == "COUPON":
         return "COUPON_ISSUED"
     points = int(record.get("approved_points") or record.get("points") or 0)
@@ -49,7 +53,7 @@ def placeholders(record: Item, customer: Item, entry: Item | None) -> dict[str, 
         "customer_name": customer.get("name") or "there",
         "points": str(points),
         "abs_points": str(abs(points)),
-        "balance": str(entry["current_after"]) if entry else "",
+        "balance": str(entry["current_after"]) if entry else str(record.get("balance", "")),
         "lifetime": str(entry["lifetime_after"]) if entry else "",
         "program_id": str(record.get("program_id") or ""),
         "reason": str(record.get("reason") or ""),
@@ -59,6 +63,7 @@ def placeholders(record: Item, customer: Item, entry: Item | None) -> dict[str, 
         "coupon_discount": discount_label,
         "series_name": str(record.get("series_id") or ""),
         "expires_at": str(record.get("expires_at") or "")[:10],
+        "expiring_points": str(record.get("expiring_points") or ""),
     }
     return values
 

@@ -1,0 +1,36 @@
+"""The expiry run's tasks (statemachine/expire_points.asl.json): plan the shards, settle one shard."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import Field
+
+from goodwill.lots import expiry
+from goodwill.observability import logger
+from goodwill.repositories import keys
+
+ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+
+
+class ExpiryTask(BaseModel):
+    action: Literal["plan", "shard"]
+    shard: int | None = Field(default=None, ge=0, lt=keys.DUE_SHARDS)
+    until: str | None = Field(default=None, pattern=ISO)
+    cursor: str | None = Field(default=None, max_length=4096)
+
+
+@logger.inject_lambda_context
+@event_parser(model=ExpiryTask)
+def lambda_handler(event: ExpiryTask, context: LambdaContext) -> dict[str, Any]:
+    if event.action == "plan":
+        return expiry.plan()
+    if event.shard is None or event.until is None:
+        raise ValueError("a shard task needs the shard and the time it settles up to")
+    # Leave a minute of the function's time for the last balance and the answer.
+    seconds = max(1.0, context.get_remaining_time_in_millis() / 1000 - 60) if context else 600.0
+    result = expiry.run_shard(event.shard, event.until, event.cursor, seconds)
+    logger.info("shard settled", extra={k: v for k, v in result.items() if k != "cursor"})
+    return result
