@@ -87,3 +87,24 @@ def test_agent_sees_queue_without_decision_buttons_and_403_as_message(
     page.goto(f"{system.url}/console/#/settings")
     expect(page.get_by_role("alert")).to_contain_text(re.compile("admin|permission|role", re.IGNORECASE))
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+
+def test_reject_without_comment_refused_at_field_then_rejected(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True  # the first try is a 422 on comment
+    org.config(points={"approval_threshold": 10})
+    org.customer("c-1")
+    org.grant("c-1", 100, actor="bob", roles="agent")
+    sign_in(page, system.url, org.org_id, "carol", "approver")
+    page.get_by_role("link", name="Approvals").click()
+    card = page.get_by_role("article", name="+100 points for c-1")
+    card.get_by_role("button", name="Reject", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Confirm rejection").click()
+    expect(dialog.get_by_label("Comment")).to_have_attribute("aria-invalid", "true")
+    dialog.get_by_label("Comment").fill("not covered by the policy")
+    dialog.get_by_role("button", name="Confirm rejection").click()
+    expect(card).to_contain_text("Decided: rejected")
+    request = org.call("GET", "/goodwill/requests?customer_id=c-1")["items"][0]
+    assert (request["status"], request["decision_comment"]) == ("REJECTED", "not covered by the policy")

@@ -87,3 +87,24 @@ def test_template_with_unknown_placeholder_rejected_next_to_field(
     page.get_by_role("button", name="Save settings").click()
     expect(page.get_by_text("Settings saved.")).to_be_visible()
     assert org.call("GET", "/config")["points"]["approval_threshold"] == 5000
+
+
+def test_admin_creates_pool_series_then_adds_codes(system: LocalSystem, org: Org, page: Page) -> None:
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_role("link", name="Coupon series").click()
+    form = page.get_by_role("form", name="Create a coupon series")
+    form.get_by_label("Series id").fill("winback")
+    form.get_by_label("Name", exact=True).fill("Win back 5")
+    form.get_by_label("Discount type").select_option("AMOUNT")
+    form.get_by_label("Discount value").fill("5")
+    form.get_by_label("Codes").fill("WB-1\nWB-2\n\nWB-3\n")
+    form.get_by_role("button", name="Create series").click()
+    row = page.get_by_role("row", name="Win back 5")
+    expect(row).to_contain_text("3")  # codes left
+    row.get_by_role("button", name="Add codes to Win back 5").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Codes").fill("WB-4\nWB-5")
+    dialog.get_by_role("button", name="Add codes").click()
+    expect(page.get_by_role("row", name="Win back 5").get_by_role("cell").nth(4)).to_have_text("5")
+    series = org.call("GET", "/coupon-series/winback")
+    assert (series["kind"], series["available"], series["discount"]) == ("POOL", 5, {"type": "AMOUNT", "value": 5})
