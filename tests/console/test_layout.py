@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -32,6 +33,9 @@ def test_every_screen_fits_the_viewport(
         "c-1", name="Ada Lovelace", email="ada.lovelace.with.a.long.address@example.com", phone="+447700900123"
     )
     request = org.grant("c-1", 5000, actor="bob", roles="agent")["request"]
+    expires = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    lot = {"customer_id": "c-1", "program_id": "default", "points": 7, "reason": "REWARD", "expires_at": expires}
+    org.call("POST", "/goodwill/points", lot)
     context, page = open_page(browser, watch, viewport)
     try:
         sign_in(page, system.url, org.org_id, "dana", "admin")
@@ -43,6 +47,8 @@ def test_every_screen_fits_the_viewport(
             no_horizontal_scroll(page)
             shown = page.locator("main").inner_text()
             assert not re.search(r"\b(null|undefined|NaN)\b|\[object ", shown), f"{hash_} shows: {shown}"
+        page.goto(f"{system.url}/console/#/customers/c-1")
+        expect(page.get_by_role("region", name="Balances")).to_contain_text("7 points on")
     finally:
         context.close()
     assert not watch.problems(), "\n".join(watch.problems())
