@@ -1,4 +1,5 @@
-"""Step Functions tasks of the notification workflow: plan the channels, record each attempt."""
+"""Step Functions tasks of the notification workflow: count the attempts, send one attempt (its
+contact and message resolved here, never in the workflow's state), record a failed one."""
 
 from __future__ import annotations
 
@@ -10,22 +11,15 @@ from pydantic import Field
 
 from goodwill.models.common import ID_PATTERN
 from goodwill.observability import logger
-from goodwill.services import notify
-
-
-class Attempt(BaseModel):
-    channel: Literal["SMS", "EMAIL", "PUSH"]
-    status: Literal["SENT", "FAILED", "SKIPPED"]
-    to: str | None = Field(default=None, max_length=512)
-    message_id: str | None = Field(default=None, max_length=256)
-    error: str | None = Field(default=None, max_length=1000)
+from goodwill.services import notify, notify_send
 
 
 class NotifyTask(BaseModel):
-    action: Literal["plan", "record"]
+    action: Literal["plan", "send", "fail"]
     org_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
     request_id: str = Field(pattern=ID_PATTERN)
-    attempt: Attempt | None = None
+    index: int = Field(default=0, ge=0, lt=10)
+    error: dict[str, Any] | None = None  # the Catch output of a failed send: {"Error", "Cause"}
 
 
 @logger.inject_lambda_context
@@ -33,9 +27,6 @@ class NotifyTask(BaseModel):
 def lambda_handler(event: NotifyTask, context: LambdaContext) -> dict[str, Any]:
     if event.action == "plan":
         return notify.plan(event.org_id, event.request_id)
-    if event.attempt is not None:
-        attempt = event.attempt.model_dump(exclude_none=True)
-        if not attempt.get("to"):
-            attempt.pop("to", None)
-        notify.record_attempts(event.org_id, event.request_id, [attempt])
-    return {"recorded": True}
+    if event.action == "send":
+        return notify_send.send(event.org_id, event.request_id, event.index)
+    return notify_send.fail(event.org_id, event.request_id, event.index, event.error or {})

@@ -90,6 +90,7 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     api.customer("c-1")
     api.customer("c-1", email="ada@example.com")  # moves the e-mail claim (a Delete in the transaction)
     api.customer("c-2", phone=None)
+    assert api.grant("c-2", 20).status == 201  # its notification goes by e-mail (the function sends it)
     assert api.grant("c-1", 20, key="k-1").status == 201
     assert api.grant("c-1", 20, key="k-1").status == 201  # the idempotent replay
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -183,8 +184,11 @@ def _grant_through_outage(api: Api, stack: Stack) -> tuple[dict[str, Any], list[
 
 
 def _failed_sns_calls(history: list[dict[str, Any]]) -> int:
+    """Sends the workflow saw fail transiently (each one Publish: the function's SNS client tries once)."""
     return sum(
-        1 for e in history if e["type"] == "TaskFailed" and e["taskFailedEventDetails"].get("resourceType") == "sns"
+        1
+        for e in history
+        if e["type"] == "TaskFailed" and e["taskFailedEventDetails"].get("error") == "ChannelUnavailableError"
     )
 
 
@@ -216,3 +220,24 @@ def test_sns_and_ses_outage_records_every_attempt_and_the_grant_stands(
     assert _failed_sns_calls(history) == 6  # SMS and push: three tries each
     assert _sms() == [] and _emails() == [] and _pushes(endpoint) == []
     assert api.balance("c-1")["current"] == 120
+
+
+def test_execution_history_holds_no_contact_and_no_message_body(api: Api, stack: Stack) -> None:
+    """Step Functions keeps every state's input and task parameters: a real notify run's recorded
+    history names the request and the channels, never a phone, an address, an endpoint or a body."""
+    endpoint = _push_endpoint(stack)
+    api.put("/config", {"channels": {"mandatory": ["EMAIL", "PUSH"], "priority": ["SMS"]}})
+    api.customer("c-1", push_endpoint_arn=endpoint)
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("EMAIL", "SENT"), ("PUSH", "SENT"), ("SMS", "SENT")]
+    (sms,) = _sms()
+    phone, body = sms
+    email = request["notifications"][0]["to"]
+    sfn = stack.client("stepfunctions")
+    (execution,) = [e for e in stack.executions() if e["name"].startswith("notify-")]
+    history = sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)["events"]
+    recorded = json.dumps(history, default=str)
+
+    assert "Send on channel" in recorded and request["request_id"] in recorded  # the history is real
+    for secret in (phone, email, endpoint, body, "Sorry about the parcel!"):
+        assert secret not in recorded, f"{secret!r} is in the execution history"

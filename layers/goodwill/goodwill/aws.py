@@ -58,6 +58,23 @@ def ses() -> SESClient:
     return client
 
 
+# The notification workflow retries a failed send itself (Retry with back-off, each try in its
+# history): its clients try once, so one task is one Publish / SendEmail.
+_SINGLE_TRY = Config(retries={"mode": "standard", "max_attempts": 1})
+
+
+@lru_cache(maxsize=1)
+def sns_single_try() -> SNSClient:
+    client: SNSClient = _client("sns", config=_SINGLE_TRY)
+    return client
+
+
+@lru_cache(maxsize=1)
+def ses_single_try() -> SESClient:
+    client: SESClient = _client("ses", config=_SINGLE_TRY)
+    return client
+
+
 @lru_cache(maxsize=1)
 def stepfunctions() -> SFNClient:
     client: SFNClient = _client("stepfunctions")
@@ -86,5 +103,18 @@ def reset_clients() -> None:
     """Forget cached clients and settings (tests switch endpoints and environments)."""
     from goodwill.settings import get_settings
 
-    for factory in (_session, dynamodb, s3, sns, ses, stepfunctions, events, sqs, cognito_idp, get_settings):
+    for factory in (
+        _session,
+        dynamodb,
+        s3,
+        sns,
+        ses,
+        sns_single_try,
+        ses_single_try,
+        stepfunctions,
+        events,
+        sqs,
+        cognito_idp,
+        get_settings,
+    ):
         factory.cache_clear()

@@ -1,7 +1,9 @@
 """Telling the customer: which channels to try, in which order, with which message.
 
-The plan is computed here; the sending, falling through and recording happen in the notification
-state machine (statemachine/notify.asl.json), one Step Functions state per attempt.
+The plan is computed here; the walk through it (falling through, retrying) is the notification
+state machine's (statemachine/notify.asl.json), which passes only ids, indexes and statuses: each
+attempt is sent and recorded by services/notify_send.py inside the function, so no contact or
+message body ever enters execution history.
 """
 
 from __future__ import annotations
@@ -106,10 +108,12 @@ def build_plan(config: OrgConfig, customer: Item, subject: str, body: str) -> li
     return attempts
 
 
-def plan(org_id: str, request_id: str) -> dict[str, Any]:
+def planned(org_id: str, request_id: str) -> list[dict[str, Any]]:
+    """Every attempt of the request's notification, with its contact and message (never leaves the
+    notification function: the workflow sees only counts and statuses, see services/notify_send.py)."""
     record = requests.get(org_id, request_id)
     if record is None or record.get("status") != "FULFILLED" or not record.get("notify", True):
-        return {"attempts": [], "count": 0}
+        return []
     customer = table.get(keys.customer(org_id, record["customer_id"])) or {}
     entry = None
     if record.get("transaction_id"):
@@ -117,7 +121,12 @@ def plan(org_id: str, request_id: str) -> dict[str, Any]:
     config = get_config(org_id)
     event = event_of(record)
     body = render(getattr(config.templates, event), placeholders(record, customer, entry))
-    attempts = build_plan(config, customer, SUBJECTS[event], body)
+    return build_plan(config, customer, SUBJECTS[event], body)
+
+
+def plan(org_id: str, request_id: str) -> dict[str, Any]:
+    """How many attempts the workflow walks through; nothing about whom or what."""
+    attempts = planned(org_id, request_id)
     logger.info(
         "notification plan",
         extra={
@@ -127,7 +136,7 @@ def plan(org_id: str, request_id: str) -> dict[str, Any]:
             ],
         },
     )
-    return {"attempts": attempts, "count": len(attempts)}
+    return {"count": len(attempts)}
 
 
 def _mask(channel: str, to: str | None) -> str:
