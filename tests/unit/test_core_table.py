@@ -1,0 +1,136 @@
+"""repositories/table.py: Decimals stop at the boundary, pagination tokens are checked, and a
+cancelled transaction's reasons are read right (a fake client; no moto)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from goodwill import aws
+from goodwill.errors import ValidationFailedError
+from goodwill.repositories import table
+from goodwill.repositories.table import Cancelled
+
+LISTING = ("PK", "ORG#acme#CUST#c1")
+LEDGER = ("SK", "TXN#")
+
+
+def test_numbers_come_back_as_ints_and_floats_never_decimals() -> None:
+    raw = table.serialize({"current": 5, "rate": Decimal("1.5"), "lots": [[Decimal(3)]], "gone": None})
+    assert "gone" not in raw  # None is not written
+    item = table.deserialize(raw)
+    assert item == {"current": 5, "rate": 1.5, "lots": [[3]]}
+    assert type(item["current"]) is int and type(item["lots"][0][0]) is int
+
+
+def token_of(plain: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode().rstrip("=")
+
+
+def test_a_token_round_trips_to_the_start_key_it_was_made_from() -> None:
+    last = {"PK": {"S": "ORG#acme#CUST#c1"}, "SK": {"S": "TXN#01J"}}
+    token = table.encode_token(last)
+    assert token is not None and "=" not in token
+    assert table.decode_token(token, LISTING, sort_prefix=LEDGER) == last
+    assert table.encode_token(None) is None and table.decode_token(None, LISTING) is None
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        {"PK": "ORG#other#CUST#c1", "SK": "TXN#01J"},  # another org's partition
+        {"PK": "ORG#acme#CUST#c1", "SK": "CPN#01J"},  # outside the listing's sort prefix
+        {"PK": "ORG#acme#CUST#c1"},  # missing key attribute
+        {"PK": "ORG#acme#CUST#c1", "SK": "TXN#01J", "x": "y"},  # extra attribute
+        {"PK": "ORG#acme#CUST#c1", "SK": 5},  # not a string
+        {"PK": "ORG#acme#CUST#c1", "SK": "TXN#" + "x" * 1024},  # over DynamoDB's sort key size
+        ["ORG#acme#CUST#c1", "TXN#01J"],  # not an object
+    ],
+)
+def test_an_edited_or_foreign_token_is_a_422_on_next_token(plain: Any) -> None:
+    with pytest.raises(ValidationFailedError) as refused:
+        table.decode_token(token_of(plain), LISTING, sort_prefix=LEDGER)
+    assert refused.value.details[0]["field"] == "next_token"
+
+
+@pytest.mark.parametrize("garbage", ["%%%", "bm90IGpzb24", "e30"])  # not base64, not JSON, {}
+def test_a_token_that_is_not_one_is_a_422(garbage: str) -> None:
+    with pytest.raises(ValidationFailedError):
+        table.decode_token(garbage, LISTING)
+
+
+def test_an_index_token_needs_the_index_key_as_well() -> None:
+    partition = ("GSI1PK", "ORG#acme#REQS")
+    full = {"PK": "ORG#acme#REQ#r1", "SK": "REQ", "GSI1PK": "ORG#acme#REQS", "GSI1SK": "2027"}
+    assert table.decode_token(token_of(full), partition, index="GSI1") is not None
+    with pytest.raises(ValidationFailedError):
+        table.decode_token(token_of({"PK": "ORG#acme#REQ#r1", "SK": "REQ"}), partition, index="GSI1")
+
+
+def test_cancellation_reasons_say_which_item_failed_and_whether_to_retry() -> None:
+    lost = Cancelled(["ConditionalCheckFailed", "None"])
+    assert lost.failed(0) and not lost.failed(1) and not lost.failed(5) and not lost.retryable
+    assert Cancelled(["None", "TransactionConflict"]).retryable
+    assert not Cancelled(["ValidationError"]).retryable
+    assert isinstance(Cancelled(["ValidationError"]).refused(), table.TransactionRefusedError)
+
+
+class FakeClient:
+    def __init__(self, error: dict[str, Any]) -> None:
+        self.error = error
+        self.calls: list[str] = []
+
+    def _fail(self, name: str, **_: Any) -> None:
+        self.calls.append(name)
+        raise ClientError(self.error, name)  # type: ignore[arg-type]
+
+    def transact_write_items(self, **kwargs: Any) -> None:
+        self._fail("TransactWriteItems", **kwargs)
+
+    def update_item(self, **kwargs: Any) -> None:
+        self._fail("UpdateItem", **kwargs)
+
+
+def use(monkeypatch: pytest.MonkeyPatch, error: dict[str, Any]) -> FakeClient:
+    client = FakeClient(error)
+    monkeypatch.setattr(aws, "dynamodb", lambda: client)
+    return client
+
+
+def cancelled_error(reasons: list[str] | None, message: str = "Transaction cancelled") -> dict[str, Any]:
+    error: dict[str, Any] = {"Error": {"Code": "TransactionCanceledException", "Message": message}}
+    if reasons is not None:
+        error["CancellationReasons"] = [{"Code": r} for r in reasons]
+    return error
+
+
+TWO_OPS = [table.update_op({"PK": "a", "SK": "b"}, "SET x = :x", vals={":x": 1}), {"ConditionCheck": {}}]
+
+
+def test_transact_returns_the_reasons_of_a_cancelled_transaction(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, cancelled_error(["None", "ConditionalCheckFailed"]))
+    assert table.transact(TWO_OPS) == Cancelled(["None", "ConditionalCheckFailed"])
+
+
+def test_transact_reads_the_reasons_from_the_message_when_not_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    message = "Transaction cancelled, please refer cancellation reasons for specific reasons"
+    message += " [None, TransactionConflict]"
+    use(monkeypatch, cancelled_error(None, message))
+    assert table.transact(TWO_OPS) == Cancelled(["None", "TransactionConflict"])
+
+
+def test_a_one_write_transaction_runs_as_a_plain_conditional_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    client = use(monkeypatch, {"Error": {"Code": "ConditionalCheckFailedException", "Message": "no"}})
+    assert table.transact(TWO_OPS[:1]) == Cancelled(["ConditionalCheckFailed"])
+    assert client.calls == ["UpdateItem"]
+
+
+def test_other_errors_are_not_mistaken_for_a_cancellation(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, {"Error": {"Code": "ResourceNotFoundException", "Message": "no table"}})
+    with pytest.raises(ClientError):
+        table.transact(TWO_OPS)
