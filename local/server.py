@@ -30,6 +30,7 @@ import requests
 
 from local import console, isolation, openapi, tokens
 from local.apigw import Router, bearer_token, claims_from_headers, dispatch
+from local.events_log import EventLog
 from local.outbox import Outbox
 from local.schedules import Schedules
 from local.stack import Stack
@@ -51,6 +52,7 @@ AWS_ENVIRONMENT = {
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": REGION,
     "AWS_REGION": REGION,
+    "GOODWILL_LOCAL_WEBHOOKS": "true",  # webhooks may call http://127.0.0.1:<port>
 }
 
 
@@ -60,6 +62,7 @@ class LocalSystem:
     moto_url: str
     stack: Stack
     outbox: Outbox
+    events: EventLog
     _moto: Any
     _api: _ApiServer
     _saved_env: dict[str, str]
@@ -70,9 +73,9 @@ class LocalSystem:
     schedules: Schedules | None = None  # the template's ScheduleV2 events (local/schedules.py)
 
     def pump(self) -> int:
-        """Deliver pending DynamoDB stream records to their functions."""
+        """Deliver pending DynamoDB stream records and SQS messages to their functions."""
         with self._pump_lock:
-            return self.stack.pump_streams()
+            return self.stack.pump_streams() + self.stack.pump_queues()
 
     def settle(self, timeout: float = 20.0) -> None:
         """Wait until streams are drained and no execution moves any more."""
@@ -110,8 +113,9 @@ class LocalSystem:
         while not self._stopping.wait(OUTBOX_INTERVAL):
             try:
                 self.outbox.observe()
+                self.events.observe()
             except Exception:
-                log.exception("reading the outbox failed")
+                log.exception("reading the outbox or the event log failed")
 
 
 def start(
@@ -164,7 +168,7 @@ def start(
         moto.stop()
         _restore(saved_env, saved_config)
         raise
-    system = LocalSystem(url, moto_url, stack, Outbox(), moto, api, saved_env, saved_config)
+    system = LocalSystem(url, moto_url, stack, Outbox(), EventLog(stack), moto, api, saved_env, saved_config)
     api.context = _ApiContext(system, Router(stack.functions), access_log)
     system.schedules = Schedules(stack)
     loops = {
@@ -317,6 +321,9 @@ def _local_route(system: LocalSystem, method: str, path: str, query: str) -> Htt
     if path == "/_local/outbox":
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         return _json(200, {"items": system.outbox.items(params.get("channel"), params.get("to"))})
+    if path == "/_local/events":  # every event published on the bus, newest first
+        params = {k: v[-1] for k, v in parse_qs(query).items()}
+        return _json(200, {"items": system.events.items(params.get("detail_type"), params.get("org_id"))})
     if path == "/_local/health":
         stack = system.stack
         return _json(

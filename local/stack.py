@@ -99,6 +99,48 @@ class Stack:
                     delivered += len(records)
         return delivered
 
+    def pump_queues(self) -> int:
+        """Deliver visible SQS messages to their functions (Lambda's SQS event source mapping):
+        the ones the function does not report as failed are deleted, the others come back when
+        their visibility timeout ends."""
+        sqs = self.client("sqs")
+        delivered = 0
+        for fn in self.functions.by_id.values():
+            for event in fn.events.values():
+                if event["Type"] != "SQS":
+                    continue
+                arn = self.resolver.resolve(event["Properties"]["Queue"])
+                url = self.ref(next(q for q in resources("AWS::SQS::Queue") if self.attr(q, "Arn") == arn))
+                delivered += self._deliver_messages(fn.logical_id, sqs, url, arn, event["Properties"])
+        return delivered
+
+    def _deliver_messages(self, logical_id: str, sqs: Any, url: str, arn: str, props: dict[str, Any]) -> int:
+        batch = int(props.get("BatchSize", 10))
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(batch, 10), AttributeNames=["All"])
+        records = [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": m.get("Attributes", {}),
+                "messageAttributes": {},
+                "md5OfBody": m["MD5OfBody"],
+                "eventSource": "aws:sqs",
+                "eventSourceARN": arn,
+                "awsRegion": REGION,
+            }
+            for m in messages.get("Messages", [])
+        ]
+        if not records:
+            return 0
+        # A function error leaves the whole batch to come back after its visibility timeout.
+        result = self.functions.by_id[logical_id].invoke({"Records": records}) or {}
+        failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        for record in records:
+            if record["messageId"] not in failed:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+        return len(records)
+
     def _deliver(self, logical_id: str, event: dict[str, Any], shard_id: str) -> None:
         for _ in range(3):
             result = self.functions.by_id[logical_id].invoke(event) or {}
@@ -170,7 +212,7 @@ class Stack:
         last: Any = None
         quiet = 0
         while time.monotonic() < deadline:
-            moved = self.pump_streams()
+            moved = self.pump_streams() + self.pump_queues()
             state = []
             for ex in self.executions():
                 if ex["status"] == "RUNNING":
@@ -348,6 +390,13 @@ def _create_queues_and_log_groups(stack: Stack) -> None:
     for logical_id in resources("AWS::SQS::Queue"):
         url = sqs.create_queue(QueueName=stack.attr(logical_id, "QueueName"))["QueueUrl"]
         stack.resolver.refs[logical_id] = url  # the endpoint's own form (server or in-process)
+    for logical_id, res in resources("AWS::SQS::Queue").items():  # once every dead-letter queue exists
+        props = stack.resolver.resolve(res.get("Properties", {}))
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        if props.get("RedrivePolicy"):
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        if attributes:
+            sqs.set_queue_attributes(QueueUrl=stack.ref(logical_id), Attributes=attributes)
     logs = stack.client("logs")
     for logical_id, res in resources("AWS::Logs::LogGroup").items():
         logs.create_log_group(logGroupName=stack.ref(logical_id))

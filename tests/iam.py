@@ -99,6 +99,10 @@ def required(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
         return [Request(action, params["executionArn"])]
     if action == "sns:Publish":
         return [Request(action, params.get("TopicArn") or params.get("TargetArn") or "*")]
+    if service == "sqs" and operation in ("SendMessage", "SendMessageBatch", "ChangeMessageVisibility"):
+        queue = params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]
+        sqs_action = "sqs:SendMessage" if operation.startswith("SendMessage") else action
+        return [Request(sqs_action, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}")]
     if action == "events:PutEvents":
         return [Request(action, _bus(entry.get("EventBusName", "default"))) for entry in params["Entries"]]
     if action in ("ses:SendEmail", "ses:SendRawEmail"):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,6 +81,26 @@ def recorder(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder
         return params
 
     monkeypatch.setattr(BaseClient, "_emit_api_params", emit)
+
+    # A handler's own worker threads (parallel PutEvents calls, webhook deliveries) act as it.
+    submit = ThreadPoolExecutor.submit
+
+    def submit_as_caller(self: ThreadPoolExecutor, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        caller = found.current()
+        if caller is None:
+            return submit(self, fn, *args, **kwargs)
+
+        def run(*a: Any, **kw: Any) -> Any:
+            running = found._local.__dict__.setdefault("running", [])
+            running.append(caller)
+            try:
+                return fn(*a, **kw)
+            finally:
+                running.pop()
+
+        return submit(self, run, *args, **kwargs)
+
+    monkeypatch.setattr(ThreadPoolExecutor, "submit", submit_as_caller)
     yield found
 
 
@@ -165,6 +186,7 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     _redelivered_upload_after_a_crash(api, stack)
     _stranded_requests(api, stack, monkeypatch)
     _expiry_run(stack)
+    _webhooks(api, stack, monkeypatch)
 
 
 def _stranded_requests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -208,6 +230,36 @@ def _expiry_run(stack: Stack) -> None:
     sfn = stack.client("stepfunctions")
     run = sfn.start_execution(stateMachineArn=stack.ref("ExpirePointsStateMachine"), name="tour", input="{}")
     assert stack.wait_for(run["executionArn"], timeout=120)["status"] == "SUCCEEDED"
+
+
+def _webhooks(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Webhooks configured, an event delivered, one retried and dead-lettered, one deleted."""
+    from datetime import timedelta
+
+    from goodwill import aws
+    from goodwill.webhooks import delivery
+    from tests.integration.test_webhooks import _end_back_off
+    from tests.webhook_receiver import Receiver
+
+    monkeypatch.setenv("GOODWILL_LOCAL_WEBHOOKS", "true")
+    aws.reset_clients()
+    stack.settle()  # the events of the tour so far are out before any webhook exists
+    good, bad = Receiver().start(), Receiver(status=503).start()
+    try:
+        for name, receiver in (("good", good), ("bad", bad)):
+            body = {"url": receiver.url, "event_types": ["Points Changed"]}
+            assert api.put(f"/webhooks/{name}", body).status == 201
+        assert api.get("/webhooks").status == 200
+        assert api.grant("c-2", 5).status == 201
+        stack.settle()  # delivered to good; bad backs off (its visibility changed)
+        monkeypatch.setattr(delivery, "RETRY_FOR", timedelta(0))
+        assert _end_back_off(stack) == 1
+        stack.pump_queues()  # bad again, 24 h later: dead-lettered
+        assert api.get("/webhooks/bad").body["last_attempts"][0]["outcome"] == "DEAD_LETTERED"
+        assert api.call("DELETE", "/webhooks/bad").status == 200
+    finally:
+        good.stop()
+        bad.stop()
 
 
 def _redelivered_upload_after_a_crash(api: Api, stack: Stack) -> None:

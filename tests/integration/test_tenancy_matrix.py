@@ -36,7 +36,9 @@ IDS = {
     "request_id": "REQUEST",
     "transaction_id": "TXN",
     "client_id": "CLIENT",
+    "webhook_id": "crm",
 }
+WEBHOOK = {"url": "https://93.184.215.14/hooks", "event_types": ["Points Changed"]}
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/customers"): Row(Role.AGENT, 200, query={"q": "c-1"}),  # a search of acme's customer
     ("GET", "/me/limits"): Row(Role.AGENT, 200),
+    ("PUT", "/webhooks/{webhook_id}"): Row(Role.ADMIN, 200, WEBHOOK, org_scoped_write=True),
+    ("GET", "/webhooks"): Row(Role.ADMIN, 200),
+    ("GET", "/webhooks/{webhook_id}"): Row(Role.ADMIN, 200),
+    ("DELETE", "/webhooks/{webhook_id}"): Row(Role.ADMIN, 200),
     ("POST", "/customers/{customer_id}/transactions/{transaction_id}/reverse"): Row(
         Role.AGENT, 201, {"reason": "CORRECTION"}
     ),
@@ -107,6 +113,7 @@ def _world(api: Api) -> dict[str, str]:
         "/coupon-series/pool",
         {"name": "p", "discount": {"type": "AMOUNT", "value": 1}, "valid_days": 1, "codes": ["AAA-1", "AAA-2"]},
     )
+    assert api.put("/webhooks/crm", WEBHOOK).status == 201
     # c-1 has a ledger entry and a coupon, so its listings have something of its own to show.
     granted = api.grant("c-1", 5, as_=AGENT)
     assert granted.status == 201, granted.body

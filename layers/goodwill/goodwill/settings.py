@@ -26,6 +26,11 @@ class Settings(BaseModel):
     import_segment_rows: int = Field(default=100_000, ge=1, alias="IMPORT_SEGMENT_ROWS")
     # Domain events (goodwill.events) go to this EventBridge bus; empty: publish nothing.
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")
+    # Local run only: webhooks may call http://127.0.0.1:<port>. Never set in AWS.
+    local_webhooks: bool = Field(default=False, alias="GOODWILL_LOCAL_WEBHOOKS")
+    webhook_queue_url: str = Field(default="", alias="WEBHOOK_QUEUE_URL")
+    webhook_dead_letter_queue_url: str = Field(default="", alias="WEBHOOK_DEAD_LETTER_QUEUE_URL")
+    webhook_timeout_seconds: float = Field(default=5.0, gt=0, alias="WEBHOOK_TIMEOUT_SECONDS")
     ses_sender: str = Field(default="goodwill@example.com", alias="SES_SENDER")
     console_base_url: str = Field(default="http://127.0.0.1:3000/console", alias="CONSOLE_BASE_URL")
     # The console's Cognito app client: people whose token it issued are recorded as source CONSOLE.

@@ -154,3 +154,17 @@ def api_client_rate(client_id: str) -> dict[str, str]:
 
 def api_clients_by_org(org_id: str) -> str:
     return f"ORG#{org_id}#APICLIENTS"
+
+
+def webhooks(org_id: str) -> str:
+    """The partition of an org's webhooks (listed, and read for every event of the org)."""
+    return f"ORG#{org_id}#WEBHOOKS"
+
+
+def webhook(org_id: str, webhook_id: str) -> dict[str, str]:
+    return {"PK": webhooks(org_id), "SK": f"WEBHOOK#{webhook_id}"}
+
+
+def webhook_log(org_id: str, webhook_id: str) -> str:
+    """A webhook's delivery attempts (ATTEMPT#{ulid}) and delivered events (EVENT#{event_id})."""
+    return f"ORG#{org_id}#WEBHOOK#{webhook_id}"

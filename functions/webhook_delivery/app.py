@@ -1,0 +1,15 @@
+"""Webhook queue -> the org's endpoints: fan events out, POST them signed, back off for 24 h."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.observability import logger
+from goodwill.webhooks import delivery
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return delivery.handle(event.get("Records") or [])

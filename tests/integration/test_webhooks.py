@@ -1,0 +1,188 @@
+"""Webhooks: URLs refused, signed deliveries to the org's own endpoints, retries, the dead-letter queue."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from goodwill import aws
+from goodwill.webhooks import delivery, urls
+from local.stack import Stack
+from tests.integration.test_events import _stream_records
+from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api
+from tests.webhook_receiver import Receiver, verify
+
+PUBLIC = "93.184.215.14"
+
+
+@pytest.fixture
+def local_webhooks(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOODWILL_LOCAL_WEBHOOKS", "true")
+    monkeypatch.setenv("WEBHOOK_TIMEOUT_SECONDS", "0.5")
+    aws.reset_clients()
+
+
+@pytest.fixture
+def receivers() -> Iterator[list[Receiver]]:
+    started: list[Receiver] = []
+    yield started
+    for receiver in started:
+        receiver.stop()
+
+
+def _receiver(receivers: list[Receiver], **kw: Any) -> Receiver:
+    receiver = Receiver(**kw).start()
+    receivers.append(receiver)
+    return receiver
+
+
+def _hook(api: Api, webhook_id: str, url: str, as_: dict[str, str] = ADMIN, **body: Any) -> dict[str, Any]:
+    reply = api.put(f"/webhooks/{webhook_id}", {"url": url, "event_types": ["Points Changed"], **body}, as_=as_)
+    assert reply.status == 201, reply.body
+    return reply.body  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("http://hooks.example.com/x", "https"),
+        ("https://10.0.0.7/x", "private"),
+        ("https://169.254.169.254/latest/meta-data", "private"),
+        ("https://[::1]/x", "private"),
+        ("https://localhost/x", "private"),
+        ("https://user:pw@hooks.example.com/x", "without user"),
+        ("https://internal.example.com/x", "private"),
+        ("https://nowhere.invalid/x", "cannot be resolved"),
+        ("http://127.0.0.1:8080/x", "https"),  # only the local run may call 127.0.0.1
+        ("https://hooks.example.com/" + "a" * 2030, "2048"),
+    ],
+)
+def test_put_refuses_urls_that_are_not_public_https(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, url: str, why: str
+) -> None:
+    fake_dns = {"hooks.example.com": [PUBLIC], "internal.example.com": [PUBLIC, "10.1.2.3"], "localhost": ["127.0.0.1"]}
+
+    def resolve(host: str, port: int) -> list[str]:
+        if host not in fake_dns:
+            raise OSError("Name or service not known")
+        return fake_dns[host]
+
+    monkeypatch.setattr(urls, "resolve", resolve)
+    reply = api.put("/webhooks/w-1", {"url": url, "event_types": ["Points Changed"]})
+    assert reply.status == 422, reply.body
+    assert reply.fields() == {"url"}
+    assert why in json.dumps(reply.body)
+    assert api.get("/webhooks").body["items"] == []
+
+
+def test_put_get_list_delete_show_the_secret_only_when_created(api: Api, stack: Stack) -> None:
+    # When an admin creates a webhook to a public address, replaces it, lists and deletes it
+    created = _hook(api, "crm", f"https://{PUBLIC}/goodwill", description="CRM")
+    replaced = api.put("/webhooks/crm", {"url": f"https://{PUBLIC}/v2", "event_types": ["Coupon Issued"]})
+    listed = api.get("/webhooks").body["items"]
+    one = api.get("/webhooks/crm").body
+
+    # Then the secret is shown once, the replacement keeps the id, and deleting makes it 404
+    assert created["secret"].startswith("whsec_") and len(created["secret"]) > 40
+    assert replaced.status == 200 and "secret" not in replaced.body
+    assert [w["url"] for w in listed] == [f"https://{PUBLIC}/v2"]
+    assert (one["event_types"], one["last_attempts"]) == (["Coupon Issued"], [])
+    assert api.get("/webhooks", as_=OTHER_ADMIN).body["items"] == []
+    assert api.get("/webhooks/crm", as_=AGENT).status == 403
+    assert api.call("DELETE", "/webhooks/crm").status == 200
+    assert api.get("/webhooks/crm").status == 404
+    assert api.call("DELETE", "/webhooks/crm").status == 404
+
+
+def test_events_reach_only_the_orgs_own_receivers_signed(
+    api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver]
+) -> None:
+    # Given a receiver of acme for points, one of acme for coupons only, and one of globex
+    mine, coupons_only, theirs = (_receiver(receivers) for _ in range(3))
+    secret = _hook(api, "mine", mine.url)["secret"]
+    _hook(api, "coupons", coupons_only.url, event_types=["Coupon Issued"])
+    _hook(api, "theirs", theirs.url, as_=OTHER_ADMIN)
+    api.customer("c-1")
+
+    # When acme grants points
+    grant = api.grant("c-1", 100)
+    stack.settle()
+
+    # Then only acme's points receiver got it, once, signed with its secret
+    assert (len(coupons_only.deliveries), len(theirs.deliveries)) == (0, 0)
+    (got,) = mine.deliveries
+    assert verify(secret, got.body, got.headers["Goodwill-Signature"])
+    assert not verify(secret, got.body + b" ", got.headers["Goodwill-Signature"])
+    assert got.event["event_type"] == got.headers["Goodwill-Event-Type"] == "Points Changed"
+    assert got.event["event_id"] == got.headers["Goodwill-Event-Id"]
+    assert (got.event["org_id"], got.event["transaction_id"]) == ("acme", grant.body["transaction"]["transaction_id"])
+    (attempt,) = api.get("/webhooks/mine").body["last_attempts"]
+    assert (attempt["outcome"], attempt["status_code"], attempt["error"]) == ("DELIVERED", 200, None)
+
+    # and a redelivered stream record does not reach the receiver a second time
+    stack.functions.by_id["StreamEventsFunction"].invoke({"Records": _stream_records(stack)})
+    stack.settle()
+    assert len(mine.deliveries) == 1
+
+
+def _end_back_off(stack: Stack) -> int:
+    """Show every hidden message of the webhook queue again (its back-off has passed); how many."""
+    from moto.core.utils import unix_time_millis
+    from moto.sqs.models import sqs_backends
+
+    queue = sqs_backends["123456789012"]["us-east-1"].queues[stack.attr("WebhookQueue", "QueueName")]
+    hidden = [m for m in queue._messages if not m.visible]
+    for message in hidden:
+        message.visible_at = unix_time_millis() - 1
+    return len(hidden)
+
+
+def test_failing_receivers_are_retried_then_dead_lettered_without_holding_up_the_others(
+    api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a receiver that answers 500, one that times out, and one that works
+    broken, slow, fine = _receiver(receivers, status=500), _receiver(receivers, delay=1.5), _receiver(receivers)
+    for name, receiver in (("broken", broken), ("slow", slow), ("fine", fine)):
+        _hook(api, name, receiver.url)
+    api.customer("c-1")
+
+    back_offs: list[int] = []
+    real = aws.sqs().change_message_visibility
+    monkeypatch.setattr(
+        aws.sqs(), "change_message_visibility", lambda **kw: back_offs.append(kw["VisibilityTimeout"]) or real(**kw)
+    )
+
+    # When a grant is made, the failed deliveries come back after their back-off, and after 24 h
+    assert api.grant("c-1", 100).status == 201
+    stack.settle()
+    assert _end_back_off(stack) == 2
+    stack.pump_queues()
+    assert _end_back_off(stack) == 2
+    monkeypatch.setattr(delivery, "RETRY_FOR", timedelta(0))  # the 24 h are over
+    stack.pump_queues()
+
+    # Then the working receiver got it once; the others were tried after 30 s and 60 s, then dead-lettered
+    assert len(fine.deliveries) == 1
+    assert back_offs == [30, 30, 60, 60]
+    assert (len(broken.deliveries), len(slow.deliveries)) == (3, 3)
+    broken_attempts = api.get("/webhooks/broken").body["last_attempts"]
+    assert [(a["attempt"], a["outcome"], a["status_code"], a["error"]) for a in broken_attempts] == [
+        (3, "DEAD_LETTERED", 500, "HTTP 500"),
+        (2, "RETRYING", 500, "HTTP 500"),
+        (1, "RETRYING", 500, "HTTP 500"),
+    ]
+    slow_attempts = api.get("/webhooks/slow").body["last_attempts"]
+    assert [a["outcome"] for a in slow_attempts] == ["DEAD_LETTERED", "RETRYING", "RETRYING"]
+    assert all(a["status_code"] is None and "timed out" in a["error"] for a in slow_attempts)
+    sqs = stack.client("sqs")
+    dead = sqs.receive_message(QueueUrl=stack.ref("WebhookDeadLetterQueue"), MaxNumberOfMessages=10)["Messages"]
+    assert sorted(json.loads(m["Body"])["webhook_id"] for m in dead) == ["broken", "slow"]
+    assert _end_back_off(stack) == 0 and stack.pump_queues() == 0  # nothing left to retry
+
+
+def test_back_off_doubles_from_30_seconds_to_an_hour() -> None:
+    assert [delivery.delay(n) for n in (1, 2, 3, 4, 7, 8, 30)] == [30, 60, 120, 240, 1920, 3600, 3600]
