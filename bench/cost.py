@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from bench import lots_cost
 from bench.harness import AGENT, APPROVER, Client, moto_stack
 from bench.meter import Meter, Usage
 from bench.scenario import grant_body, seed
@@ -120,4 +121,5 @@ def run(quick: bool = False) -> dict[str, Any]:
         client = Client(stack)
         seed(client)
         found = operations(stack, client, meter)
+        found.update(lots_cost.operations(stack, client, meter))
     return {"benchmark": "cost", "repeat": REPEAT, "operations": found, "goals": GOALS}

@@ -152,3 +152,22 @@ def test_concurrent_reversals_of_one_entry_apply_once(api: Api) -> None:
     assert {r.error_code for r in replies if r.status == 409} == {"ALREADY_REVERSED"}
     assert api.balance()["current"] == 1000
     assert [e["type"] for e in api.ledger()].count("REVERSAL") == 1
+
+
+def test_the_approval_workflow_fulfils_an_approved_reversal(api: Api) -> None:
+    # Given a credit, and every points request needing an approver from now on
+    api.customer("c-1")
+    txn = credited(api, 80, expires_at=days(9))
+    assert api.put("/config", {"points": {"auto_approve": False}}).status == 200
+    pending = reverse(api, txn)
+    assert pending.status == 202, pending.body
+    rid = pending.body["request"]["request_id"]
+    api.stack.settle()  # the stream starts the request workflow, which waits for a decision
+    # When an approver approves it, and the workflow runs
+    assert api.post(f"/goodwill/requests/{rid}/approve", {}, as_=APPROVER).status == 200
+    api.stack.settle()
+    # Then the real state machine fulfilled it: the entry is reversed, the lot gone
+    done = api.get(f"/goodwill/requests/{rid}", as_=AGENT).body
+    assert done["status"] == "FULFILLED", done["history"]
+    assert entry(api, txn)["reversed_by"] == done["transaction_id"]
+    assert api.balance()["current"] == 0 and api.expiring() == []
