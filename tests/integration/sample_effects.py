@@ -95,6 +95,11 @@ def _check_pending_inserted(api: Api, result: Any) -> None:
     assert names[f"req-{REQ1}"] == "RUNNING"  # waiting for the decision
 
 
+def _webhook_put(api: Api, event: dict[str, Any]) -> None:
+    body = {"url": "https://93.184.215.14/goodwill", "event_types": ["Points Changed"]}
+    assert api.put("/webhooks/crm", body).status in (200, 201)
+
+
 def _check_attempt(api: Api, result: Any, status: str) -> None:
     assert result["status"] == status, result
     recorded = [(n["channel"], n["status"]) for n in _request(api, REQ1)["notifications"]]
@@ -224,6 +229,16 @@ EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     "stream_dispatch/pending_request_inserted": (None, _check_pending_inserted),
     "stream_dispatch/request_decided": (_waiting_req1, _check_decided),
     "stream_events/ledger_entry_inserted": (_bus_listening, _check_ledger_event),
+    "webhooks/put_webhook": (
+        None,
+        lambda api, r: [w["webhook_id"] for w in api.get("/webhooks").body["items"]] == ["crm"] or _fail("not listed"),
+    ),
+    "webhooks/list_webhooks": (
+        _webhook_put,
+        lambda api, r: [w["webhook_id"] for w in _body(r)["items"]] == ["crm"] or _fail("not listed"),
+    ),
+    # The seeded org has no webhook: the event is taken off the queue, nothing is delivered.
+    "webhook_delivery/points_changed_event": (None, lambda api, r: _expect(r, batchItemFailures=[])),
 }
 
 
