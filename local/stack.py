@@ -27,6 +27,8 @@ LOCAL_PARAMETERS = {
     "DeletionProtection": "false",
     "SesSender": "goodwill@example.com",
     "ConsoleBaseUrl": "http://127.0.0.1:3000/console",
+    # One FCM application (created in moto with the stack) whose endpoints customers may have.
+    "PushPlatformApplications": f"arn:aws:sns:{REGION}:{ACCOUNT}:app/GCM/goodwill-local",
 }
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/goodwill-local"
 
@@ -323,6 +325,9 @@ def create(
     sender = resolver.refs.get("SesSender")
     if sender:
         stack.client("ses").verify_email_identity(EmailAddress=sender)
+    for app in filter(None, resolver.refs.get("PushPlatformApplications", "").split(",")):
+        platform, name = app.split(":app/", 1)[1].split("/", 1)
+        stack.client("sns").create_platform_application(Name=name, Platform=platform, Attributes={})
     return stack
 
 

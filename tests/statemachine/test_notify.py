@@ -26,14 +26,12 @@ def _emails() -> list[Any]:
     return list(ses_backends[ACCOUNT][REGION].sent_messages)
 
 
-def _push_endpoint(stack: Stack) -> str:
+def _push_endpoint(stack: Stack, app: str | None = None) -> str:
+    """A device's endpoint under the stack's platform application (PushPlatformApplications), or `app`."""
     sns = stack.client("sns")
-    app = sns.create_platform_application(Name="app", Platform="GCM", Attributes={"PlatformCredential": "k"})
-    return str(
-        sns.create_platform_endpoint(PlatformApplicationArn=app["PlatformApplicationArn"], Token="device-token-1")[
-            "EndpointArn"
-        ]
-    )
+    app = app or stack.resolver.refs["PushPlatformApplications"].split(",")[0]
+    token = f"device-token-{app.rsplit('/', 1)[-1]}"  # moto hands out one endpoint per token, whatever the app
+    return str(sns.create_platform_endpoint(PlatformApplicationArn=app, Token=token)["EndpointArn"])
 
 
 def _pushes(endpoint_arn: str) -> list[str]:
@@ -241,3 +239,50 @@ def test_execution_history_holds_no_contact_and_no_message_body(api: Api, stack:
     assert "Send on channel" in recorded and request["request_id"] in recorded  # the history is real
     for secret in (phone, email, endpoint, body, "Sorry about the parcel!"):
         assert secret not in recorded, f"{secret!r} is in the execution history"
+
+
+def _foreign_app(stack: Stack) -> str:
+    """Another org's platform application in the same account: not configured for this stack."""
+    created = stack.client("sns").create_platform_application(Name="globex-app", Platform="GCM", Attributes={})
+    return str(created["PlatformApplicationArn"])
+
+
+def test_an_endpoint_of_another_platform_application_is_refused_with_422(api: Api, stack: Stack) -> None:
+    foreign = _push_endpoint(stack, _foreign_app(stack))
+    reply = api.put("/customers/c-1", {"name": "Ada", "push_endpoint_arn": foreign})
+    assert reply.status == 422, reply.body
+    assert reply.fields() == {"push_endpoint_arn"}
+    assert api.get("/customers/c-1").status == 404  # nothing written
+    assert api.put("/customers/c-1", {"name": "Ada", "push_endpoint_arn": _push_endpoint(stack)}).status == 201
+
+
+def test_a_stored_endpoint_of_another_application_is_never_published_to(api: Api, stack: Stack) -> None:
+    foreign = _push_endpoint(stack, _foreign_app(stack))
+    api.put("/config", {"channels": {"priority": ["PUSH", "EMAIL"]}})
+    api.customer("c-1")
+    stack.client("dynamodb").update_item(  # stored before the check existed
+        TableName=stack.ref("GoodwillTable"),
+        Key={"PK": {"S": "ORG#acme#CUST#c-1"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET push_endpoint_arn = :p",
+        ExpressionAttributeValues={":p": {"S": foreign}},
+    )
+    request = _grant_and_settle(api, stack)
+    assert _attempts(request) == [("PUSH", "FAILED"), ("EMAIL", "SENT")]
+    assert "platform application" in request["notifications"][0]["error"]
+    assert _pushes(foreign) == []
+
+
+def test_without_configured_applications_no_endpoint_is_accepted(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.settings import get_settings
+
+    endpoint = _push_endpoint(stack)
+    monkeypatch.setenv("PUSH_PLATFORM_APPLICATIONS", "")
+    get_settings.cache_clear()
+    try:
+        reply = api.put("/customers/c-1", {"name": "Ada", "push_endpoint_arn": endpoint})
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert reply.status == 422

@@ -42,6 +42,8 @@ class Settings(BaseModel):
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     token_url: str = Field(default="", alias="TOKEN_URL")
     api_client_cache_seconds: float = Field(default=60.0, ge=0, le=60, alias="API_CLIENT_CACHE_SECONDS")
+    # SNS platform applications (comma-separated ARNs) whose endpoints may be push targets.
+    push_platform_applications: str = Field(default="", alias="PUSH_PLATFORM_APPLICATIONS")
     # How long a warm Lambda may serve an org's configuration from memory.
     config_cache_seconds: float = Field(default=30.0, alias="CONFIG_CACHE_SECONDS")
     max_body_bytes: int = Field(default=64 * 1024, alias="MAX_BODY_BYTES")

@@ -29,6 +29,15 @@ SnsEndpointArn = Annotated[
 Points = Annotated[int, Field(strict=True)]
 
 
+def push_endpoint_allowed(endpoint_arn: str) -> bool:
+    """Whether the endpoint belongs to a platform application configured for the stack
+    (PushPlatformApplications): arn:...:app/GCM/name owns arn:...:endpoint/GCM/name/<id>."""
+    from goodwill.settings import get_settings
+
+    apps = [a.strip() for a in get_settings().push_platform_applications.split(",") if a.strip()]
+    return any(endpoint_arn.startswith(app.replace(":app/", ":endpoint/", 1) + "/") for app in apps)
+
+
 class Channel(StrEnum):
     SMS = "SMS"
     EMAIL = "EMAIL"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from goodwill.models.common import E164, Channel, EmailAddress, SnsEndpointArn, StrictModel
+from goodwill.models.common import E164, Channel, EmailAddress, SnsEndpointArn, StrictModel, push_endpoint_allowed
 
 
 class CustomerPutRequest(StrictModel):
@@ -13,6 +13,13 @@ class CustomerPutRequest(StrictModel):
     phone: E164 | None = None
     push_endpoint_arn: SnsEndpointArn | None = None
     opted_out_channels: list[Channel] = Field(default_factory=list, max_length=3)
+
+    @field_validator("push_endpoint_arn")
+    @classmethod
+    def _configured_app(cls, value: str | None) -> str | None:
+        if value and not push_endpoint_allowed(value):
+            raise ValueError("must be an endpoint of a platform application configured for this stack")
+        return value
 
     @field_validator("email")
     @classmethod

@@ -18,6 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from goodwill import aws
+from goodwill.models.common import push_endpoint_allowed
 from goodwill.services import notify
 from goodwill.settings import get_settings
 
@@ -48,6 +49,10 @@ def send(org_id: str, request_id: str, index: int) -> dict[str, Any]:
     if attempt["skip"]:
         _record(org_id, request_id, {**outcome, "status": "SKIPPED", "error": attempt["skip"]})
         return {"status": "SKIPPED", "mandatory": attempt["mandatory"]}
+    if attempt["channel"] == "PUSH" and not push_endpoint_allowed(attempt["to"]):  # stored before the check
+        refused = "the endpoint is not of a platform application configured for this stack"
+        _record(org_id, request_id, {**outcome, "status": "FAILED", "error": refused})
+        return {"status": "FAILED", "mandatory": attempt["mandatory"]}
     try:
         message_id = _deliver(attempt)
     except ClientError as exc:
