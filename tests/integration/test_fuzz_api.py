@@ -87,11 +87,24 @@ def test_local_run_serves_the_document_with_its_own_server_and_claim_headers(sys
     assert reply.status_code == 200
     served = reply.json()
     committed = schema.raw_schema
-    assert served["paths"] == committed["paths"]
+    people = {name: [] for name in LOCAL_CLAIM_SCHEMES}
+
+    def without_people(document: dict[str, Any]) -> dict[str, Any]:
+        """The paths with each operation's security minus its first (people's) entry."""
+        return {
+            path: {m: {**op, "security": op["security"][1:]} for m, op in item.items()}
+            for path, item in document["paths"].items()
+        }
+
+    assert without_people(served) == without_people(committed)
+    assert all(op["security"][0] == people for item in served["paths"].values() for op in item.values())
     assert served["servers"] == [{"url": system.url, "description": "This local run"}]
-    assert served["security"] == [{name: [] for name in LOCAL_CLAIM_SCHEMES}]
-    headers = {s["name"] for s in served["components"]["securitySchemes"].values()}
+    assert served["security"] == [people]
+    schemes = served["components"]["securitySchemes"]
+    headers = {s["name"] for s in schemes.values() if s["type"] == "apiKey"}
     assert headers == {"X-Goodwill-Org", "X-Goodwill-Actor", "X-Goodwill-Roles"}
+    token_url = schemes["ApiClient"]["flows"]["clientCredentials"]["tokenUrl"]
+    assert token_url == f"{system.url}/_local/oauth2/token"
 
 
 def test_local_run_serves_swagger_ui_without_a_cdn(system: LocalSystem) -> None:
