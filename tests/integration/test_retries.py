@@ -4,9 +4,9 @@ back-off, then a clean 503 with nothing written."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from tests.support import Api, table_items
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     """Every back-off slept, recorded instead of slept."""
     slept: list[float] = []
-    monkeypatch.setattr(time, "sleep", slept.append)
+    monkeypatch.setattr(retry, "time", SimpleNamespace(sleep=slept.append))
     return slept
 
 

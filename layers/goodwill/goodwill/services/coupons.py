@@ -57,26 +57,39 @@ def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> 
         "GSI1PK": keys.series_list(org),
         "GSI1SK": series_id,
     }
-    created = existing is None
-    if created:
-        item.update({"total": 0, "next_index": 0, "issued": 0})
-        # Two first PUTs racing: one creates, the other finds it made and updates it (200).
-        created = table.transact([table.put_op(item, condition="attribute_not_exists(PK)")]) is None
-    if not created:
+    created = _write_series(item, creating=existing is None)
+    if body.codes:
+        coupon_pools.append(org, series_id, body.codes)
+    return created, series_view(_require_series(org, series_id))
+
+
+def _write_series(item: Item, creating: bool) -> bool:
+    """Create the series (True) or update its fields (False). Two first PUTs racing: one creates,
+    the other finds it made and updates it (200). A write meeting an append's transaction on the
+    series item (TransactionConflict) is tried again with back-off, never a 5xx."""
+    for _ in retry.attempts(retry.CONTENTION):
+        if creating:
+            cancelled = table.transact([table.put_op(_new_series(item), condition="attribute_not_exists(PK)")])
+            if cancelled is None:
+                return True
+            creating = not cancelled.failed(0)  # it exists now: update it instead
+            continue
         fields = {k: item[k] for k in ("name", "description", "discount", "valid_days", "kind", "updated_at")}
         update = "SET " + ", ".join(f"#{k} = :{k}" for k, v in fields.items() if v is not None)
         if fields["description"] is None:
             update += " REMOVE #description"
-        aws.dynamodb().update_item(
-            TableName=table.table_name(),
-            Key=table.serialize(key),
-            UpdateExpression=update,
-            ExpressionAttributeNames={f"#{k}": k for k in fields},
-            ExpressionAttributeValues=table.values({f":{k}": v for k, v in fields.items() if v is not None}),
-        )
-    if body.codes:
-        coupon_pools.append(org, series_id, body.codes)
-    return created, series_view(_require_series(org, series_id))
+        names = {f"#{k}": k for k in fields}
+        vals = {f":{k}": v for k, v in fields.items() if v is not None}
+        cancelled = table.transact([table.update_op({"PK": item["PK"], "SK": item["SK"]}, update, names, vals)])
+        if cancelled is None:
+            return False
+        if not cancelled.retryable:
+            raise cancelled.refused()
+    raise ServiceUnavailableError("the coupon series is being changed concurrently; retry")
+
+
+def _new_series(item: Item) -> Item:
+    return {**item, "total": 0, "next_index": 0, "issued": 0}
 
 
 def _require_series(org: str, series_id: str) -> Item:
