@@ -85,6 +85,12 @@ def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> No
         planned = _plan(self, transact_items)
         markers = [marker for *_, marker in planned]
         moto_conflicts.claim(markers)
+        if not moto_conflicts.window_open():
+            try:
+                _check_and_apply(self, planned)
+            finally:
+                moto_conflicts.release(markers)
+            return
     try:
         moto_conflicts.pause()  # in flight: other writers of these items meet TransactionConflict
         with _LOCK:
