@@ -52,8 +52,11 @@ def run_shard(shard: int, until: str, cursor: str | None = None, seconds: float 
     expired = reminded = 0
     for _ in range(PAGES_PER_TASK):
         page = due.page(shard, until, cursor)
+        # One BatchGetItem for the page's balances; a balance that moved since is read again.
+        wanted = [{"PK": pk, "SK": sk} for pk, sk in page.keys]
+        found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)} if wanted else {}
         for pk, sk in page.keys:
-            settled = settle(pk, sk, until)
+            settled = settle(pk, sk, until, found.get((pk, sk)))
             expired, reminded = expired + settled.expired, reminded + settled.reminded
         cursor = page.cursor
         if cursor is None or time.monotonic() > deadline:
@@ -68,10 +71,12 @@ def run_shard(shard: int, until: str, cursor: str | None = None, seconds: float 
     }
 
 
-def settle(pk: str, sk: str, until: str) -> Settled:
+def settle(pk: str, sk: str, until: str, first_read: Item | None = None) -> Settled:
     """Expire and remind what is due on one balance by `until` (safe to repeat)."""
+    item = first_read
     for _ in retry.attempts(retry.CONTENTION):
-        item = table.get({"PK": pk, "SK": sk})
+        if item is None:
+            item = table.get({"PK": pk, "SK": sk})
         if item is None or not item.get("lots"):
             return Settled()
         before = ledger.Balance.of(item)
@@ -87,6 +92,7 @@ def settle(pk: str, sk: str, until: str) -> Settled:
             return Settled(len(gone), len(reminders) if config.points.expiry_reminder_days else 0)
         if not (cancelled.failed(0) or cancelled.retryable):
             raise cancelled.refused()
+        item = None  # the balance moved under us: read it again
     raise ServiceUnavailableError("a balance is under heavy concurrent change; the next run settles it")
 
 
