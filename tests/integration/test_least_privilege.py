@@ -250,6 +250,7 @@ def _webhooks(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
             body = {"url": receiver.url, "event_types": ["Points Changed"]}
             assert api.put(f"/webhooks/{name}", body).status == 201
         assert api.get("/webhooks").status == 200
+        assert api.get("/reports/goodwill", query={"group_by": "reason"}).body["items"]
         assert api.grant("c-2", 5).status == 201
         stack.settle()  # delivered to good; bad backs off (its visibility changed)
         monkeypatch.setattr(delivery, "RETRY_FOR", timedelta(0))

@@ -166,6 +166,7 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     c.call("GET", "/customers/{customer_id}", "/customers/c-1", as_=AGENT)
     c.call("GET", "/customers/{customer_id}/transactions", "/customers/c-1/transactions", as_=AGENT)
     c.call("GET", "/me/limits", "/me/limits", as_=AGENT)
+    c.call("GET", "/reports/goodwill", "/reports/goodwill", query={"group_by": "actor"})
     hook = {"url": "https://93.184.215.14/hooks", "event_types": ["Points Changed"], "description": "CRM"}
     c.call("PUT", "/webhooks/{webhook_id}", "/webhooks/crm", hook)
     c.call("PUT", "/webhooks/{webhook_id}", "/webhooks/crm", {**hook, "enabled": False})

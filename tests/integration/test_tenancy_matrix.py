@@ -88,6 +88,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/me/limits"): Row(Role.AGENT, 200),
     ("PUT", "/webhooks/{webhook_id}"): Row(Role.ADMIN, 200, WEBHOOK, org_scoped_write=True),
     ("GET", "/webhooks"): Row(Role.ADMIN, 200),
+    ("GET", "/reports/goodwill"): Row(Role.ADMIN, 200),
     ("GET", "/webhooks/{webhook_id}"): Row(Role.ADMIN, 200),
     ("DELETE", "/webhooks/{webhook_id}"): Row(Role.ADMIN, 200),
     ("POST", "/customers/{customer_id}/transactions/{transaction_id}/reverse"): Row(

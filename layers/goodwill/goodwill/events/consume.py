@@ -10,9 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from goodwill.events import publish
 from goodwill.events.shapes import Event, events_of
 from goodwill.observability import logger
+from goodwill.reports import aggregates
 from goodwill.repositories.table import Item, deserialize
 
 
@@ -58,9 +61,32 @@ def failures(records: Sequence[Mapping[str, Any]], failed: set[int]) -> dict[str
     return {"batchItemFailures": [{"itemIdentifier": i} for i in ids]}
 
 
+def count(records: Sequence[Mapping[str, Any]]) -> set[int]:
+    """Add the records' changes to the report aggregates; the records whose counts failed."""
+    counts: list[tuple[int, aggregates.Count]] = []
+    for i, record in enumerate(records):
+        parsed = parse(record)
+        try:
+            found = aggregates.count_of(*parsed) if parsed else None
+        except (KeyError, TypeError, ValueError):
+            logger.exception("stream record of an unreadable item not counted")
+            continue
+        if found:
+            counts.append((i, found))
+    if not counts:
+        return set()
+    try:
+        aggregates.apply([c for _, c in counts])
+    except (ClientError, RuntimeError):
+        # Counted changes are marked: the retry adds only what this attempt did not.
+        logger.exception("report aggregates not written; the records will be retried")
+        return {i for i, _ in counts}
+    return set()
+
+
 def handle(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     per_record = events_of_records(records)
     published = publish.publish(per_record)
     if published.failed:
         logger.warning("events not published; their records will be retried", extra={"records": len(published.failed)})
-    return failures(records, published.failed)
+    return failures(records, published.failed | count(records))

@@ -17,3 +17,20 @@ class AgentLimitsResponse(View):
     )
     used: int = Field(ge=0, description="Points the caller's auto-approved credits took today")
     remaining: int | None = Field(ge=0, description="Points left today; null without a limit")
+
+
+class ReportRow(View):
+    key: str = Field(description="The reason, actor, program (`-` for coupons) or day (YYYY-MM-DD)")
+    credited: int = Field(ge=0, description="Sum of the points of credits")
+    debited: int = Field(ge=0, description="Sum of |points| of debits")
+    requests: int = Field(ge=0, description="Ledger entries of goodwill requests, and coupons issued")
+    coupons: int = Field(ge=0, description="Coupons issued")
+
+
+class GoodwillReportResponse(View):
+    """Exact totals of the ledger entries and coupons of the org in the range (UTC days, both included)."""
+
+    items: list[ReportRow] = Field(description="One per key, sorted by key")
+    from_: str = Field(alias="from", description="YYYY-MM-DD")
+    to: str = Field(description="YYYY-MM-DD")
+    group_by: str

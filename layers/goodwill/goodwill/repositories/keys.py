@@ -168,3 +168,13 @@ def webhook(org_id: str, webhook_id: str) -> dict[str, str]:
 def webhook_log(org_id: str, webhook_id: str) -> str:
     """A webhook's delivery attempts (ATTEMPT#{ulid}) and delivered events (EVENT#{event_id})."""
     return f"ORG#{org_id}#WEBHOOK#{webhook_id}"
+
+
+def report_day(org_id: str, day: str) -> str:
+    """One org's goodwill report aggregates of one UTC day: `{group}#{key}#{shard}` items."""
+    return f"ORG#{org_id}#AGG#{day}"
+
+
+def report_seen(org_id: str, event_id: str) -> dict[str, str]:
+    """The mark that an event was counted in the report aggregates (exactly once)."""
+    return {"PK": f"ORG#{org_id}#AGGSEEN#{event_id}", "SK": "SEEN"}
