@@ -6,61 +6,38 @@ import { decideMany, decideOne } from "../decide.js";
 import { badge, clear, describeRequest, fmtTime, h, heading, message } from "../dom.js";
 
 export async function render(view, _params, alive) {
-  const decider = auth.can("approver");
+  const queue = { items: [], token: null, results: new Map(), decider: auth.can("approver") };
   const list = h("div", { class: "queue" });
   const more = h("button", { type: "button", class: "secondary", text: "Load more", hidden: true });
   const status = h("div", { "aria-live": "polite" });
-  const state = { items: [], token: null, results: new Map() };
-  const selected = () => [...list.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value);
+  queue.draw = () => clear(list, queue.items.length
+    ? queue.items.map((r) => card(r, queue))
+    : h("p", { class: "empty", text: "Nothing is waiting for approval." }));
   const batch = (decision) => {
-    const ids = selected();
+    const ids = [...list.querySelectorAll("input[type=checkbox]:checked")].map((c) => c.value);
     if (!ids.length) return clear(status, message("error", "Select at least one request first."));
     decideMany(ids, decision, (results) => {
-      for (const r of results) state.results.set(r.request_id, r);
+      for (const r of results) queue.results.set(r.request_id, r);
       const ok = results.filter((r) => r.status === 200).length;
       clear(status, message(ok === results.length ? "success" : "warning",
         `${ok} of ${results.length} ${decision === "APPROVE" ? "approved" : "rejected"}; ${results.length - ok} refused (see each request below).`));
-      draw();
+      queue.draw();
     });
   };
-  const toolbar = decider
+  const toolbar = queue.decider
     ? h("div", { class: "actions toolbar" },
         h("button", { type: "button", text: "Approve selected", onclick: () => batch("APPROVE") }),
         h("button", { type: "button", class: "secondary", text: "Reject selected", onclick: () => batch("REJECT") }))
     : h("p", { class: "notice notice-info", text: "You can follow pending requests here; deciding them needs the approver role." });
-  const draw = () => clear(list, state.items.length ? state.items.map((r) => card(r)) : h("p", { class: "empty", text: "Nothing is waiting for approval." }));
-  const card = (r) => {
-    const result = state.results.get(r.request_id);
-    const summary = describeRequest(r);
-    const title = `${summary} for ${r.customer_id}`;
-    const decided = result?.status === 200 ? result.request : null;
-    const controls = decider && !decided
-      ? h("div", { class: "actions" },
-          h("button", { type: "button", text: "Approve", "aria-label": "Approve", onclick: () => decideOne(r, "approve", (req) => { state.results.set(r.request_id, { status: 200, request: req }); draw(); }) }),
-          h("button", { type: "button", class: "secondary", text: "Reject", "aria-label": "Reject", onclick: () => decideOne(r, "reject", (req) => { state.results.set(r.request_id, { status: 200, request: req }); draw(); }) }))
-      : null;
-    const checkboxId = `sel-${r.request_id}`;
-    return h("article", { class: "card request-card", "data-request-id": r.request_id, "aria-label": title },
-      h("div", { class: "request-head" },
-        decider && !decided ? h("input", { type: "checkbox", id: checkboxId, value: r.request_id }) : null,
-        h("label", { for: decider && !decided ? checkboxId : undefined, class: "request-title" }, h("strong", { text: summary }), ` for `,
-          h("a", { href: `#/customers/${api.enc(r.customer_id)}`, text: r.customer_id })),
-        badge(decided ? decided.status : r.status)),
-      h("p", { class: "muted" }, `${r.reason}${r.comment ? ` – ${r.comment}` : ""} · asked by ${r.requested_by} · ${fmtTime(r.created_at)} · `,
-        h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: "Details and history" })),
-      result && result.status !== 200 ? message("error", `Refused: ${result.error?.message || result.error || `status ${result.status}`}`) : null,
-      decided ? message("success", `Decided: ${decided.status === "REJECTED" ? "rejected" : "approved"}.`) : null,
-      controls);
-  };
   const load = async () => {
     more.disabled = true;
     try {
-      const page = await api.get(`/goodwill/requests${api.query({ status: "PENDING_APPROVAL", limit: 20, next_token: state.token })}`);
+      const page = await api.get(`/goodwill/requests${api.query({ status: "PENDING_APPROVAL", limit: 20, next_token: queue.token })}`);
       if (!alive()) return;
-      state.items.push(...page.items);
-      state.token = page.next_token;
-      more.hidden = !state.token;
-      draw();
+      queue.items.push(...page.items);
+      queue.token = page.next_token;
+      more.hidden = !queue.token;
+      queue.draw();
     } catch (error) {
       clear(list, message("error", error.message));
     } finally {
@@ -71,4 +48,29 @@ export async function render(view, _params, alive) {
   view.append(heading("Approvals"), h("p", { class: "lead", text: "Requests waiting for a decision, newest first. Nobody decides their own request." }),
     toolbar, status, list, more);
   await load();
+}
+
+// One pending request: what, for whom, why, by whom; its outcome once decided here.
+function card(r, queue) {
+  const result = queue.results.get(r.request_id);
+  const decided = result?.status === 200 ? result.request : null;
+  const open = queue.decider && !decided;
+  const summary = describeRequest(r);
+  const settle = (request) => { queue.results.set(r.request_id, { status: 200, request }); queue.draw(); };
+  const checkboxId = `sel-${r.request_id}`;
+  return h("article", { class: "card request-card", "data-request-id": r.request_id, "aria-label": `${summary} for ${r.customer_id}` },
+    h("div", { class: "request-head" },
+      open ? h("input", { type: "checkbox", id: checkboxId, value: r.request_id }) : null,
+      h("label", { for: open ? checkboxId : undefined, class: "request-title" }, h("strong", { text: summary }), " for ",
+        h("a", { href: `#/customers/${api.enc(r.customer_id)}`, text: r.customer_id })),
+      badge(decided ? decided.status : r.status)),
+    h("p", { class: "muted" }, `${r.reason}${r.comment ? ` – ${r.comment}` : ""} · asked by ${r.requested_by} · ${fmtTime(r.created_at)} · `,
+      h("a", { href: `#/requests/${api.enc(r.request_id)}`, text: "Details and history" })),
+    result && result.status !== 200 ? message("error", `Refused: ${result.error?.message || result.error || `status ${result.status}`}`) : null,
+    decided ? message("success", `Decided: ${decided.status === "REJECTED" ? "rejected" : "approved"}.`) : null,
+    open
+      ? h("div", { class: "actions" },
+          h("button", { type: "button", text: "Approve", onclick: () => decideOne(r, "approve", settle) }),
+          h("button", { type: "button", class: "secondary", text: "Reject", onclick: () => decideOne(r, "reject", settle) }))
+      : null);
 }

@@ -27,19 +27,8 @@ export async function render(view, { id }, alive) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     clearErrors(form);
-    const raw = f.points.control.value.trim();
-    const body = {
-      customer_id: customer.customer_id,
-      program_id: f.program.control.value,
-      points: /^-?\d+$/.test(raw) ? Number(raw) : raw,
-      reason: f.reason.control.value,
-      affects_tier: f.tier.control.checked,
-      notify: f.notify.control.checked,
-    };
-    if (f.comment.control.value.trim()) body.comment = f.comment.control.value;
-    if (f.message.control.value.trim()) body.customer_message = f.message.control.value;
-    if (f.expires.control.value) body.expires_at = `${f.expires.control.value}T23:59:59Z`;
-    if (raw === "") return showErrors(form, { message: "Please correct the marked field.", details: [{ field: "points", message: "Enter the number of points." }] });
+    const body = bodyOf(f, customer);
+    if (body.points === "") return showErrors(form, { message: "Please correct the marked field.", details: [{ field: "points", message: "Enter the number of points." }] });
     submit.disabled = true;
     try {
       const reply = await api.post("/goodwill/points", body, { "Idempotency-Key": key });
@@ -61,6 +50,24 @@ export async function render(view, { id }, alive) {
 }
 
 function clear(el, child) { el.replaceChildren(child); }
+
+// What the form asks for, as POST /goodwill/points takes it (a non-integer goes as typed: the API
+// names the field).
+function bodyOf(f, customer) {
+  const raw = f.points.control.value.trim();
+  const body = {
+    customer_id: customer.customer_id,
+    program_id: f.program.control.value,
+    points: /^-?\d+$/.test(raw) ? Number(raw) : raw,
+    reason: f.reason.control.value,
+    affects_tier: f.tier.control.checked,
+    notify: f.notify.control.checked,
+  };
+  if (f.comment.control.value.trim()) body.comment = f.comment.control.value;
+  if (f.message.control.value.trim()) body.customer_message = f.message.control.value;
+  if (f.expires.control.value) body.expires_at = `${f.expires.control.value}T23:59:59Z`;
+  return body;
+}
 
 function outcome({ status, data }, customer) {
   const link = h("a", { href: `#/customers/${api.enc(customer.customer_id)}`, text: "Back to the customer" });
