@@ -108,3 +108,18 @@ def test_admin_creates_pool_series_then_adds_codes(system: LocalSystem, org: Org
     expect(page.get_by_role("row", name="Win back 5").get_by_role("cell").nth(4)).to_have_text("5")
     series = org.call("GET", "/coupon-series/winback")
     assert (series["kind"], series["available"], series["discount"]) == ("POOL", 5, {"type": "AMOUNT", "value": 5})
+
+
+def test_reason_error_lands_on_its_row_after_a_row_is_removed(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("button", name="Remove reason SERVICE_RECOVERY").click()
+    rows = page.locator(".reason-row")
+    rows.nth(2).get_by_label("Code").fill("not a code")  # DAMAGED_ITEM's row, now the third
+    page.get_by_role("button", name="Save settings").click()
+    expect(rows.nth(2).get_by_label("Code")).to_have_attribute("aria-invalid", "true")
+    expect(rows.nth(1).get_by_label("Code")).not_to_have_attribute("aria-invalid", "true")
+    assert org.call("GET", "/config")["reasons"][0]["code"] == "SERVICE_RECOVERY"  # nothing saved
