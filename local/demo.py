@@ -259,6 +259,17 @@ def create_customers(s: Scenario) -> None:
         s.call(s.admin, f"PUT /customers/{customer_id}", profile, expect=(200, 201), facts=_customer_facts)
 
 
+@step("admin adds a webhook")
+def add_webhook(s: Scenario) -> None:
+    from local.webhook_receiver import Receiver
+
+    receiver = s.state["receiver"] = Receiver().start()
+    body = {"url": receiver.url, "event_types": ["Points Changed"], "description": "demo receiver"}
+    shown = lambda r: f"{r.body['url']} secret {r.body['secret'][:10]}..."  # noqa: E731
+    reply = s.call(s.admin, f"PUT /webhooks/demo-{s.nonce}", body, expect=201, facts=shown)
+    s.state["webhook_secret"] = reply.body["secret"]
+
+
 @step("agent grants points")
 def grant(s: Scenario) -> None:
     body = points("c-1", 500, reason="LATE_DELIVERY", comment="parcel 3 days late")
@@ -266,6 +277,39 @@ def grant(s: Scenario) -> None:
     reply = s.call(s.agent, POINTS, body, expect=201, facts=granted)
     s.state["grant"] = reply.body["request"]["request_id"]
     s.state["balance"] = reply.body["balance"]["current"]
+
+
+@step("the webhook gets the grant, signed")
+def webhook_delivery(s: Scenario) -> None:
+    from local.webhook_receiver import verify
+
+    receiver = s.state.get("receiver")
+    if receiver is None:
+        raise RouteMissing("webhooks")
+    deadline = time.monotonic() + 15
+    while not receiver.deliveries and time.monotonic() < deadline:
+        time.sleep(0.1)
+    s.check(bool(receiver.deliveries), "the receiver got no delivery")
+    if receiver.deliveries:
+        got = receiver.deliveries[0]
+        valid = verify(s.state["webhook_secret"], got.body, got.headers["Goodwill-Signature"])
+        s.line(
+            "POST (to the receiver)",
+            f"{got.event['event_type']} {got.event['points']} points, signature {'verified' if valid else 'INVALID'}",
+        )
+        s.check(valid, "the signature did not verify")
+    s.call(s.admin, f"GET /webhooks/demo-{s.nonce}", facts=_last_attempt)
+    s.call(s.admin, "GET /_local/events", facts=_published)
+
+
+def _last_attempt(r: Reply) -> str:
+    attempts = r.body["last_attempts"]
+    return f"last attempt {attempts[0]['outcome']} ({attempts[0]['status_code']})" if attempts else "no attempt"
+
+
+def _published(r: Reply) -> str:
+    items = r.body["items"]
+    return f"{len(items)} event(s) on the bus, newest {items[0]['detail-type'] if items else None}"
 
 
 @step("agent deducts points")

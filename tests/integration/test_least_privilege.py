@@ -238,8 +238,8 @@ def _webhooks(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
 
     from goodwill import aws
     from goodwill.webhooks import delivery
+    from local.webhook_receiver import Receiver
     from tests.integration.test_webhooks import _end_back_off
-    from tests.webhook_receiver import Receiver
 
     monkeypatch.setenv("GOODWILL_LOCAL_WEBHOOKS", "true")
     aws.reset_clients()

@@ -12,9 +12,9 @@ import pytest
 from goodwill import aws
 from goodwill.webhooks import delivery, urls
 from local.stack import Stack
+from local.webhook_receiver import Receiver, verify
 from tests.integration.test_events import _stream_records
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api
-from tests.webhook_receiver import Receiver, verify
 
 PUBLIC = "93.184.215.14"
 

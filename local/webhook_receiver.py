@@ -1,4 +1,4 @@
-"""A webhook receiver on 127.0.0.1 for tests and the demo: records each POST, answers as told,
+"""A webhook receiver on 127.0.0.1 for the demo and the tests: records each POST, answers as told,
 and verifies the Goodwill-Signature the way README's snippet does."""
 
 from __future__ import annotations
