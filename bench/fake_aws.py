@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,7 +89,9 @@ class FakeAws:
         self.executions: list[dict[str, Any]] = []
         self.requests: dict[str, int] = {}
         self.seconds = 0.0
-        self._pending: tuple[str, dict[str, Any]] | None = None
+        # per thread: a handler may send requests from several threads (the finish's range reads)
+        self._local = threading.local()
+        self._lock = threading.Lock()
         self._files = 0
 
     # -------------------------------------------------------------------------- wiring
@@ -100,19 +103,21 @@ class FakeAws:
             events.register(f"before-send.{service}", self._answer)
 
     def _remember(self, params: dict[str, Any], model: Any, **_: Any) -> None:
-        self._pending = (model.name, params)
+        self._local.pending = (model.name, params)
 
     def _answer(self, request: Any, **_: Any) -> AWSResponse:
         started = time.perf_counter()
-        assert self._pending is not None, "a request without parameters"
-        operation, params = self._pending
-        self._pending = None
-        self.requests[operation] = self.requests.get(operation, 0) + 1
+        pending: tuple[str, dict[str, Any]] | None = getattr(self._local, "pending", None)
+        assert pending is not None, "a request without parameters"
+        operation, params = pending
+        self._local.pending = None
         answer = getattr(self, f"_{operation}", None)
         if answer is None:
             raise NotImplementedError(f"the fake does not answer {operation}")
-        response: AWSResponse = answer(params)
-        self.seconds += time.perf_counter() - started
+        with self._lock:
+            self.requests[operation] = self.requests.get(operation, 0) + 1
+            response: AWSResponse = answer(params)
+            self.seconds += time.perf_counter() - started
         return response
 
     # -------------------------------------------------------------------------- S3

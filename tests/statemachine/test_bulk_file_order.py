@@ -58,6 +58,7 @@ def test_a_20k_row_file_applies_each_customers_rows_in_file_order_once_despite_c
 ) -> None:
     # Given 1,000 customers and chunks of 5,000 rows, one of which dies after a transaction
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "5000")
+    monkeypatch.setenv("IMPORT_SEGMENT_ROWS", "5000")  # each chunk reads a range of four segments
     _seed_profiles(stack, CUSTOMERS)
     crashes = Crashes(monkeypatch, chunk=None, times=1)
     seen = record_uploads(stack, monkeypatch)

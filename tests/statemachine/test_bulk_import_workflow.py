@@ -104,6 +104,7 @@ def test_chunks_fan_out_over_a_distributed_map_and_the_report_keeps_row_order(
     api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("IMPORT_CHUNK_ROWS", "2")
+    monkeypatch.setenv("IMPORT_SEGMENT_ROWS", "2")  # three segments: each chunk reads a range of each
     _seed_profiles(stack, 5)
     import_id, view = run_import(api, stack, _rows(5) + "C00000,zero\n")
 

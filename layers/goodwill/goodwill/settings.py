@@ -23,7 +23,7 @@ class Settings(BaseModel):
     # Rows per chunk of a bulk import: one Step Functions Distributed Map item, one Lambda run.
     import_chunk_rows: int = Field(default=5000, ge=1, alias="IMPORT_CHUNK_ROWS")
     # Rows the scan holds before writing them out grouped by customer (memory of the scan).
-    import_segment_rows: int = Field(default=100_000, ge=1, alias="IMPORT_SEGMENT_ROWS")
+    import_segment_rows: int = Field(default=25_000, ge=1, alias="IMPORT_SEGMENT_ROWS")
     # Domain events (goodwill.events) go to this EventBridge bus; empty: publish nothing.
     event_bus_name: str = Field(default="", alias="EVENT_BUS_NAME")
     # Local run only: webhooks may call http://127.0.0.1:<port>. Never set in AWS.

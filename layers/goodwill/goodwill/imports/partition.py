@@ -32,7 +32,7 @@ from goodwill.imports import csvfile
 from goodwill.imports.csvfile import CsvFileError, ImportRules, InvalidRow, ValidRow
 
 BUCKETS: Final = 4096  # hash buckets; partitions are runs of them, sized by their row counts
-SEGMENT_ROWS: Final = 100_000
+SEGMENT_ROWS: Final = 25_000  # about 1.5 MB of a typical file: what the scan holds at once
 
 Resolve = Callable[[Collection[str]], Mapping[str, str]]  # e-mails (lower case) -> customer ids
 Write = Callable[[int, bytes], None]  # segment number, its bytes
