@@ -51,6 +51,10 @@ def test_a_transient_failure_of_fulfilment_is_retried_by_the_workflow(
     with failing(aws.dynamodb(), "TransactWriteItems", CONFLICT, times=2) as calls:
         assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
         stack.settle()
+    # (settle may see the execution still while it waits, jittered, to retry: wait for its end)
+    arn = stack.ref("RequestStateMachine").replace(":stateMachine:", ":execution:") + f":req-{request_id}"
+    assert stack.wait_for(arn)["status"] == "SUCCEEDED"
+    stack.settle()
     # Then the workflow tried again (the fault fired, the task failed once) and the grant stands
     assert calls[0] == 2
     assert _history_types(stack, request_id).count("TaskFailed") == 1
