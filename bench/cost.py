@@ -15,9 +15,9 @@ from typing import Any
 import boto3
 
 from bench import lots_cost
-from bench.harness import AGENT, APPROVER, Client, moto_stack
+from bench.harness import ADMIN, AGENT, APPROVER, Client, moto_stack
 from bench.meter import Meter, Usage
-from bench.scenario import grant_body, seed
+from bench.scenario import CONFIG, grant_body, seed
 from local.stack import Stack
 
 REPEAT = 5
@@ -81,6 +81,30 @@ def _sum(*views: dict[str, Any]) -> dict[str, Any]:
     return total
 
 
+def _limit_and_report(
+    stack: Stack, client: Client, meter: Meter, grant: Callable[[int], None]
+) -> dict[str, dict[str, Any]]:
+    """What section 15 adds to a grant: the agent's limit counter (in the grant's own request and
+    transaction), and the report's aggregates (the stream consumer's transaction, per grant)."""
+    points: dict[str, Any] = {**CONFIG["points"]}  # type: ignore[dict-item]
+    limited = {**CONFIG, "points": {**points, "agent_daily_limit": 1_000_000_000}}
+    client.call("PUT", "/config", limited, expect=200, who=ADMIN)
+    grant(0)  # the agent's counter of the day exists: the steady state
+    stack.settle()
+    meter.take()
+    found = {"grant, auto-approved, agent daily limit on": _per_call(meter, grant)}
+    stack.settle()  # the grants' stream records: events published and report aggregates counted
+    # 5 grants in one stream batch: one aggregates transaction for all (a lone grant: 5 items,
+    # 10 write units), and the webhook fan-out's query of the org's webhooks per event.
+    found["stream consumers per grant (5 in a batch): report aggregates + webhook fan-out"] = meter.take().view(
+        per=REPEAT
+    )
+    client.call("PUT", "/config", CONFIG, expect=200, who=ADMIN)
+    stack.settle()
+    meter.take()
+    return found
+
+
 def operations(stack: Stack, client: Client, meter: Meter) -> dict[str, dict[str, Any]]:
     def grant(i: int, key: str | None = None, points: int = 100) -> None:
         headers = {"Idempotency-Key": key} if key else None
@@ -100,6 +124,7 @@ def operations(stack: Stack, client: Client, meter: Meter) -> dict[str, dict[str
         "coupon, auto-approved": _per_call(meter, coupon),
     }
     stack.settle()  # deliver what came before and let it finish, unmetered
+    found.update(_limit_and_report(stack, client, meter, grant))
     meter.take()
     parts = _approval(stack, client, meter)
     found["approval: request queued"] = parts["queue"]
