@@ -92,6 +92,9 @@ def test_two_customers_writes_share_no_item(api: Api, stack: Stack) -> None:
     first = _customer_writes(api, stack, "c-1")
     second = _customer_writes(api, stack, "c-2")
 
-    assert (first["transactions"] & second["transactions"]) - shared_by_design == set()
+    shared = (first["transactions"] & second["transactions"]) - shared_by_design
+    # The report's daily aggregates are kept by the stream consumer, after the customer's write
+    # and apart from it (sharded copies, a busy shard left for another): not on a customer's path.
+    assert {k for k in shared if "#AGG#" not in k[0]} == set()
     assert ("ORG#acme", "ORG") not in first["all"] | second["all"]
     assert len(first["transactions"]) > 10  # the tour did write: balances, ledger, requests, coupons
