@@ -118,6 +118,16 @@ def _check_ledger_event(api: Api, result: Any) -> None:
     assert "01JSAMPLETRANSACTION0001" in {e["detail"].get("transaction_id") for e in published}, published
 
 
+def _settled(api: Api, event: dict[str, Any]) -> None:
+    api.stack.settle()
+
+
+def _check_report(api: Api, result: Any) -> None:
+    body = _body(result)
+    if body["group_by"] != "actor" or sum(row["credited"] for row in body["items"]) < 500:
+        _fail(f"the seeded grant is not in the report: {body}")
+
+
 EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     "api_clients/create_client": (
         None,
@@ -246,6 +256,8 @@ EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     ),
     # The seeded org has no webhook: the event is taken off the queue, nothing is delivered.
     "webhook_delivery/points_changed_event": (None, lambda api, r: _expect(r, batchItemFailures=[])),
+    # The seeded grant of 500 points, counted from the stream, under its actor.
+    "reports/report_by_actor": (_settled, _check_report),
 }
 
 
