@@ -45,11 +45,16 @@ def _waiting_req1(api: Api, event: dict[str, Any]) -> None:
     """Request 1's workflow runs and waits with its token, then an approver decides; the sample is
     the stream record of that decision, given the real token (its stream record is not delivered
     before the sample, so the sample's hand-over is the one that resumes the workflow)."""
+    import time
+
     from goodwill.services import dispatch, requests
 
     assert dispatch.start("approval", requests.get("acme", REQ1) or {})
-    api.stack.settle()
-    token = (requests.get("acme", REQ1) or {})["task_token"]
+    for _ in range(200):  # the execution's thread stores the token when its wait begins
+        if token := (requests.get("acme", REQ1) or {}).get("task_token"):
+            break
+        time.sleep(0.05)
+    assert token, "the workflow never started waiting"
     _approve_req1(api)
     event["Records"][0]["dynamodb"]["NewImage"]["task_token"] = {"S": token}
 
