@@ -244,13 +244,6 @@ EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     "stream_dispatch/pending_request_inserted": (None, _check_pending_inserted),
     "stream_dispatch/request_decided": (_waiting_req1, _check_decided),
     "stream_events/ledger_entry_inserted": (_bus_listening, _check_ledger_event),
-    "reports/report_by_actor": (
-        lambda api, e: api.stack.settle(),  # the stream consumer counts the seeded grant
-        lambda api, r: (
-            {i["key"]: i["credited"] for i in _body(r)["items"]}.get("bob") == 500
-            or _fail(f"the seeded grant is not counted: {_body(r)}")
-        ),
-    ),
     "webhooks/put_webhook": (
         None,
         lambda api, r: [w["webhook_id"] for w in api.get("/webhooks").body["items"]] == ["crm"] or _fail("not listed"),
