@@ -202,7 +202,24 @@ def apply() -> None:
     moto_query.apply()
     DynamoHandler.batch_write_item = moto_conflicts.batch_writes_unchecked(DynamoHandler.batch_write_item)  # type: ignore[method-assign]
     DynamoHandler.transact_get_items = moto_conflicts.transact_get_checked(DynamoHandler.transact_get_items)  # type: ignore[method-assign]
+    _serial_asl_parser()
     _applied = True
+
+
+def _serial_asl_parser() -> None:
+    """moto's ASL Preprocessor keeps its query-language scope stack in a class attribute, shared by
+    every instance: two executions starting at once corrupt it (IndexError in the execution thread,
+    the execution never runs). Parse one definition at a time."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    original = AmazonStateLanguageParser.parse
+    lock = threading.Lock()
+
+    def parse(definition: str) -> Any:
+        with lock:
+            return original(definition)
+
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign]
 
 
 _functions: Any = None

@@ -58,7 +58,7 @@ def test_console_pages_carry_a_strict_content_security_policy_and_hsts(stack: St
     assert csp["connect-src"] == [
         "'self'",
         "https://*.execute-api.us-east-1.amazonaws.com",
-        "https://local-GoodwillUserPoolDomain.auth.us-east-1.amazoncognito.com",
+        "https://goodwill-local-123456789012.auth.us-east-1.amazoncognito.com",
         f"https://{imports}.s3.us-east-1.amazonaws.com",
         f"https://{imports}.s3.amazonaws.com",
     ]
