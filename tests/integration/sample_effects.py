@@ -50,7 +50,7 @@ def _waiting_req1(api: Api, event: dict[str, Any]) -> None:
     from goodwill.services import dispatch, requests
 
     assert dispatch.start("approval", requests.get("acme", REQ1) or {})
-    for _ in range(200):  # the execution's thread stores the token when its wait begins
+    for _ in range(1200):  # the execution's thread stores the token when its wait begins (a bound: 60 s)
         if token := (requests.get("acme", REQ1) or {}).get("task_token"):
             break
         time.sleep(0.05)
@@ -84,7 +84,7 @@ def _check_decided(api: Api, result: Any) -> None:
     assert result == {"batchItemFailures": []}
     sfn = api.stack.client("stepfunctions")
     arn = api.stack.ref("RequestStateMachine").replace(":stateMachine:", ":execution:") + f":req-{REQ1}"
-    for _ in range(200):  # resumed by the sample's hand-over, no stream record delivered meanwhile
+    for _ in range(1200):  # resumed by the sample's hand-over, no stream record delivered meanwhile (60 s bound)
         if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
             break
         time.sleep(0.05)
