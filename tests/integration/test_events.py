@@ -220,3 +220,34 @@ def test_failed_entries_are_retried_and_only_a_lasting_failure_is_reported(
     assert calls[0] == 3 and set(calls[1:]) == {1}
     sequence = [r["dynamodb"]["SequenceNumber"] for r in records]
     assert lasting == {"batchItemFailures": [{"itemIdentifier": s} for s in sequence[1:]]}
+
+
+def test_a_due_reminder_publishes_one_points_expiring_per_lot(api: Api, stack: Stack, bus: Bus) -> None:
+    from tests.integration.test_expiry import days, run
+
+    # Given a lot of 100 points expiring in 10 days (reminded 7 days ahead), 30 of them spent, and a
+    # customer who cannot be reached at all
+    api.customer("c-1", phone=None, email=None)
+    credit = api.grant("c-1", 100, expires_at=days(10), notify=False).body["transaction"]
+    api.grant("c-1", -30, notify=False)
+    bus.read()
+
+    # When the expiry run passes the reminder time, then runs again (and its records are redelivered)
+    assert run(days(4))["reminded"] == 1
+    first = bus.read()
+    assert run(days(5))["reminded"] == 0
+    stack.functions.by_id["StreamEventsFunction"].invoke({"Records": _stream_records(stack)})
+    again = [e for e in bus.read() if e["detail-type"] == "Points Expiring"]
+
+    # Then one Points Expiring says which lot, how many points and when (schema-checked by read), and
+    # the redelivered record carries the same event id
+    (event,) = first
+    detail = event["detail"]
+    assert event["detail-type"] == "Points Expiring"
+    assert (detail["customer_id"], detail["program_id"], detail["transaction_id"]) == (
+        "c-1",
+        "default",
+        credit["transaction_id"],
+    )
+    assert (detail["points"], detail["expires_at"]) == (70, credit["expires_at"])
+    assert [e["detail"]["event_id"] for e in again] == [detail["event_id"]]

@@ -186,3 +186,30 @@ def test_failing_receivers_are_retried_then_dead_lettered_without_holding_up_the
 
 def test_back_off_doubles_from_30_seconds_to_an_hour() -> None:
     assert [delivery.delay(n) for n in (1, 2, 3, 4, 7, 8, 30)] == [30, 60, 120, 240, 1920, 3600, 3600]
+
+
+def test_a_webhook_subscribed_to_points_expiring_gets_the_reminder_event(
+    api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver]
+) -> None:
+    from tests.integration.test_expiry import days, run
+
+    # Given a receiver that wants only Points Expiring, and a lot expiring in 10 days
+    receiver = _receiver(receivers)
+    secret = _hook(api, "tiers", receiver.url, event_types=["Points Expiring"])["secret"]
+    api.customer("c-1")
+    credit = api.grant("c-1", 40, expires_at=days(10), notify=False).body["transaction"]
+    stack.settle()
+    assert receiver.deliveries == []
+
+    # When the expiry run sends the lot's reminder
+    assert run(days(4))["reminded"] == 1
+    stack.settle()
+
+    # Then the receiver got that one event, signed
+    (got,) = receiver.deliveries
+    assert verify(secret, got.body, got.headers["Goodwill-Signature"])
+    assert (got.event["event_type"], got.event["transaction_id"], got.event["points"]) == (
+        "Points Expiring",
+        credit["transaction_id"],
+        40,
+    )

@@ -70,6 +70,8 @@ def events_of(key: Item, old: Item | None, new: Item | None) -> list[Event]:
         resource = {k: new.get(k) for k in ("code", "series_id", "customer_id", "issued_at", "expires_at")}
         resource.update({"request_id": new.get("request_id"), "discount": new.get("discount")})
         return [_event(COUPON_ISSUED, key, "", org_of(key), new["issued_at"], resource)]
+    if sk == "REQ" and not old and new.get("event") == "POINTS_EXPIRING":
+        return [_expiring(key, new)]
     status, before = new.get("status"), (old or {}).get("status")
     if sk == "REQ" and status in _DECIDED and before == RequestStatus.PENDING_APPROVAL.value:
         at = new.get("decided_at") or new.get("expired_at") or new["history"][-1]["at"]
@@ -81,3 +83,19 @@ def events_of(key: Item, old: Item | None, new: Item | None) -> list[Event]:
         at = new.get("finished_at") or new.get("updated_at") or new["created_at"]
         return [_event(IMPORT_FINISHED, key, str(status), org_of(key), at, resource)]
     return []
+
+
+def _expiring(key: Item, notice: Item) -> Event:
+    """The reminder notice of one lot (goodwill.lots.notices): written once per lot, in the transaction
+    that marks the lot reminded, whether or not the customer can be reached. The id derives from the
+    balance and the lot, so even a second notice for the same lot would carry the same id."""
+    org_id, customer_id, program_id = org_of(key), str(notice["customer_id"]), str(notice["program_id"])
+    lot = keys.balance(org_id, customer_id, program_id)
+    resource = {
+        "customer_id": customer_id,
+        "program_id": program_id,
+        "transaction_id": notice["lot_id"],
+        "points": int(notice["expiring_points"]),
+        "expires_at": notice["expires_at"],
+    }
+    return _event(POINTS_EXPIRING, lot, str(notice["lot_id"]), org_id, notice["created_at"], resource)
