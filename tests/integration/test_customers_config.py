@@ -30,6 +30,7 @@ def test_get_config_without_any_returns_contract_defaults(api: Api) -> None:
         "COUPON_ISSUED",
         "POINTS_EXPIRING",
         "POINTS_EXPIRED",
+        "POINTS_REVERSED",
     }
 
 

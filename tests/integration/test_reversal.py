@@ -8,6 +8,7 @@ from typing import Any
 
 from goodwill import clock
 from goodwill.services import approvals
+from local.stack import Stack
 from tests.support import AGENT, APPROVER, Api, Reply, claims
 
 
@@ -171,3 +172,42 @@ def test_the_approval_workflow_fulfils_an_approved_reversal(api: Api) -> None:
     assert done["status"] == "FULFILLED", done["history"]
     assert entry(api, txn)["reversed_by"] == done["transaction_id"]
     assert api.balance()["current"] == 0 and api.expiring() == []
+
+
+def test_the_customer_is_told_of_a_reversal_like_a_grant_unless_notify_is_false(api: Api, stack: Stack) -> None:
+    from tests.integration.test_expiry import _sent_texts
+
+    # Given two customers granted 100 points without being told
+    api.customer("c-1")
+    api.customer("c-2", phone="+15555550199")
+    first = credited(api, 100, notify=False)
+    second = credited(api, 100, notify=False, customer_id="c-2")
+    stack.settle()
+    assert _sent_texts(stack) == []
+
+    # When an agent reverses the first (the default: tell the customer) and the second with notify false
+    told = reverse(api, first, comment="granted by mistake")
+    untold = reverse(api, second, customer_id="c-2", notify=False)
+    stack.settle()
+
+    # Then only the first customer got the safe default message (no comment, no reason code), by SMS
+    # as the org's channel rules say, recorded on the reversal's request
+    assert (told.status, untold.status) == (201, 201)
+    assert _sent_texts(stack) == [
+        "Hi Ada Lovelace, we have corrected an earlier change to your points. Your balance is now 0 points."
+    ]
+    request = api.get(f"/goodwill/requests/{told.body['request']['request_id']}").body
+    assert [(n["channel"], n["status"]) for n in request["notifications"]] == [("SMS", "SENT")]
+    assert api.get(f"/goodwill/requests/{untold.body['request']['request_id']}").body["notifications"] == []
+
+
+def test_an_orgs_own_reversal_template_is_used(api: Api, stack: Stack) -> None:
+    from tests.integration.test_expiry import _sent_texts
+
+    api.put("/config", {"templates": {"POINTS_REVERSED": "Sorry {customer_name}: fixed. Balance {balance}."}})
+    api.customer("c-1")
+    credited(api, 30, notify=False)
+    txn = credited(api, 100, notify=False)
+    assert reverse(api, txn).status == 201
+    stack.settle()
+    assert _sent_texts(stack) == ["Sorry Ada Lovelace: fixed. Balance 30."]

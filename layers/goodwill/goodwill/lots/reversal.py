@@ -99,7 +99,7 @@ def _new_record(principal: Principal, original: Item, body: ReverseRequest) -> I
             "reason": body.reason,
             "comment": body.comment,
             "affects_tier": bool(original.get("affects_tier", True)),
-            "notify": False,
+            "notify": body.notify,
             "source": principal.source.value,
             "requested_by": principal.actor,
             "status": RequestStatus.PENDING_APPROVAL.value,

@@ -51,6 +51,9 @@ DEFAULT_TEMPLATES = {
     "Your balance is {balance} points.",
     "POINTS_EXPIRED": "Hi {customer_name}, {expiring_points} of your points expired on {expires_at}. "
     "Your balance is now {balance} points.",
+    # A reversal corrects a mistake: say so plainly, without the agent's comment or reason code.
+    "POINTS_REVERSED": "Hi {customer_name}, we have corrected an earlier change to your points. "
+    "Your balance is now {balance} points.",
 }
 
 ProgramId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")]
@@ -99,8 +102,11 @@ class Templates(StrictModel):
     COUPON_ISSUED: Template = DEFAULT_TEMPLATES["COUPON_ISSUED"]
     POINTS_EXPIRING: Template = DEFAULT_TEMPLATES["POINTS_EXPIRING"]
     POINTS_EXPIRED: Template = DEFAULT_TEMPLATES["POINTS_EXPIRED"]
+    POINTS_REVERSED: Template = DEFAULT_TEMPLATES["POINTS_REVERSED"]
 
-    @field_validator("POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED", "POINTS_EXPIRING", "POINTS_EXPIRED")
+    @field_validator(
+        "POINTS_CREDITED", "POINTS_DEBITED", "COUPON_ISSUED", "POINTS_EXPIRING", "POINTS_EXPIRED", "POINTS_REVERSED"
+    )
     @classmethod
     def _known_placeholders(cls, value: str) -> str:
         try:

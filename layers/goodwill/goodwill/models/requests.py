@@ -127,6 +127,9 @@ class ReverseRequest(StrictModel):
 
     reason: ReasonCode
     comment: Comment | None = None
+    notify: Annotated[bool, Field(strict=True)] = Field(
+        default=True, description="Tell the customer (template POINTS_REVERSED) once the reversal is applied"
+    )
 
 
 class ReverseFingerprint(ReverseRequest):

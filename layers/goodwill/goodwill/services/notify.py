@@ -25,6 +25,7 @@ SUBJECTS = {
     "COUPON_ISSUED": "A coupon for you",
     "POINTS_EXPIRING": "Your points expire soon",
     "POINTS_EXPIRED": "Some of your points have expired",
+    "POINTS_REVERSED": "A correction to your points",
 }
 
 
@@ -38,6 +39,8 @@ def event_of(record: Item) -> str:
         return str(record["event"])
     if record.get("type") == "COUPON":
         return "COUPON_ISSUED"
+    if record.get("type") == "REVERSAL":
+        return "POINTS_REVERSED"
     points = int(record.get("approved_points") or record.get("points") or 0)
     return "POINTS_CREDITED" if points > 0 else "POINTS_DEBITED"
 
