@@ -213,3 +213,84 @@ def test_a_webhook_subscribed_to_points_expiring_gets_the_reminder_event(
         credit["transaction_id"],
         40,
     )
+
+
+class _Rebinding:
+    """A resolver stub for hooks.example.com: a public address until `flip`, a private one after."""
+
+    def __init__(self, later: str = "10.0.0.5") -> None:
+        self.answers = [PUBLIC]
+        self.later = later
+        self.calls = 0
+
+    def flip(self) -> None:
+        self.answers = [self.later]
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        assert host == "hooks.example.com"
+        self.calls += 1
+        return list(self.answers)
+
+
+@pytest.mark.parametrize("later", ["10.0.0.5", "169.254.169.254", "127.0.0.1"])
+def test_a_host_that_resolves_to_a_private_address_at_delivery_is_refused_and_recorded(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, later: str
+) -> None:
+    import socket
+
+    # Given a webhook whose host was public when it was saved
+    dns = _Rebinding(later)
+    monkeypatch.setattr(urls, "resolve", dns)
+    connected: list[Any] = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **kw: connected.append(a) or pytest.fail("connected"))
+    _hook(api, "crm", "https://hooks.example.com/goodwill")
+    api.customer("c-1")
+
+    # When the name resolves to a private address by the time an event is delivered
+    dns.flip()
+    assert api.grant("c-1", 100).status == 201
+    stack.settle()
+
+    # Then nothing was connected to, and the attempt is a failure saying why (retried later)
+    assert connected == []
+    (attempt,) = api.get("/webhooks/crm").body["last_attempts"]
+    assert (attempt["outcome"], attempt["status_code"]) == ("RETRYING", None)
+    assert attempt["error"] == (
+        "refused: the host hooks.example.com resolves to a private, loopback or link-local address"
+    )
+
+
+def test_a_delivery_connects_to_the_address_it_checked_with_tls_on_the_host_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import socket
+    import ssl
+
+    from goodwill.webhooks import sender
+
+    # Given a name that answers a public address once, then a private one (a rebinding attacker)
+    dns = _Rebinding()
+    monkeypatch.setattr(urls, "resolve", lambda host, port: (dns(host, port), dns.flip())[0])
+    connected: list[tuple[str, int]] = []
+    monkeypatch.setattr(socket, "create_connection", lambda address, *a, **kw: connected.append(address) or object())
+    handshakes: list[str | None] = []
+
+    class Tls:
+        def wrap_socket(self, sock: object, server_hostname: str | None = None) -> object:
+            handshakes.append(server_hostname)
+            raise ssl.SSLCertVerificationError("certificate verify failed: Hostname mismatch")
+
+    trusted = sender.tls_context()
+    monkeypatch.setattr(sender, "tls_context", lambda: Tls())
+    message = {"payload": {"a": 1}, "event_id": "e-1", "event_type": "Points Changed"}
+
+    # When one delivery is made
+    status, error = sender.post("https://hooks.example.com/goodwill?x=1", "whsec_x", message)
+
+    # Then the name was resolved once, the connection went to the public address that was checked,
+    # and TLS was spoken to (and verified against) the host name; its failure is the attempt's error
+    assert dns.calls == 1
+    assert connected == [(PUBLIC, 443)]
+    assert handshakes == ["hooks.example.com"]
+    assert status is None and error and error.startswith("SSLCertVerificationError") and "Hostname mismatch" in error
+    assert (trusted.verify_mode, trusted.check_hostname) == (ssl.CERT_REQUIRED, True)

@@ -1,47 +1,74 @@
-"""One signed POST of one event to one receiver: no redirects, a short timeout."""
+"""One signed POST of one event to one receiver: to the address checked, no redirects, a short timeout.
+
+The host is resolved and checked just before the POST (`urls.target`), and the connection goes to
+the address that passed, not to whatever the name resolves to a moment later (DNS rebinding). TLS
+still names the host: SNI and the certificate check are on the URL's host name, with the default
+trust store. http.client never follows a redirect: a 3xx is the receiver's (failed) answer.
+"""
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
+import socket
+import ssl
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
+from urllib.parse import urlsplit
 
 from goodwill.jsonutil import dumps
 from goodwill.settings import get_settings
 from goodwill.webhooks import signing, urls
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could point anywhere, including inside the VPC: a 3xx is the receiver's answer.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
+@lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    return ssl.create_default_context()  # CERT_REQUIRED and check_hostname: verify the host's name
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to `address`, speaking TLS to `host` (SNI, certificate) and sending `Host: host`."""
+
+    def __init__(self, target: urls.Target, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout, context=tls_context())
+        self.target = target
+        self.tls = tls_context()
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.target.address, self.target.port), self.timeout)
+        self.sock = self.tls.wrap_socket(sock, server_hostname=self.target.host)
+
+
+def connection(target: urls.Target, timeout: float) -> http.client.HTTPConnection:
+    if target.scheme == "https":
+        return PinnedHTTPSConnection(target, timeout)
+    return http.client.HTTPConnection(target.address, target.port, timeout=timeout)  # the local run's 127.0.0.1
 
 
 def post(url: str, secret: str, message: Mapping[str, Any]) -> tuple[int | None, str | None]:
     """(status code or None, error or None): delivered when the error is None."""
     try:
-        urls.check(url)  # again: what the host resolves to may have changed since it was saved
+        target = urls.target(url)  # again: what the host resolves to may have changed since it was saved
     except urls.RefusedUrlError as exc:
         return None, f"refused: {exc}"
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     body = dumps(message["payload"]).encode()
-    request = urllib.request.Request(url, data=body, method="POST")
-    request.add_header("Content-Type", "application/json")
-    request.add_header("User-Agent", "Goodwill-Webhooks/1.0")
-    request.add_header("Goodwill-Event-Id", str(message["event_id"]))
-    request.add_header("Goodwill-Event-Type", str(message["event_type"]))
-    request.add_header(signing.HEADER, signing.header(secret, body))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "Goodwill-Webhooks/1.0",
+        "Goodwill-Event-Id": str(message["event_id"]),
+        "Goodwill-Event-Type": str(message["event_type"]),
+        signing.HEADER: signing.header(secret, body),
+    }
+    conn = connection(target, get_settings().webhook_timeout_seconds)
     try:
-        with _OPENER.open(request, timeout=get_settings().webhook_timeout_seconds) as response:
-            status = int(response.status)
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        return None, f"{type(reason).__name__}: {reason}"[:300]
+        conn.request("POST", path, body=body, headers=headers)
+        status = int(conn.getresponse().status)
+    except (http.client.HTTPException, OSError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"[:300]
+    finally:
+        conn.close()
     if 200 <= status < 300:
         return status, None
     return status, f"HTTP {status}"

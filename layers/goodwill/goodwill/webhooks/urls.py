@@ -2,7 +2,9 @@
 
 The host is resolved when the webhook is saved and again before every delivery; every address
 it resolves to must be public (not private, loopback, link-local such as the instance metadata
-endpoint 169.254.169.254, multicast, reserved or unspecified). The local run may also call
+endpoint 169.254.169.254, multicast, reserved or unspecified). A delivery then connects to the
+address it checked (`Target`), so a name that resolves elsewhere a moment later (DNS rebinding)
+cannot steer it inside. The local run may also call
 `http://127.0.0.1:<port>` (receivers on this machine).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
 from goodwill.settings import get_settings
@@ -49,8 +52,25 @@ def _literal(host: str) -> str:
     return str(ipaddress.ip_address(host.split("%", 1)[0]))
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery goes: the URL's host (for the Host header, TLS SNI and the certificate
+    check) and the address that was checked (the connection goes there, never to a fresh lookup)."""
+
+    scheme: str
+    host: str
+    port: int
+    address: str
+
+
 def check(url: str) -> str:
     """`url` if a webhook may call it, else RefusedUrlError."""
+    target(url)
+    return url
+
+
+def target(url: str) -> Target:
+    """Where a webhook may call `url`, resolved and checked now, else RefusedUrlError."""
     if len(url) > MAX_LENGTH:
         raise RefusedUrlError(f"at most {MAX_LENGTH} characters")
     try:
@@ -59,7 +79,7 @@ def check(url: str) -> str:
     except ValueError as exc:
         raise RefusedUrlError(f"not a URL: {exc}") from exc
     if _local(parts):
-        return url
+        return Target("http", "127.0.0.1", port, "127.0.0.1")
     if parts.scheme != "https":
         raise RefusedUrlError("must be an https:// URL")
     if not parts.hostname or parts.username is not None or parts.password is not None:
@@ -70,4 +90,4 @@ def check(url: str) -> str:
         raise RefusedUrlError(f"the host {parts.hostname} cannot be resolved") from exc
     if not addresses or not all(_public(a) for a in addresses):
         raise RefusedUrlError(f"the host {parts.hostname} resolves to a private, loopback or link-local address")
-    return url
+    return Target("https", parts.hostname, port, addresses[0])
