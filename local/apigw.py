@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from local import tokens
+from local.authorizer import Authorizer, Refused
 from local.functions import Function, Functions
 
 CLAIM_HEADERS = {
@@ -38,8 +38,10 @@ class Router:
         # People signed in with the header claims are the console's (as if its app client issued their token).
         environment = functions.merged_environment()
         self.console_client_id = environment.get("CONSOLE_CLIENT_ID", "")
-        # The pool whose tokens the emulated Cognito authorizer accepts (local/tokens.py).
+        # The pool whose app clients the local token endpoint knows (local/tokens.py).
         self.user_pool_id = environment.get("USER_POOL_ID", "")
+        # The API's Lambda authorizer, which verifies bearer tokens (local/authorizer.py).
+        self.authorizer = Authorizer.of(functions)
         for fn in functions.by_id.values():
             for event in fn.events.values():
                 if event["Type"] != "Api":
@@ -69,7 +71,12 @@ def rest_event(
     headers: dict[str, str],
     body: str | None,
     claims: dict[str, str] | None,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """The handler's event. `authorizer` is the Lambda authorizer's answer; without one, `claims`
+    stand for a person whose token API Gateway verified (the local header claims, the tests)."""
+    if authorizer is None and claims is not None:
+        authorizer = {"claims": claims}
     qs = parse_qs(query, keep_blank_values=True)
     return {
         "resource": route.template,
@@ -90,7 +97,7 @@ def rest_event(
             "accountId": "123456789012",
             "apiId": "local",
             "identity": {"sourceIp": "127.0.0.1", "userAgent": headers.get("user-agent", "")},
-            "authorizer": {"claims": claims} if claims is not None else None,
+            "authorizer": authorizer,
         },
         "body": body,
         "isBase64Encoded": False,
@@ -116,10 +123,15 @@ def bearer_token(headers: dict[str, str]) -> str | None:
     return rest.strip() if scheme.lower() == "bearer" else value.strip()
 
 
-def unauthorized() -> dict[str, Any]:
-    """What API Gateway answers when the Cognito authorizer refuses the token (GatewayResponses)."""
-    body = {"error": {"code": "UNAUTHORIZED", "message": "Unauthorized", "details": []}}
-    return {"statusCode": 401, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+def unauthorized(status: int = 401) -> dict[str, Any]:
+    """What API Gateway answers when the authorizer refuses the token (GatewayResponses): 401, or
+    403 when its policy does not allow the method, or 500 when it failed."""
+    code, message = {
+        401: ("UNAUTHORIZED", "Unauthorized"),
+        403: ("ACCESS_DENIED", "User is not authorized to access this resource"),
+    }.get(status, ("AUTHORIZER_FAILURE", "Internal server error"))
+    body = {"error": {"code": code, "message": message, "details": []}}
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
 
 def not_found() -> dict[str, Any]:
@@ -160,9 +172,13 @@ def dispatch(
         return method_not_allowed() if router.known_path(path) else not_found()
     route, params = matched
     token = bearer_token(headers) if claims is None else None
-    if token is not None:  # the Cognito authorizer: a verified token's claims, or 401 before any function
-        claims = tokens.verify(token, router.user_pool_id)
-        if claims is None:
-            return unauthorized()
-    event = rest_event(route, params, method, path, query, headers, body, claims)
+    authorizer: dict[str, Any] | None = None
+    if token is not None:  # the Lambda authorizer: the caller's principal, or 401 before any function
+        found = (
+            router.authorizer.authorize(method, path, route.template, headers) if router.authorizer else Refused(401)
+        )
+        if isinstance(found, Refused):
+            return unauthorized(found.status)
+        authorizer = found
+    event = rest_event(route, params, method, path, query, headers, body, claims, authorizer)
     return route.function.invoke(event)  # type: ignore[no-any-return]

@@ -19,6 +19,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from local import tokens
 from local.functions import Functions, function_arn
 from local.template import ACCOUNT, REGION, ROOT, Resolver, load, parameter_defaults, resources
 
@@ -314,6 +315,11 @@ def create(
     _precompute(resolver)
     _create_user_pool(session, endpoint_url, resolver)
     functions = Functions(resolver)
+    # The pool's signing keys are the local token endpoint's (moto's Cognito issues no tokens
+    # here): the functions that verify tokens read them from this run's JWKS file.
+    for fn in functions.by_id.values():
+        if "USER_POOL_ID" in fn.environment:
+            fn.environment["JWKS_URL"] = tokens.jwks_url()
     stack = Stack(resolver=resolver, functions=functions, session=session, endpoint_url=endpoint_url)
     _create_tables(stack)
     _create_topics_and_buckets(stack)

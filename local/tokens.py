@@ -1,34 +1,36 @@
-"""The local run's Cognito token endpoint (client-credentials grant) and the API Gateway Cognito
-authorizer's check of the tokens it issues.
+"""The local run's Cognito token endpoint (client-credentials grant) and the user pool's signing keys.
 
 moto's Cognito keeps the pool's app clients (and their secrets) but has no /oauth2/token: here
 `POST /_local/oauth2/token` checks the client's id and secret against moto's Cognito as Cognito
 would, and issues an access token shaped like Cognito's (sub, client_id, token_use, scope, iss, exp,
-iat, jti), signed HS256 with a key made for this run (Cognito signs RS256 with the pool's keys).
-The local API verifies it the way the deployed authorizer verifies Cognito's: the signature, the
-expiry, the issuer, an access token of an app client (an `aud`, when present, must name that
-client); Goodwill's own identity decision (goodwill/auth.py) then finds the client in its registry.
+iat, jti), signed RS256 as Cognito signs, with an RSA key made for this run. The key's public half
+is the pool's JWKS (a file, `jwks_url()`), which the API's Lambda authorizer (functions/authorizer,
+goodwill.identity) is pointed at: the local API verifies these tokens with the deployed code.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
+import functools
 import hmac
 import json
-import secrets
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 
 from local.template import REGION
 
 TOKEN_PATH = "/_local/oauth2/token"
+JWKS_PATH = "/_local/.well-known/jwks.json"
 TOKEN_SECONDS = 3600
 KEY_ID = "goodwill-local"
-_KEY = secrets.token_bytes(32)  # per run: tokens of an earlier run are refused
 
 OAuthReply = tuple[int, dict[str, Any]]
 
@@ -41,15 +43,31 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def new_key(kid: str = KEY_ID) -> RSAKey:
+    return RSAKey.generate_key(2048, parameters={"kid": kid, "alg": "RS256", "use": "sig"})
 
 
-def sign(claims: dict[str, Any], key: bytes | None = None) -> str:
-    header = _b64(json.dumps({"alg": "HS256", "kid": KEY_ID, "typ": "JWT"}).encode())
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signature = hmac.new(key or _KEY, f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64(signature)}"
+@functools.cache
+def signing_key() -> RSAKey:
+    """This run's key: tokens of an earlier run are refused."""
+    return new_key()
+
+
+def jwks() -> dict[str, Any]:
+    return {"keys": [signing_key().as_dict(private=False)]}
+
+
+@functools.cache
+def jwks_url() -> str:
+    """A file:// address of this run's JWKS (the authorizer's JWKS_URL in the local run)."""
+    path = Path(tempfile.mkdtemp(prefix="goodwill-jwks-")) / "jwks.json"
+    path.write_text(json.dumps(jwks()))
+    return path.as_uri()
+
+
+def sign(claims: dict[str, Any], key: RSAKey | None = None) -> str:
+    used = key or signing_key()
+    return jwt.encode({"alg": "RS256", "kid": used.kid or KEY_ID}, claims, used, algorithms=["RS256"])
 
 
 def access_token_claims(client_id: str, scopes: list[str], user_pool_id: str, now: int | None = None) -> dict[str, Any]:
@@ -68,29 +86,22 @@ def access_token_claims(client_id: str, scopes: list[str], user_pool_id: str, no
     }
 
 
-def verify(token: str, user_pool_id: str, now: float | None = None) -> dict[str, Any] | None:
-    """The token's claims when API Gateway's Cognito authorizer would let it through, else None."""
-    try:
-        header_b64, payload_b64, signature_b64 = token.split(".")
-        header = json.loads(_unb64(header_b64))
-        claims = json.loads(_unb64(payload_b64))
-        signature = _unb64(signature_b64)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or header.get("kid") != KEY_ID:
-        return None
-    expected = hmac.new(_KEY, f"{header_b64}.{payload_b64}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, signature) or not isinstance(claims, dict):
-        return None
-    exp = claims.get("exp")
-    if not isinstance(exp, int) or exp <= (time.time() if now is None else now):
-        return None
-    if claims.get("iss") != issuer(user_pool_id) or claims.get("token_use") != "access":
-        return None
-    client_id = claims.get("client_id")
-    if not isinstance(client_id, str) or not client_id or claims.get("aud", client_id) != client_id:
-        return None
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in claims.items()}
+def id_token_claims(
+    person: dict[str, str], console_client_id: str, user_pool_id: str, now: int | None = None
+) -> dict[str, Any]:
+    """A person's ID token as Cognito issues it to the console app client (claims of section 1)."""
+    at = int(time.time()) if now is None else now
+    return {
+        **person,
+        "aud": console_client_id,
+        "token_use": "id",
+        "cognito:username": person.get("sub", ""),
+        "auth_time": at,
+        "iss": issuer(user_pool_id),
+        "exp": at + TOKEN_SECONDS,
+        "iat": at,
+        "jti": str(uuid.uuid4()),
+    }
 
 
 def _credentials(form: dict[str, str], authorization: str | None) -> tuple[str, str] | None:

@@ -1,6 +1,6 @@
 """Client-credentials tokens in the local run: issued by POST /_local/oauth2/token as Cognito issues
-them, and checked by the emulated Cognito authorizer (signature, expiry, issuer, token use, client)
-before Goodwill finds the client in its registry. A refused token is 401 and nothing runs."""
+them (RS256, this run's key), and checked by the API's Lambda authorizer (signature, expiry, issuer,
+token use, client, registered) before any handler runs. A refused token is 401 and nothing runs."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_refused_token_is_401_and_changes_nothing(api: Api, stack: Stack, case: 
         "wrong_issuer": lambda: _forged(
             stack, client, iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"
         ),
-        "other_key": lambda: tokens.sign(claims_of(good), key=b"k" * 32),
+        "other_key": lambda: tokens.sign(claims_of(good), key=tokens.new_key()),
         "id_token": lambda: _forged(stack, client, token_use="id", aud=console),
     }[case]()
     assert api.get("/customers/c-1", as_=None, headers=bearer(good)).status == 200  # the genuine one works

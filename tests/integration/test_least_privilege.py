@@ -22,12 +22,14 @@ import pytest
 import requests
 from botocore.client import BaseClient
 
+from goodwill.clients import registry
 from goodwill.services import config as config_service
 from goodwill.services import dispatch
 from local.stack import Stack, definition
 from local.template import resources
 from tests.iam import Grants, Request, Statement, mutations, required, wider_than_used
 from tests.integration.test_bulk_imports import HEADER, create_import, wait_until_done
+from tests.integration.test_client_tokens import bearer, token_of
 from tests.support import ADMIN, AGENT, APPROVER, Api
 
 # Granted for a path the tour cannot reach in moto, each with the reason it stays.
@@ -54,6 +56,7 @@ class Recorder:
             running.append(logical_id)
             # Each function is its own process on AWS: nothing it reads may come from another's cache.
             config_service.clear_cache()
+            registry.clear_cache()
             try:
                 return invoke(event)
             finally:
@@ -156,6 +159,8 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
     cid = client["client_id"]
     as_client = {"sub": cid, "client_id": cid, "token_use": "access", "scope": "goodwill/customers.read"}
     assert api.get("/customers/c-1", as_=as_client).status == 200
+    # The API's Lambda authorizer: the client's token verified, its registry entry read.
+    assert api.get("/customers/c-1", as_=None, headers=bearer(token_of(stack, client))).status == 200
     # Every function with routes open to clients reads the registry and counts the client's rate.
     points = {"customer_id": "c-1", "program_id": "default", "points": 1, "reason": "REWARD"}
     for path, body in (("/goodwill/points", points), ("/goodwill/coupons", coupon), ("/goodwill/requests", None)):

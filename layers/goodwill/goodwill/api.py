@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError as Rout
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from botocore.exceptions import ClientError
 
-from goodwill.auth import ROUTE_SCOPES, SCOPES, Principal, Role, principal_for_route
+from goodwill.auth import ROUTE_SCOPES, SCOPES, Principal, Role, principal_for_request
 from goodwill.errors import GoodwillError, PayloadTooLargeError, TooManyRequestsError
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
@@ -28,8 +28,8 @@ _THROTTLING = {
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 # What the OpenAPI document (local/openapi.py, docs/openapi.json) says about the whole API. Plain
-# data, so handlers pay nothing for it at cold start. The scheme is the template's Cognito
-# authorizer (GoodwillApi's DefaultAuthorizer), which guards every route.
+# data, so handlers pay nothing for it at cold start. Both schemes are verified by the template's
+# Lambda authorizer (GoodwillApi's DefaultAuthorizer, functions/authorizer), which guards every route.
 OPENAPI_TITLE = "Goodwill API"
 OPENAPI_DESCRIPTION = (
     "Goodwill points, coupons and approvals for loyalty programmes. Every route needs a Cognito "
@@ -44,8 +44,10 @@ OPENAPI_SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "type": "apiKey",
         "name": "Authorization",
         "in": "header",
-        "description": "A Cognito user-pool ID token (the JWT itself) in the Authorization header.",
-        "x-amazon-apigateway-authtype": "cognito_user_pools",
+        "description": (
+            "People: a Cognito user-pool ID token (the JWT itself, or `Bearer <token>`) in the "
+            "Authorization header, verified by the API's Lambda authorizer."
+        ),
     }
 }
 OPENAPI_SECURITY_SCHEMES["ApiClient"] = {
@@ -197,8 +199,9 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
 
 def current_principal(app: APIGatewayRestResolver, role: Role = Role.AGENT) -> Principal:
-    """The caller, from the authorizer claims: a person holding at least `role`, or an API client
+    """The caller, from what the API's authorizer passed on: a person holding at least `role`, or an API client
     holding the scope of this route (auth.ROUTE_SCOPES; routes not listed there are closed to clients)."""
     event = app.current_event
     scope = ROUTE_SCOPES.get((event.http_method.upper(), event.resource))
-    return principal_for_route(event.request_context.authorizer.claims, get_settings().console_client_id, role, scope)
+    authorizer = (event.raw_event.get("requestContext") or {}).get("authorizer")
+    return principal_for_request(authorizer, get_settings().console_client_id, role, scope)

@@ -1,8 +1,9 @@
 """Who is calling: the one identity decision of a request (claims -> Principal), roles and scopes.
 
-Two kinds of caller reach the API, both through API Gateway's Cognito authorizer (which has checked
-the token's signature, expiry and issuer before any function runs; the local run's emulated
-authorizer does the same):
+Two kinds of caller reach the API, both through the API's Lambda authorizer (functions/authorizer,
+goodwill.identity: it has checked the token's signature, issuer, expiry, token use and audience
+before any function runs, and hands the caller's principal to the handler, `principal_for_request`;
+the local run invokes the same authorizer for bearer tokens, and takes people's claims from headers):
 - people, with a Cognito ID token (or an access token carrying the same claims): org from
   `custom:org_id`, actor from `sub`, roles from `cognito:groups`;
 - API clients (storefronts, services), with an access token from the client-credentials grant:
@@ -16,6 +17,7 @@ token was issued to the console app client are CONSOLE, other people and API cli
 from __future__ import annotations
 
 import re
+import time
 from enum import StrEnum
 from typing import Any
 
@@ -178,3 +180,71 @@ def principal_for_route(
     from goodwill.clients import registry  # only client requests pay for the import
 
     return registry.client_principal(claims).allow(role, scope)
+
+
+# ------------------------------------------------------------------ the Lambda authorizer's answer
+# On AWS the API's Lambda REQUEST authorizer (goodwill.identity) verifies the token and hands the
+# principal to every handler in requestContext.authorizer, as flat strings (all API Gateway passes).
+CONTEXT_KIND = "principal"
+
+
+def principal_context(principal: Principal, exp: int) -> dict[str, str]:
+    """The authorizer's context for `principal`, whose token expires at `exp` (epoch seconds)."""
+    context = {
+        CONTEXT_KIND: "client" if principal.is_client else "person",
+        "org_id": principal.org_id,
+        "actor": principal.actor,
+        "source": principal.source.value,
+        "exp": str(exp),
+    }
+    if principal.scopes is not None:
+        context["client_id"] = principal.actor.removeprefix("client:")
+        context["scopes"] = " ".join(sorted(principal.scopes))
+    else:
+        context["roles"] = ",".join(sorted(r.value for r in principal.roles))
+        if principal.email:
+            context["email"] = principal.email
+    return context
+
+
+def _from_context(context: dict[str, Any]) -> Principal:
+    try:
+        expired = int(str(context.get("exp"))) <= time.time()
+    except ValueError as exc:
+        raise UnauthorizedError("the authorizer's answer has no expiry") from exc
+    if expired:  # an answer API Gateway cached past the token's life
+        raise UnauthorizedError("the token has expired")
+    roles = str(context.get("roles") or "").split(",")
+    return Principal(
+        org_id=str(context["org_id"]),
+        actor=str(context["actor"]),
+        roles=frozenset(Role(r) for r in roles if r in Role._value2member_map_),
+        source=Source(str(context["source"])),
+        email=str(context["email"]) if context.get("email") else None,
+    )
+
+
+def principal_for_request(
+    authorizer: dict[str, Any] | None, console_client_id: str, role: Role, scope: str | None
+) -> Principal:
+    """The one identity decision of a request, from what the API's authorizer passed on: the Lambda
+    authorizer's principal (deployed, and the local run's bearer tokens), or a person's claims (the
+    local run's X-Goodwill-* headers and the tests). An API client is checked against the registry
+    on every request (revoked: 401, over its rate: 429), whatever API Gateway cached."""
+    if not authorizer:
+        raise UnauthorizedError("the caller has no verified identity")
+    if authorizer.get("claims"):
+        return principal_for_route(authorizer["claims"], console_client_id, role, scope)
+    kind = authorizer.get(CONTEXT_KIND)
+    if kind not in ("person", "client") or not authorizer.get("org_id") or not authorizer.get("actor"):
+        raise UnauthorizedError("the caller has no verified identity")
+    principal = _from_context(authorizer)
+    if kind == "person":
+        return principal.allow(role, scope)
+    if scope is None:
+        raise ForbiddenError("API clients cannot call this route")
+    from goodwill.clients import registry
+
+    client_id = str(authorizer.get("client_id") or "")
+    token = {"client_id": client_id, "sub": client_id, "scope": str(authorizer.get("scopes") or "")}
+    return registry.client_principal(token).allow(role, scope)

@@ -41,6 +41,8 @@ class Settings(BaseModel):
     # endpoint, and how long a warm Lambda may serve a client's registry entry from memory (<= 60 s).
     user_pool_id: str = Field(default="", alias="USER_POOL_ID")
     token_url: str = Field(default="", alias="TOKEN_URL")
+    # The pool's signing keys (goodwill.identity.jwks); empty: the pool's own JWKS address (AWS).
+    jwks_url: str = Field(default="", alias="JWKS_URL")
     api_client_cache_seconds: float = Field(default=60.0, ge=0, le=60, alias="API_CLIENT_CACHE_SECONDS")
     # SNS platform applications (comma-separated ARNs) whose endpoints may be push targets.
     push_platform_applications: str = Field(default="", alias="PUSH_PLATFORM_APPLICATIONS")

@@ -78,15 +78,23 @@ def lookup(client_id: str) -> Entry | None:
     return entry
 
 
-def client_principal(claims: dict[str, Any]) -> Principal:
-    """An API client's principal: its org from the registry (never from the token or the body), its
-    scopes those of the token it was granted, within its rate (429) and not revoked (401)."""
-    client_id = str(claims.get("client_id") or "")
-    if not _CLIENT_ID.match(client_id) or claims.get("sub", client_id) != client_id:
+def active(client_id: str) -> Entry:
+    """The registry entry of an active API client (from this instance's cache), else 401."""
+    if not _CLIENT_ID.match(client_id):
         raise UnauthorizedError("the token names no API client")
     entry = lookup(client_id)
     if entry is None or entry.status != ACTIVE:
         raise UnauthorizedError("unknown or revoked API client")
+    return entry
+
+
+def client_principal(claims: dict[str, Any]) -> Principal:
+    """An API client's principal: its org from the registry (never from the token or the body), its
+    scopes those of the token it was granted, within its rate (429) and not revoked (401)."""
+    client_id = str(claims.get("client_id") or "")
+    if claims.get("sub", client_id) != client_id:
+        raise UnauthorizedError("the token names no API client")
+    entry = active(client_id)
     if not rate.admit(client_id, entry.rate_limit_per_second):
         forget(client_id)
         raise UnauthorizedError("unknown or revoked API client")

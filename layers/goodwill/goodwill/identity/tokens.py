@@ -1,0 +1,66 @@
+"""A Cognito token, verified as API Gateway's Cognito authorizer verifies one, for both kinds:
+RS256 signature by a key of the pool's JWKS, `iss` the pool, not expired (nor issued in the
+future), `token_use` id or access; an ID token's `aud` the console's app client, an access token's
+`client_id` an app client (whether it is a registered API client is decision.py's question)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import time
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+
+from goodwill.errors import UnauthorizedError
+from goodwill.identity import jwks
+from goodwill.settings import get_settings
+
+ALGORITHMS = ["RS256"]  # Cognito's; never a symmetric one (a public key is no secret)
+
+
+def _header(token: str) -> dict[str, Any]:
+    try:
+        encoded = token.split(".")[0]
+        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise UnauthorizedError("the token is not a JWT") from exc
+    if not isinstance(header, dict) or header.get("alg") not in ALGORITHMS or not isinstance(header.get("kid"), str):
+        raise UnauthorizedError("the token is not signed the way Cognito signs")
+    return header
+
+
+def verify(token: str, now: int | None = None) -> dict[str, Any]:
+    """The token's claims, or UnauthorizedError (API Gateway's 401) naming what failed."""
+    if token.count(".") != 2 or len(token) > 8192:
+        raise UnauthorizedError("the token is not a JWT")
+    settings = get_settings()
+    header = _header(token)
+    try:
+        decoded = jwt.decode(token, jwks.key_set(header["kid"]), algorithms=ALGORITHMS)
+        jwt.JWTClaimsRegistry(
+            now=int(time.time()) if now is None else now,
+            iss={"essential": True, "value": jwks.issuer(settings.user_pool_id)},
+            exp={"essential": True},
+            sub={"essential": True},
+            token_use={"essential": True, "values": ["id", "access"]},
+        ).validate(decoded.claims)
+    except (JoseError, ValueError) as exc:
+        raise UnauthorizedError(f"the token was refused: {type(exc).__name__}") from exc
+    claims = dict(decoded.claims)
+    _check_audience(claims, settings.console_client_id)
+    return claims
+
+
+def _check_audience(claims: dict[str, Any], console_client_id: str) -> None:
+    if claims["token_use"] == "id":
+        # Without a known console app client (a pool the stack did not create, no ConsoleClientId)
+        # any app client of the pool may have signed the person in.
+        if not isinstance(claims.get("aud"), str) or (console_client_id and claims["aud"] != console_client_id):
+            raise UnauthorizedError("the ID token was issued to another app client")
+        return
+    client_id = claims.get("client_id")
+    if not isinstance(client_id, str) or not client_id or claims.get("aud", client_id) != client_id:
+        raise UnauthorizedError("the access token names no app client")
