@@ -133,6 +133,17 @@ def _check_report(api: Api, result: Any) -> None:
         _fail(f"the seeded grant is not in the report: {body}")
 
 
+def _signed_id_token(api: Api, event: dict[str, Any]) -> None:
+    """The sample's placeholder becomes alice's ID token, signed with the run's key (local/tokens.py)."""
+    from local import tokens
+    from tests.support import ADMIN
+
+    env = api.stack.functions.merged_environment()
+    token = tokens.sign(tokens.id_token_claims(ADMIN, env["CONSOLE_CLIENT_ID"], env["USER_POOL_ID"]))
+    event["headers"]["Authorization"] = f"Bearer {token}"
+    event["multiValueHeaders"]["Authorization"] = [f"Bearer {token}"]
+
+
 EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     "api_clients/create_client": (
         None,
@@ -144,6 +155,17 @@ EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     "api_clients/list_clients": (
         _client_created,
         lambda api, r: [c["name"] for c in _body(r)["items"]] == ["Shop"] or _fail("not listed"),
+    ),
+    "authorizer/request": (
+        _signed_id_token,
+        lambda api, r: (
+            (
+                r["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+                and (r["context"]["principal"], r["context"]["org_id"], r["context"]["roles"])
+                == ("person", "acme", "admin")
+            )
+            or _fail("the person was not let in")
+        ),
     ),
     "approve_goodwill/approve_with_changed_points": (
         None,
