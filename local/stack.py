@@ -314,6 +314,7 @@ def create(
     _conditions(resolver)
     _precompute(resolver)
     _create_user_pool(session, endpoint_url, resolver)
+    _create_keys(session, endpoint_url, resolver)
     functions = Functions(resolver)
     # The pool's signing keys are the local token endpoint's (moto's Cognito issues no tokens
     # here): the functions that verify tokens read them from this run's JWKS file.
@@ -363,6 +364,15 @@ def _create_user_pool(session: boto3.session.Session, endpoint_url: str | None, 
         resolver.refs[logical_id] = f"{props['UserPoolId']}|{props['Identifier']}"
     for logical_id, res in present("AWS::Cognito::UserPoolDomain").items():
         resolver.refs[logical_id] = resolver.resolve(res["Properties"]["Domain"])
+
+
+def _create_keys(session: boto3.session.Session, endpoint_url: str | None, resolver: Resolver) -> None:
+    """The KMS keys, in moto's KMS (before the functions' environments resolve: they name them)."""
+    kms = session.client("kms", region_name=REGION, endpoint_url=endpoint_url)
+    for logical_id, res in resources("AWS::KMS::Key").items():
+        key = kms.create_key(Description=res["Properties"].get("Description", logical_id))["KeyMetadata"]
+        resolver.refs[logical_id] = key["KeyId"]
+        resolver.attrs[(logical_id, "Arn")] = key["Arn"]
 
 
 def _create_tables(stack: Stack) -> None:

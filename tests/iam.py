@@ -105,6 +105,8 @@ def required(service: str, operation: str, params: Mapping[str, Any]) -> list[Re
         return [Request(sqs_action, f"arn:aws:sqs:{REGION}:{ACCOUNT}:{queue}")]
     if action == "events:PutEvents":
         return [Request(action, _bus(entry.get("EventBusName", "default"))) for entry in params["Entries"]]
+    if action in ("kms:Encrypt", "kms:Decrypt"):
+        return [Request(action, params["KeyId"])]  # Goodwill always names the key (an ARN)
     if action in ("ses:SendEmail", "ses:SendRawEmail"):
         sender = re.sub(r".*<(.+)>.*", r"\1", params["Source"])
         return [Request(action, f"arn:aws:ses:{REGION}:{ACCOUNT}:identity/{sender}", (("ses:FromAddress", sender),))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -294,3 +295,107 @@ def test_a_delivery_connects_to_the_address_it_checked_with_tls_on_the_host_name
     assert handshakes == ["hooks.example.com"]
     assert status is None and error and error.startswith("SSLCertVerificationError") and "Hostname mismatch" in error
     assert (trusted.verify_mode, trusted.check_hostname) == (ssl.CERT_REQUIRED, True)
+
+
+def _stored(webhook_id: str, org_id: str = "acme") -> dict[str, Any]:
+    from goodwill.repositories import keys, table
+
+    item = table.get(keys.webhook(org_id, webhook_id))
+    assert item is not None
+    return item
+
+
+def test_secrets_are_stored_encrypted_and_decrypted_once_per_instance(
+    api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.repositories import webhook_secrets
+    from tests.support import table_items
+
+    webhook_secrets.clear_cache()  # a fresh delivery instance
+    decrypts: list[str] = []
+    real = aws.kms().decrypt
+    monkeypatch.setattr(aws.kms(), "decrypt", lambda **kw: decrypts.append(kw["KeyId"]) or real(**kw))
+
+    # Given a webhook created by an admin
+    receiver = _receiver(receivers)
+    secret = _hook(api, "crm", receiver.url)["secret"]
+    api.customer("c-1")
+
+    # Then the table holds only a ciphertext, bound to this webhook (another's context refuses it)
+    stored = _stored("crm")
+    assert "secret" not in stored and secret not in json.dumps(table_items(stack))
+    blob = base64.b64decode(stored["secret_ciphertext"])
+    context = {"goodwill:org_id": "acme", "goodwill:webhook_id": "other"}
+    with pytest.raises(aws.kms().exceptions.InvalidCiphertextException):
+        real(KeyId=stack.attr("WebhookSecretKey", "Arn"), CiphertextBlob=blob, EncryptionContext=context)
+
+    # When three grants are delivered
+    for points in (1, 2, 3):
+        assert api.grant("c-1", points).status == 201
+    stack.settle()
+
+    # Then each is signed with the secret, and the instance asked KMS once, with the stack's key
+    assert len(receiver.deliveries) == 3
+    assert all(verify(secret, d.body, d.headers["Goodwill-Signature"]) for d in receiver.deliveries)
+    assert decrypts == [stack.attr("WebhookSecretKey", "Arn")]
+
+
+def test_a_webhook_saved_with_a_plaintext_secret_keeps_working_and_is_sealed_on_its_next_put(
+    api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver]
+) -> None:
+    from goodwill.repositories import keys, table
+
+    # Given a webhook stored before secrets were encrypted (a plaintext secret, no ciphertext)
+    receiver = _receiver(receivers)
+    _hook(api, "old", receiver.url)
+    legacy = {k: v for k, v in _stored("old").items() if k != "secret_ciphertext"}
+    table.put({**legacy, **keys.webhook("acme", "old"), "secret": "whsec_legacy"})
+    api.customer("c-1")
+
+    # When an event is delivered, the admin replaces the webhook, and another is delivered
+    assert api.grant("c-1", 1).status == 201
+    stack.settle()
+    assert api.put("/webhooks/old", {"url": receiver.url, "event_types": ["Points Changed"]}).status == 200
+    sealed = _stored("old")
+    assert api.grant("c-1", 2).status == 201
+    stack.settle()
+
+    # Then both were signed with the old secret, which the PUT moved into a ciphertext
+    assert [verify("whsec_legacy", d.body, d.headers["Goodwill-Signature"]) for d in receiver.deliveries] == [
+        True,
+        True,
+    ]
+    assert "secret" not in sealed and sealed["secret_ciphertext"]
+
+
+def test_a_secret_kms_cannot_decrypt_is_a_failed_attempt_and_nothing_is_sent(
+    api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from goodwill.repositories import webhook_secrets
+
+    # Given a webhook, and KMS refusing every Decrypt
+    receiver = _receiver(receivers)
+    _hook(api, "crm", receiver.url)
+    api.customer("c-1")
+    webhook_secrets.clear_cache()
+    refused: list[bool] = []
+
+    def decrypt(**kw: Any) -> Any:
+        refused.append(True)
+        raise ClientError({"Error": {"Code": "KMSInternalException", "Message": "down"}}, "Decrypt")
+
+    monkeypatch.setattr(aws.kms(), "decrypt", decrypt)
+
+    # When an event is delivered
+    assert api.grant("c-1", 1).status == 201
+    stack.settle()
+
+    # Then the fault fired, nothing went out unsigned, and the attempt says why (retried later)
+    assert refused and receiver.deliveries == []
+    (attempt,) = api.get("/webhooks/crm").body["last_attempts"]
+    assert (attempt["outcome"], attempt["error"]) == (
+        "RETRYING",
+        "the signing secret could not be decrypted (KMS KMSInternalException)",
+    )

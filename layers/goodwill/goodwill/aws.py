@@ -99,6 +99,11 @@ def cognito_idp() -> CognitoIdentityProviderClient:
     return client
 
 
+@lru_cache(maxsize=1)
+def kms() -> Any:  # no boto3 stubs for KMS in this environment: two calls, typed where they are made
+    return _client("kms")
+
+
 def reset_clients() -> None:
     """Forget cached clients and settings (tests switch endpoints and environments)."""
     from goodwill.settings import get_settings
@@ -115,6 +120,7 @@ def reset_clients() -> None:
         events,
         sqs,
         cognito_idp,
+        kms,
         get_settings,
     ):
         factory.cache_clear()

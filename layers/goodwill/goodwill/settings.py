@@ -31,6 +31,8 @@ class Settings(BaseModel):
     webhook_queue_url: str = Field(default="", alias="WEBHOOK_QUEUE_URL")
     webhook_dead_letter_queue_url: str = Field(default="", alias="WEBHOOK_DEAD_LETTER_QUEUE_URL")
     webhook_timeout_seconds: float = Field(default=5.0, gt=0, alias="WEBHOOK_TIMEOUT_SECONDS")
+    # The KMS key webhook signing secrets are encrypted with (goodwill.repositories.webhook_secrets).
+    webhook_secret_key_arn: str = Field(default="", alias="WEBHOOK_SECRET_KEY_ARN")
     ses_sender: str = Field(default="goodwill@example.com", alias="SES_SENDER")
     console_base_url: str = Field(default="http://127.0.0.1:3000/console", alias="CONSOLE_BASE_URL")
     # The console's Cognito app client: people whose token it issued are recorded as source CONSOLE.

@@ -17,10 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from goodwill import aws
 from goodwill.clock import now, now_iso, parse_iso
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
+from goodwill.repositories import webhook_secrets as secrets
 from goodwill.repositories import webhooks as repo
 from goodwill.settings import get_settings
 from goodwill.webhooks import sender
@@ -95,7 +98,7 @@ def deliver(message: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
         repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("DROPPED", None, "webhook disabled", 0)})
         return True
     started = time.monotonic()
-    status, error = sender.post(str(hook["url"]), str(hook["secret"]), message)
+    status, error = _post(hook, message)
     took = int((time.monotonic() - started) * 1000)
     if error is None:
         repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("DELIVERED", status, None, took)})
@@ -111,6 +114,14 @@ def deliver(message: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     )
     repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("RETRYING", status, error, took)})
     return False
+
+
+def _post(hook: Mapping[str, Any], message: Mapping[str, Any]) -> tuple[int | None, str | None]:
+    try:
+        secret = secrets.secret_of(dict(hook))
+    except ClientError as exc:  # KMS refused or unavailable: nothing is sent unsigned; retried later
+        return None, f"the signing secret could not be decrypted (KMS {exc.response['Error']['Code']})"
+    return sender.post(str(hook["url"]), secret, message)
 
 
 def _outcome(outcome: str, status: int | None, error: str | None, took: int) -> dict[str, Any]:

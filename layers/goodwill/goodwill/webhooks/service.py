@@ -10,6 +10,7 @@ from goodwill.clock import now_iso
 from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.webhooks import WebhookRequest
+from goodwill.repositories import webhook_secrets as secrets
 from goodwill.repositories import webhooks as repo
 from goodwill.repositories.table import Item
 from goodwill.webhooks import signing, urls
@@ -45,23 +46,24 @@ def put(principal: Principal, webhook_id: str, body: WebhookRequest) -> tuple[in
     fields["description"] = body.description
     existing = repo.get(org, webhook_id)
     if existing:
-        item = {**existing, **fields, "updated_at": at, "updated_by": principal.actor}
+        item = secrets.sealed(org, webhook_id, {**existing, **fields, "updated_at": at, "updated_by": principal.actor})
         repo.put(org, item)
         return 200, view(item)
     if len(repo.list_all(org)) >= MAX_PER_ORG:
         raise ValidationFailedError.field("webhook_id", f"an org may have at most {MAX_PER_ORG} webhooks")
+    secret = signing.new_secret()
     item = {
         "webhook_id": webhook_id,
         "org_id": org,
         **fields,
-        "secret": signing.new_secret(),
+        "secret_ciphertext": secrets.encrypt(org, webhook_id, secret),  # never the secret itself
         "created_at": at,
         "updated_at": at,
         "created_by": principal.actor,
     }
     if not repo.create(org, item):  # created by a concurrent PUT a moment ago: replace it
         return put(principal, webhook_id, body)
-    return 201, {**view(item), "secret": item["secret"]}
+    return 201, {**view(item), "secret": secret}
 
 
 def get(principal: Principal, webhook_id: str) -> dict[str, Any]:
