@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from goodwill.auth import ROUTE_SCOPES, SCOPES, Role
+from local import tokens
 from local.apigw import Router
 from local.stack import Stack
 from local.template import load
@@ -126,15 +127,17 @@ def _world(api: Api) -> dict[str, str]:
     created = api.post("/goodwill/bulk-imports", {"program_id": "default"})
     assert created.status == 201, created.body  # every path id names a real record of acme
     ids["import_id"] = created.body["import_id"]
-    ids["client_id"] = _client(api, ADMIN, [])["client_id"]
+    ids["client_id"] = _client(api, ADMIN, [])[0]
     return ids
 
 
-def _client(api: Api, admin: dict[str, str], scopes: list[str]) -> dict[str, str]:
-    """An API client of `admin`'s org holding `scopes`, as the Cognito authorizer hands its token's claims."""
+def _client(api: Api, admin: dict[str, str], scopes: list[str]) -> tuple[str, dict[str, str]]:
+    """An API client of `admin`'s org holding `scopes`: its id, and the Authorization header of an
+    access token for them (signed as the pool signs; the API's Lambda authorizer verifies it)."""
     created = api.post("/api-clients", {"name": "m", "scopes": scopes or ["goodwill/requests.read"]}, as_=admin)
     cid = created.body["client_id"]
-    return {"sub": cid, "client_id": cid, "token_use": "access", "scope": " ".join(scopes)}
+    pool = api.stack.functions.merged_environment()["USER_POOL_ID"]
+    return cid, {"Authorization": f"Bearer {tokens.sign(tokens.access_token_claims(cid, scopes, pool))}"}
 
 
 def _without_windows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -203,12 +206,12 @@ def test_route_holds_api_clients_to_their_scopes_and_their_org(
     path = _path(template, ids)
     body = json.loads(_path(json.dumps(row.body), ids)) if row.body is not None else None
     scope = ROUTE_SCOPES.get((method, template))
-    foreign = _client(api, OTHER_ADMIN, list(SCOPES))
-    lacking = _client(api, ADMIN, [s for s in SCOPES if s != scope])
+    foreign = _client(api, OTHER_ADMIN, list(SCOPES))[1]
+    lacking = _client(api, ADMIN, [s for s in SCOPES if s != scope])[1]
     before = _without_windows(table_items(stack))
 
-    assert api.call(method, path, body, query=row.query, as_=lacking).status == 403
-    reply = api.call(method, path, body, query=row.query, as_=foreign)
+    assert api.call(method, path, body, query=row.query, as_=None, headers=lacking).status == 403
+    reply = api.call(method, path, body, query=row.query, as_=None, headers=foreign)
     if scope is None:
         assert reply.status == 403, (reply.status, reply.body)
     elif row.org_scoped_write:
