@@ -109,6 +109,17 @@ def test_person_id_token_and_client_access_token_both_work_on_the_same_methods(a
     assert api.balance("c-1")["current"] == 20
 
 
+def test_person_source_is_console_for_the_console_app_client_and_api_for_the_pools_other_one(api: Api) -> None:
+    stack = api.stack
+    api.customer("c-1")
+    tools = stack.ref("GoodwillUserPoolClient")
+    assert tools and tools in env(stack)["PERSON_APP_CLIENT_IDS"].split(",")
+    for aud, source in ((env(stack)["CONSOLE_CLIENT_ID"], "CONSOLE"), (tools, "API")):
+        reply = api.post("/goodwill/points", grant_body(), as_=None, headers=bearer(id_token(stack, AGENT, aud=aud)))
+        assert reply.status == 201, reply.body
+        assert reply.body["transaction"]["source"] == source
+
+
 def test_person_roles_come_from_the_token_and_still_decide_the_route(api: Api) -> None:
     stack = api.stack
     agent = bearer(id_token(stack, AGENT))

@@ -45,6 +45,8 @@ class Settings(BaseModel):
     token_url: str = Field(default="", alias="TOKEN_URL")
     # The pool's signing keys (goodwill.identity.jwks); empty: the pool's own JWKS address (AWS).
     jwks_url: str = Field(default="", alias="JWKS_URL")
+    # App clients besides the console's whose ID tokens people may call with (comma-separated).
+    person_app_client_ids: str = Field(default="", alias="PERSON_APP_CLIENT_IDS")
     api_client_cache_seconds: float = Field(default=60.0, ge=0, le=60, alias="API_CLIENT_CACHE_SECONDS")
     # SNS platform applications (comma-separated ARNs) whose endpoints may be push targets.
     push_platform_applications: str = Field(default="", alias="PUSH_PLATFORM_APPLICATIONS")

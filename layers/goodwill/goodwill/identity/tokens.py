@@ -1,6 +1,6 @@
 """A Cognito token, verified as API Gateway's Cognito authorizer verifies one, for both kinds:
 RS256 signature by a key of the pool's JWKS, `iss` the pool, not expired (nor issued in the
-future), `token_use` id or access; an ID token's `aud` the console's app client, an access token's
+future), `token_use` id or access; an ID token's `aud` an app client for people (the console's), an access token's
 `client_id` an app client (whether it is a registered API client is decision.py's question)."""
 
 from __future__ import annotations
@@ -50,15 +50,16 @@ def verify(token: str, now: int | None = None) -> dict[str, Any]:
     except (JoseError, ValueError) as exc:
         raise UnauthorizedError(f"the token was refused: {type(exc).__name__}") from exc
     claims = dict(decoded.claims)
-    _check_audience(claims, settings.console_client_id)
+    audiences = {settings.console_client_id, *settings.person_app_client_ids.split(",")} - {""}
+    _check_audience(claims, audiences if settings.console_client_id else None)
     return claims
 
 
-def _check_audience(claims: dict[str, Any], console_client_id: str) -> None:
+def _check_audience(claims: dict[str, Any], audiences: set[str] | None) -> None:
     if claims["token_use"] == "id":
         # Without a known console app client (a pool the stack did not create, no ConsoleClientId)
         # any app client of the pool may have signed the person in.
-        if not isinstance(claims.get("aud"), str) or (console_client_id and claims["aud"] != console_client_id):
+        if not isinstance(claims.get("aud"), str) or (audiences is not None and claims["aud"] not in audiences):
             raise UnauthorizedError("the ID token was issued to another app client")
         return
     client_id = claims.get("client_id")
