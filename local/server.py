@@ -318,6 +318,8 @@ def _local_route(system: LocalSystem, method: str, path: str, query: str) -> Htt
         return _run_schedule(system.schedules, method, found.group(1))
     if method != "GET":
         return _error(405, "METHOD_NOT_ALLOWED", "the /_local routes are read-only")
+    if path == tokens.JWKS_PATH:  # the pool's signing keys, as Cognito publishes them (this run's)
+        return _json(200, tokens.jwks())
     if path == "/_local/outbox":
         params = {k: v[-1] for k, v in parse_qs(query).items()}
         return _json(200, {"items": system.outbox.items(params.get("channel"), params.get("to"))})

@@ -60,6 +60,28 @@ def test_request_without_org_header_is_unauthorized(system: LocalSystem, headers
     assert reply.json()["error"]["code"] == "UNAUTHORIZED"
 
 
+def test_person_id_token_signed_with_the_published_key_is_served_over_http(system: LocalSystem) -> None:
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    from local import tokens
+
+    published = requests.get(f"{system.url}{tokens.JWKS_PATH}", timeout=10).json()
+    env = system.stack.functions.merged_environment()
+    person = {"custom:org_id": "acme", "sub": "alice", "cognito:groups": "admin"}
+    token = tokens.sign(tokens.id_token_claims(person, env["CONSOLE_CLIENT_ID"], env["USER_POOL_ID"]))
+    assert jwt.decode(token, KeySet.import_key_set(published), algorithms=["RS256"]).claims["sub"] == "alice"
+    reply = requests.get(f"{system.url}/api-clients", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert reply.status_code == 200, reply.text
+    forged = tokens.sign(
+        tokens.id_token_claims(person, env["CONSOLE_CLIENT_ID"], env["USER_POOL_ID"]), tokens.new_key()
+    )
+    assert (
+        requests.get(f"{system.url}/api-clients", headers={"Authorization": f"Bearer {forged}"}, timeout=10).status_code
+        == 401
+    )
+
+
 def test_unknown_route_is_404_with_the_error_shape(system: LocalSystem) -> None:
     reply = requests.get(f"{system.url}/no/such/route", headers=ADMIN, timeout=10)
     assert reply.status_code == 404

@@ -152,3 +152,40 @@ def test_client_token_whose_sub_is_another_client_is_401(monkeypatch: pytest.Mon
 
 def test_every_route_scope_is_a_declared_scope() -> None:
     assert set(auth.ROUTE_SCOPES.values()) <= set(auth.SCOPES)
+
+
+# ------------------------------------------------------------------ the Lambda authorizer's context
+
+
+def _context(principal: Principal, exp: int = 4_102_444_800) -> dict[str, Any]:
+    return {**auth.principal_context(principal, exp), "principalId": principal.actor, "integrationLatency": 0}
+
+
+def test_person_context_round_trips_to_the_same_principal() -> None:
+    person = Principal(
+        org_id="acme", actor="alice", roles=frozenset({Role.APPROVER}), source=Source.CONSOLE, email="a@acme.test"
+    )
+    assert auth.principal_for_request(_context(person), CONSOLE, Role.AGENT, None) == person
+    with pytest.raises(ForbiddenError):
+        auth.principal_for_request(_context(person), CONSOLE, Role.ADMIN, None)
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {},
+        {"principal": "robot", "org_id": "acme", "actor": "x", "exp": "4102444800"},
+        {"principal": "person", "actor": "alice", "exp": "4102444800"},
+        {"principal": "person", "org_id": "acme", "actor": "alice", "source": "CONSOLE", "exp": "soon"},
+        {"principal": "person", "org_id": "acme", "actor": "alice", "source": "CONSOLE", "exp": "1"},
+    ],
+)
+def test_context_without_a_whole_unexpired_principal_is_401(broken: dict[str, Any]) -> None:
+    with pytest.raises(UnauthorizedError):
+        auth.principal_for_request(broken or None, CONSOLE, Role.AGENT, None)
+
+
+def test_client_context_is_closed_outside_scoped_routes_before_the_registry_is_read() -> None:
+    client = Principal(org_id="acme", actor="client:store1", scopes=frozenset({"goodwill/points.write"}))
+    with pytest.raises(ForbiddenError):  # no table in this test: reading the registry would fail otherwise
+        auth.principal_for_request(_context(client), CONSOLE, Role.AGENT, None)
