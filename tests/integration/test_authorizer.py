@@ -120,6 +120,12 @@ def test_person_source_is_console_for_the_console_app_client_and_api_for_the_poo
         assert reply.body["transaction"]["source"] == source
 
 
+def test_console_sending_the_id_token_alone_is_served(api: Api) -> None:
+    # console/js/auth.js sends `Authorization: <ID token>` (no "Bearer"), as the Cognito authorizer took it
+    api.customer("c-1")
+    assert api.get("/customers/c-1", as_=None, headers={"Authorization": id_token(api.stack)}).status == 200
+
+
 def test_person_roles_come_from_the_token_and_still_decide_the_route(api: Api) -> None:
     stack = api.stack
     agent = bearer(id_token(stack, AGENT))

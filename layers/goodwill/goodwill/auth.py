@@ -62,7 +62,7 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
 
 
 class Claims(BaseModel):
-    """The Cognito claims API Gateway hands over in requestContext.authorizer.claims."""
+    """A person's Cognito token claims (as the authorizer verified them; locally, the header claims)."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
