@@ -105,8 +105,10 @@ def _link_runtime(runtime: Path) -> None:
         if spec is None or spec.origin is None:
             continue
         origin = Path(spec.origin)
-        source = origin.parent if origin.name == "__init__.py" else origin
+        source = (origin.parent if origin.name == "__init__.py" else origin).resolve()
         target = runtime / source.name
+        if target.is_symlink() and target.resolve() != source:  # left by a venv or work tree since removed
+            target.unlink()
         if not target.exists():
             target.symlink_to(source)
 
