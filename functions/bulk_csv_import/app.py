@@ -1,5 +1,6 @@
 """Bulk CSV import: an upload under imports/ (S3 event) starts the import workflow; the workflow's
-tasks (scan, chunk, finish, fail) run here too, so one function holds the import's permissions."""
+tasks (scan, chunk, finish, fail) run here too, so one function holds the import's permissions.
+The same workflow reverts an import (its input says `job: revert`): those tasks are reverts.run."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill import clock
 from goodwill.models.imports import ImportTask
 from goodwill.observability import logger
+from goodwill.reverts import run as revert_run
 from goodwill.services import imports, imports_run
 
 
@@ -38,6 +40,8 @@ def on_uploads(event: S3Event) -> dict[str, Any]:
 
 
 def run_task(task: ImportTask) -> dict[str, Any]:
+    if task.job == "revert":
+        return run_revert_task(task)
     if task.action == "scan":
         return imports_run.scan(task.org_id, task.import_id, task.attempt)
     if task.action == "chunk":
@@ -47,6 +51,18 @@ def run_task(task: ImportTask) -> dict[str, Any]:
     if task.action == "finish":
         return imports_run.finish(task.org_id, task.import_id, task.attempt)
     return imports_run.record_failure(task.org_id, task.import_id, task.attempt, task.error)
+
+
+def run_revert_task(task: ImportTask) -> dict[str, Any]:
+    if task.action == "scan":
+        return revert_run.scan(task.org_id, task.import_id, task.attempt)
+    if task.action == "chunk":
+        if task.chunk is None:
+            raise ValueError("a chunk task needs the chunk")
+        return dict(revert_run.process_chunk(task.org_id, task.import_id, task.chunk))
+    if task.action == "finish":
+        return revert_run.finish(task.org_id, task.import_id, task.attempt)
+    return revert_run.record_failure(task.org_id, task.import_id, task.attempt, task.error)
 
 
 @logger.inject_lambda_context

@@ -1,4 +1,5 @@
-"""Bulk CSV imports (admin): POST /goodwill/bulk-imports for a presigned upload, GET one import."""
+"""Bulk CSV imports (admin): POST /goodwill/bulk-imports for a presigned upload, GET one import,
+POST .../revert to undo a finished one."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
 from goodwill.models.common import ID_PATTERN
-from goodwill.models.imports import BulkImportCreateRequest
+from goodwill.models.imports import BulkImportCreateRequest, RevertImportRequest
 from goodwill.models.responses import BulkImportCreatedResponse, BulkImportResponse, route_responses
 from goodwill.observability import logger, metrics
+from goodwill.reverts import start as reverts
 from goodwill.services import imports
 
 app = build_resolver()
@@ -50,6 +52,34 @@ def create_import(body: Annotated[BulkImportCreateRequest, Body()]) -> Any:
 )
 def get_import(import_id: ImportId) -> Any:
     return json_response(200, imports.get(current_principal(app, Role.ADMIN), import_id))
+
+
+@app.post(
+    "/goodwill/bulk-imports/<import_id>/revert",
+    summary="Revert a finished bulk import: reverse every row it applied, exactly once",
+    description=(
+        "Role: admin. 202: the revert runs (status REVERTING) through the import's own workflow; each "
+        "row the import applied gets a REVERSAL ledger entry (the single reversal's rules: a credit "
+        "whose points are spent is FAILED unless the org allows negative balances; a row reversed "
+        "before is SKIPPED). It ends REVERTED or REVERTED_WITH_ERRORS with `revert` totals and "
+        "`revert_report_url`; the uploader is told as when the import ended. 409 NOT_REVERTIBLE: "
+        "reverted or being reverted already, a dry run, or not finished. A revert whose workflow "
+        "stopped is resumed by the same request."
+    ),
+    tags=["Bulk imports"],
+    operation_id="revertBulkImport",
+    responses=route_responses(
+        {202: (BulkImportResponse, "Accepted: the revert runs")},
+        body=True,
+        not_found="no such import",
+        ids_in_path=True,
+        conflict="NOT_REVERTIBLE: reverted or being reverted already, a dry run, or not finished",
+    ),
+)
+def revert_import(import_id: ImportId, body: Annotated[RevertImportRequest, Body()]) -> Any:
+    record = reverts.start(current_principal(app, Role.ADMIN), import_id, body)
+    metrics.add_metric(name="BulkImportReverts", unit="Count", value=1)
+    return json_response(202, imports.view(record))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)

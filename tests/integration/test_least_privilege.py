@@ -189,9 +189,23 @@ def _tour(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
         {"action": "fail", "org_id": "acme", "import_id": created["import_id"], "attempt": 9, "error": {}}
     )
     _redelivered_upload_after_a_crash(api, stack)
+    _import_revert(api, stack, monkeypatch, created["import_id"])
     _stranded_requests(api, stack, monkeypatch)
     _expiry_run(stack)
     _webhooks(api, stack, monkeypatch)
+
+
+def _import_revert(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch, import_id: str) -> None:
+    """A revert whose start was lost (the API died after the record moved), resumed by asking
+    again (DescribeExecution, StartExecution), then run by the import function (the import report)."""
+    from goodwill.reverts import start
+    from tests.integration.test_import_revert import wait_reverted
+
+    with monkeypatch.context() as patched:
+        patched.setattr(start, "_start_execution", lambda *args: None)
+        assert api.post(f"/goodwill/bulk-imports/{import_id}/revert", {}).status == 202
+    assert api.post(f"/goodwill/bulk-imports/{import_id}/revert", {}).status == 202
+    assert wait_reverted(stack, import_id)["status"] == "REVERTED"
 
 
 def _stranded_requests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -179,6 +179,15 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
         created = c.call("POST", "/goodwill/bulk-imports", "/goodwill/bulk-imports", {"program_id": "default"})
         path = f"/goodwill/bulk-imports/{created.body['import_id']}"
         c.call("GET", "/goodwill/bulk-imports/{import_id}", path)
+        # A finished import reverted (202), then read with its revert and revert report
+        from tests.integration.test_bulk_imports import run_import
+        from tests.integration.test_import_revert import wait_reverted
+
+        done, _ = run_import(api, api.stack, "customer_id,points\nc-1,5\nc-2,x\n")
+        revert = "/goodwill/bulk-imports/{import_id}/revert"
+        c.call("POST", revert, f"/goodwill/bulk-imports/{done}/revert", {"comment": "wrong file"})
+        wait_reverted(api.stack, done)
+        c.call("GET", "/goodwill/bulk-imports/{import_id}", f"/goodwill/bulk-imports/{done}")
     client = {"name": "Shop", "scopes": ["goodwill/points.write"], "rate_limit_per_second": 10}
     made = c.call("POST", "/api-clients", "/api-clients", client).body
     c.call("GET", "/api-clients", "/api-clients")

@@ -82,6 +82,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/goodwill/requests/{request_id}/reject"): Row(Role.APPROVER, 200, {"comment": "no"}),
     ("POST", "/goodwill/bulk-imports"): Row(Role.ADMIN, 201, {"program_id": "default"}, org_scoped_write=True),
     ("GET", "/goodwill/bulk-imports/{import_id}"): Row(Role.ADMIN, 200),
+    # acme's import is still waiting for its file: found (not 404), and not revertible yet
+    ("POST", "/goodwill/bulk-imports/{import_id}/revert"): Row(Role.ADMIN, 409, {}),
     ("POST", "/goodwill/request-decisions"): Row(
         Role.APPROVER, 200, {"decision": "REJECT", "request_ids": ["{request_id}"], "comment": "no"}
     ),

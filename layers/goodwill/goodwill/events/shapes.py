@@ -6,10 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from goodwill.models.imports import FINAL_STATUSES
+from goodwill.models.imports import FINAL_STATUSES, ImportStatus
 from goodwill.models.requests import RequestStatus
 from goodwill.repositories import keys
 from goodwill.repositories.table import Item
+from goodwill.reverts.start import view_fields as revert_view
 from goodwill.services.customers import ledger_view
 from goodwill.services.requests import view as request_view
 
@@ -24,6 +25,8 @@ TYPES = (POINTS_CHANGED, REQUEST_DECIDED, COUPON_ISSUED, IMPORT_FINISHED, POINTS
 # A fixed namespace: the same (type, key, change) gives the same id in every process, forever.
 _NAMESPACE = uuid.UUID("6f1c3a52-6d0b-4b1e-9a53-2b8f0c9e7d41")
 _DECIDED = {RequestStatus.APPROVED.value, RequestStatus.REJECTED.value, RequestStatus.EXPIRED.value}
+_REVERT_ENDS = {ImportStatus.REVERTED.value, ImportStatus.REVERTED_WITH_ERRORS.value}
+_IMPORT_ENDS = {*FINAL_STATUSES, *_REVERT_ENDS}
 _IMPORT_SHOWN = (
     *("import_id", "status", "program_id", "mode", "dry_run", "notify_customers", "source"),
     *("created_by", "created_at", "started_at", "finished_at", "error"),
@@ -76,11 +79,14 @@ def events_of(key: Item, old: Item | None, new: Item | None) -> list[Event]:
     if sk == "REQ" and status in _DECIDED and before == RequestStatus.PENDING_APPROVAL.value:
         at = new.get("decided_at") or new.get("expired_at") or new["history"][-1]["at"]
         return [_event(REQUEST_DECIDED, key, str(status), org_of(key), at, request_view(new))]
-    if sk == "IMPORT" and status in FINAL_STATUSES and before != status:
+    if sk == "IMPORT" and status in _IMPORT_ENDS and before != status:
         resource = {k: new[k] for k in _IMPORT_SHOWN if new.get(k) is not None}
         totals = new.get("totals") or {}
         resource["totals"] = {k: int(totals.get(k, 0)) for k in ("rows", "applied", "failed")}
         at = new.get("finished_at") or new.get("updated_at") or new["created_at"]
+        if status in _REVERT_ENDS:  # a revert ended: the same event type, its status and totals
+            resource.update(revert_view(new))
+            at = new.get("reverted_at") or at
         return [_event(IMPORT_FINISHED, key, str(status), org_of(key), at, resource)]
     return []
 

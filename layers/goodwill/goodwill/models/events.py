@@ -15,6 +15,7 @@ from pydantic import Field
 from goodwill.models.responses import (
     CouponView,
     GoodwillRequestResponse,
+    ImportRevert,
     ImportTotals,
     Timestamp,
     TransactionView,
@@ -49,7 +50,9 @@ class ImportFinished(EventHead):
     """A bulk import ended (its report is at GET /goodwill/bulk-imports/{import_id})."""
 
     import_id: str
-    status: Literal["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"]
+    status: Literal["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED", "REVERTED", "REVERTED_WITH_ERRORS"] = Field(
+        description="REVERTED / REVERTED_WITH_ERRORS: a revert of the import ended (see `revert`)"
+    )
     program_id: str | None = None
     mode: Literal["ADD", "SET"] | None = None
     dry_run: bool | None = None
@@ -61,6 +64,7 @@ class ImportFinished(EventHead):
     started_at: Timestamp | None = None
     finished_at: Timestamp | None = None
     error: str | None = None
+    revert: ImportRevert | None = None
 
 
 class PointsExpiring(EventHead):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, StrictBool
 
 from goodwill.auth import ORG_ID_PATTERN
-from goodwill.models.common import ID_PATTERN, StrictModel
+from goodwill.models.common import ID_PATTERN, Comment, StrictModel
 from goodwill.models.config import ProgramId
 
 
@@ -23,6 +23,9 @@ class ImportStatus(StrEnum):
     COMPLETED = "COMPLETED"
     COMPLETED_WITH_ERRORS = "COMPLETED_WITH_ERRORS"
     FAILED = "FAILED"
+    REVERTING = "REVERTING"  # a revert of the finished import runs (reverts/)
+    REVERTED = "REVERTED"
+    REVERTED_WITH_ERRORS = "REVERTED_WITH_ERRORS"
 
 
 FINAL_STATUSES = frozenset({ImportStatus.COMPLETED, ImportStatus.COMPLETED_WITH_ERRORS, ImportStatus.FAILED})
@@ -40,9 +43,14 @@ class BulkImportCreateRequest(StrictModel):
     notify_customers: StrictBool = False
 
 
+class RevertImportRequest(StrictModel):
+    comment: Comment | None = None
+
+
 class ImportTask(BaseModel):
     """One task of statemachine/bulk_import.asl.json, as its Lambda payload."""
 
+    job: Literal["import", "revert"] = "import"
     action: Literal["scan", "chunk", "finish", "fail"]
     org_id: str = Field(pattern=ORG_ID_PATTERN)
     import_id: str = Field(pattern=ID_PATTERN)

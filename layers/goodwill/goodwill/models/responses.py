@@ -257,7 +257,16 @@ class CouponGrantResponse(View):
 
 
 # ---------------------------------------------------------------- bulk imports
-ImportStatusName = Literal["AWAITING_UPLOAD", "RUNNING", "COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"]
+ImportStatusName = Literal[
+    "AWAITING_UPLOAD",
+    "RUNNING",
+    "COMPLETED",
+    "COMPLETED_WITH_ERRORS",
+    "FAILED",
+    "REVERTING",
+    "REVERTED",
+    "REVERTED_WITH_ERRORS",
+]
 
 
 class ImportTotals(View):
@@ -277,6 +286,24 @@ class BulkImportCreatedResponse(View):
     upload_expires_at: Timestamp
 
 
+class RevertTotals(View):
+    rows: int = Field(ge=0, description="Rows the import applied")
+    reversed: int = Field(ge=0)
+    failed: int = Field(ge=0, description="Rows that could not be reversed (the report says why)")
+    skipped: int = Field(ge=0, description="Rows reversed before (a single reversal) or that changed nothing")
+
+
+class ImportRevert(View):
+    """POST /goodwill/bulk-imports/{import_id}/revert: who asked, when, and how it went."""
+
+    requested_by: str | None = None
+    comment: str | None = None
+    started_at: Timestamp | None = None
+    finished_at: Timestamp | None = None
+    totals: RevertTotals
+    error: str | None = Field(default=None, description="Why the revert stopped or could not run")
+
+
 class BulkImportResponse(View):
     """An import and its totals; fields of steps not taken yet are absent."""
 
@@ -294,6 +321,10 @@ class BulkImportResponse(View):
     finished_at: Timestamp | None = None
     error: str | None = Field(default=None, description="Why a FAILED import failed")
     report_url: str | None = Field(default=None, description="A presigned URL of the report CSV, once written")
+    revert: ImportRevert | None = Field(default=None, description="The revert, once one was asked for")
+    revert_report_url: str | None = Field(
+        default=None, description="A presigned URL of the revert report CSV (the import report's columns), once written"
+    )
 
 
 # ---------------------------------------------------------------- declaring them on routes

@@ -88,6 +88,14 @@ def import_chunk(org_id: str, import_id: str, chunk: int) -> dict[str, str]:
     return {"PK": f"ORG#{org_id}#IMPORT#{import_id}", "SK": f"CHUNK#{chunk:07d}"}
 
 
+REVERT_CHUNK_PREFIX = "REVERT#"
+
+
+def revert_chunk(org_id: str, import_id: str, chunk: int) -> dict[str, str]:
+    """A finished chunk of an import's revert (its counts and report part)."""
+    return {"PK": f"ORG#{org_id}#IMPORT#{import_id}", "SK": f"{REVERT_CHUNK_PREFIX}{chunk:07d}"}
+
+
 def import_customer(org_id: str, import_id: str, customer_id: str) -> dict[str, str]:
     """A SET import's claim on a customer: each customer is set at most once per import, whether
     the file names them by id or by e-mail. In the customer's partition, so claims spread out."""

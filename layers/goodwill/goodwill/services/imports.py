@@ -29,6 +29,7 @@ from goodwill.models.imports import BulkImportCreateRequest, ImportMode, ImportS
 from goodwill.observability import logger
 from goodwill.repositories import imports_records, orgs
 from goodwill.repositories.table import Item, strip_keys
+from goodwill.reverts.start import view_fields as revert_view
 from goodwill.services import imports_files as files
 from goodwill.services.config import get_config
 from goodwill.services.imports_run import fail
@@ -107,6 +108,9 @@ def view(record: Item) -> dict[str, Any]:
     shown["totals"] = {k: int((record.get("totals") or {}).get(k, 0)) for k in ("rows", "applied", "failed")}
     if record.get("report_key"):
         shown["report_url"] = files.presign_download(record["report_key"])
+    shown.update(revert_view(record))
+    if record.get("revert_report_key"):
+        shown["revert_report_url"] = files.presign_download(record["revert_report_key"])
     return shown
 
 
@@ -248,7 +252,7 @@ def _execution_status(import_id: str, attempt: int) -> str | None:
 
 
 def _start_execution(org_id: str, import_id: str, attempt: int) -> bool:
-    payload = {"org_id": org_id, "import_id": import_id, "attempt": attempt}
+    payload = {"job": "import", "org_id": org_id, "import_id": import_id, "attempt": attempt}
     try:
         aws.stepfunctions().start_execution(
             stateMachineArn=get_settings().import_state_machine_arn,

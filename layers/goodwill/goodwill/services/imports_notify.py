@@ -18,9 +18,23 @@ from goodwill.settings import get_settings
 EVENT = "BULK_IMPORT_FINISHED"
 
 
+REVERT_ENDS = frozenset({"REVERTED", "REVERTED_WITH_ERRORS"})
+
+
+def _ended_at(record: Item) -> Any:
+    """When this ending happened: a revert's end, or the import's."""
+    return record.get("reverted_at") if record.get("status") in REVERT_ENDS else record.get("finished_at")
+
+
 def summary(record: Item) -> str:
     totals = record.get("totals") or {}
     how = f"program {record['program_id']}, mode {record['mode']}" + (", dry run" if record.get("dry_run") else "")
+    if record.get("status") in REVERT_ENDS:
+        done = record.get("revert_totals") or {}
+        counts = ", ".join(f"{k}: {done.get(k, 0)}" for k in ("reversed", "failed", "skipped"))
+        return f"The revert of bulk import {record['import_id']} ({how}) ended {record['status']}. " + (
+            f"Rows the import applied: {done.get('rows', 0)}, {counts}."
+        )
     text = (
         f"Bulk import {record['import_id']} ({how}) ended {record['status']}. "
         f"Rows: {totals.get('rows', 0)}, applied: {totals.get('applied', 0)}, failed: {totals.get('failed', 0)}"
@@ -48,18 +62,22 @@ def message(record: Item) -> dict[str, Any]:
         "created_by": record.get("created_by"),
         "finished_at": record.get("finished_at"),
         "report_key": record.get("report_key"),
+        "revert_totals": {k: int(v) for k, v in (record.get("revert_totals") or {}).items()} or None,
+        "reverted_at": record.get("reverted_at"),
+        "revert_report_key": record.get("revert_report_key"),
     }
 
 
 def tell_actor(record: Item) -> None:
     """Publish the outcome and e-mail the actor, once per ending (a retried task sends again only
     if the first try did not get as far as recording that it sent)."""
-    if record.get("notified_at") == record.get("finished_at"):
+    if record.get("notified_at") == _ended_at(record):
         return
     settings = get_settings()
     text = summary(record)
     link = f"{settings.console_base_url.rstrip('/')}/bulk-imports/{record['import_id']}"
-    body = f"{text}\n\nThe report: GET /goodwill/bulk-imports/{record['import_id']} (report_url), or {link}\n"
+    url = "revert_report_url" if record.get("status") in REVERT_ENDS else "report_url"
+    body = f"{text}\n\nThe report: GET /goodwill/bulk-imports/{record['import_id']} ({url}), or {link}\n"
     subject = f"Goodwill bulk import {record['status'].replace('_', ' ').lower()}"
     try:
         if settings.import_events_topic_arn:
@@ -89,6 +107,6 @@ def tell_actor(record: Item) -> None:
     imports_records.update(
         record["org_id"],
         record["import_id"],
-        {"notified_at": record.get("finished_at") or now_iso()},
+        {"notified_at": _ended_at(record) or now_iso()},
         {"status": record["status"]},
     )

@@ -1,0 +1,153 @@
+"""The tasks of an import revert: the import's own workflow (statemachine/bulk_import.asl.json)
+runs them when its execution input says `job: revert`: scan, one chunk per Distributed Map item,
+finish, fail.
+
+The scan reads the import report once and cuts the rows it APPLIED into chunks by customer
+(reverts.files). Each chunk reverses its rows (reverts.apply), writes its report lines, then a
+checkpoint: a resumed revert skips finished chunks, a chunk run again (a crash, a twin execution)
+reverses nothing twice. The finish merges the parts into the revert report, sets REVERTED or
+REVERTED_WITH_ERRORS with the totals, and tells the actor as an import's end does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Final
+
+from goodwill import clock
+from goodwill.imports.report import format_lines, merge_runs
+from goodwill.models.imports import ImportStatus
+from goodwill.observability import logger
+from goodwill.repositories import imports_records, keys, table
+from goodwill.repositories.table import Item
+from goodwill.reverts import files
+from goodwill.reverts.apply import RevertJob, revert_rows
+from goodwill.services import imports_files
+from goodwill.services.config import get_config
+from goodwill.services.imports_notify import tell_actor
+from goodwill.settings import get_settings
+
+BOM: Final = "\ufeff"
+STATUSES: Final = ("REVERSED", "FAILED", "SKIPPED")
+
+
+def require(org_id: str, import_id: str) -> Item:
+    record = imports_records.get(org_id, import_id)
+    if record is None:
+        raise LookupError(f"import {import_id} of org {org_id} not found")
+    return record
+
+
+def _current(org_id: str, import_id: str, attempt: int) -> Item | None:
+    """The record, if this attempt is the one running the revert (a stale one does nothing)."""
+    record = require(org_id, import_id)
+    if record["status"] != ImportStatus.REVERTING.value or int(record.get("revert_attempt", 0)) != attempt:
+        return None
+    return record
+
+
+def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
+    record = _current(org_id, import_id, attempt)
+    if record is None:
+        return {"proceed": False}
+    chunks_key = files.chunks_key(org_id, import_id)
+    if record.get("revert_chunks") is not None and imports_files.get_text(chunks_key) is not None:
+        return {"proceed": True, "chunks_key": chunks_key, "header": "", "chunks": int(record["revert_chunks"])}
+    expected = int((record.get("totals") or {}).get("applied", 0))
+    try:
+        rows = files.applied_rows(str(record["report_key"]))
+        chunks = files.write_chunks(org_id, import_id, rows, get_settings().import_chunk_rows, expected)
+    except files.ReportGoneError as exc:
+        _give_back(record, str(exc))
+        return {"proceed": False}
+    expect = {"status": ImportStatus.REVERTING.value, "revert_attempt": attempt}
+    imports_records.update(org_id, import_id, {"revert_chunks": chunks}, expect)
+    logger.info("import revert scanned", extra={"import_id": import_id, "chunks": chunks})
+    return {"proceed": True, "chunks_key": chunks_key, "header": "", "chunks": chunks}
+
+
+def _give_back(record: Item, error: str) -> None:
+    """The revert cannot run at all: the import is as it was, with the reason."""
+    fields = {"status": record["revert_from"], "revert_error": error, "revert_attempt": None}
+    expect = {"status": ImportStatus.REVERTING.value, "revert_attempt": record["revert_attempt"]}
+    imports_records.update(record["org_id"], record["import_id"], fields, expect)
+    logger.info("import revert refused", extra={"import_id": record["import_id"], "error": error})
+
+
+def process_chunk(org_id: str, import_id: str, spec: dict[str, Any]) -> dict[str, int]:
+    index = int(spec["index"])
+    done = table.get(keys.revert_chunk(org_id, import_id, index))
+    if done is not None:
+        return {k: int(done[k]) for k in ("rows", *STATUSES)}
+    record = require(org_id, import_id)
+    job = RevertJob(
+        org_id=org_id,
+        import_id=import_id,
+        program_id=record["program_id"],
+        revert_id=record["revert_id"],
+        actor=record["revert_by"],
+        comment=record.get("revert_comment"),
+        allow_negative=bool(record["revert_rules"]["allow_negative"]),
+        config=get_config(org_id),
+    )
+    lines = revert_rows(job, files.chunk_rows(str(spec["key"])))
+    part = files.part_key(org_id, import_id, index, clock.ulid())
+    imports_files.put_bytes(part, format_lines(lines).encode())
+    statuses = Counter(line[4] for line in lines)
+    counts = {"rows": len(lines), **{s: statuses[s] for s in STATUSES}}
+    table.put({**keys.revert_chunk(org_id, import_id, index), **counts, "part_key": part, "at": clock.now_iso()})
+    return counts
+
+
+def _checkpoints(org_id: str, import_id: str) -> list[Item]:
+    partition = ("PK", keys.bulk_import(org_id, import_id)["PK"])
+    found: list[Item] = []
+    token: str | None = None
+    while True:
+        page = table.query_page(partition, sort_prefix=("SK", keys.REVERT_CHUNK_PREFIX), limit=500, next_token=token)
+        found.extend(page.items)
+        token = page.next_token
+        if not token:
+            return found
+
+
+def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
+    record = require(org_id, import_id)
+    if record["status"] in (ImportStatus.REVERTED.value, ImportStatus.REVERTED_WITH_ERRORS.value):
+        tell_actor(record)  # a retried finish: only the message may be missing
+        return {"status": record["status"]}
+    if _current(org_id, import_id, attempt) is None:
+        return {"status": record["status"]}
+    done = _checkpoints(org_id, import_id)
+    if len(done) != int(record["revert_chunks"]):
+        raise RuntimeError(f"{len(done)} of {record['revert_chunks']} revert chunks are done")
+    totals = {"rows": sum(int(c["rows"]) for c in done)}
+    totals.update({s.lower(): sum(int(c[s]) for c in done) for s in STATUSES})
+    report = files.report_key(org_id, import_id)
+    merged = merge_runs(files.read_parts([str(c["part_key"]) for c in done]))
+    imports_files.assemble(report, (BOM + format_lines([], header=True)).encode(), [merged])
+    ok = totals["failed"] == 0
+    status = ImportStatus.REVERTED if ok else ImportStatus.REVERTED_WITH_ERRORS
+    fields: dict[str, Any] = {"status": status.value, "revert_totals": totals, "revert_report_key": report}
+    fields.update({"reverted_at": clock.now_iso(), "revert_error": None})
+    expect = {"status": ImportStatus.REVERTING.value, "revert_attempt": attempt}
+    if not imports_records.update(org_id, import_id, fields, expect):
+        return {"status": require(org_id, import_id)["status"]}
+    tell_actor({**record, **fields})
+    imports_files.delete_prefix(files.prefix(org_id, import_id))
+    logger.info("import reverted", extra={"import_id": import_id, "status": status.value, "totals": totals})
+    return {"status": status.value, "totals": totals}
+
+
+def record_failure(org_id: str, import_id: str, attempt: int, error: dict[str, Any] | None) -> dict[str, Any]:
+    """The workflow could not go on (a chunk kept failing): still REVERTING, with the reason; the
+    rows reversed so far stay reversed, each once, and POST .../revert again resumes the revert."""
+    record = _current(org_id, import_id, attempt)
+    if record is None:
+        return {"status": require(org_id, import_id)["status"]}
+    cause = json.dumps(error or {}, default=str)[:300]
+    message = f"the revert stopped ({cause}); POST the revert again to resume it where it stopped"
+    imports_records.update(org_id, import_id, {"revert_error": message}, {"revert_attempt": attempt})
+    logger.info("import revert stopped", extra={"import_id": import_id})
+    return {"status": record["status"]}
