@@ -43,6 +43,7 @@ class Canned:
         self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self._pending: list[tuple[str, dict[str, Any]]] = []
         self._answers: Iterator[dict[str, Any]] | None = None
+        self._clients = clients
         for client in clients:
             events = client.meta.events
             events.register("provide-client-params.dynamodb", self._params)
@@ -75,11 +76,20 @@ class Canned:
 
     @contextmanager
     def answering(self) -> Iterator[None]:
+        """Answer from the recording. botocore runs every before-send handler and takes the first
+        answer, so moto's stub would still serve each call (and its CPU be counted): it is taken off
+        these clients meanwhile (other clients, e.g. the stack's background threads, keep it)."""
+        from moto.core.models import botocore_stubber
+
         self._answers = iter([answer for _, _, answer in self.calls])
+        for client in self._clients:
+            client.meta.events.unregister("before-send", botocore_stubber)
         try:
             yield
         finally:
             self._answers = None
+            for client in self._clients:
+                client.meta.events.register("before-send", botocore_stubber)
 
 
 class _RawBody:
