@@ -83,13 +83,13 @@ class Canned:
 
         self._answers = iter([answer for _, _, answer in self.calls])
         for client in self._clients:
-            client.meta.events.unregister("before-send", botocore_stubber)
+            client.meta.events.unregister("before-send", botocore_stubber)  # type: ignore[arg-type]
         try:
             yield
         finally:
             self._answers = None
             for client in self._clients:
-                client.meta.events.register("before-send", botocore_stubber)
+                client.meta.events.register("before-send", botocore_stubber)  # type: ignore[arg-type]
 
 
 class _RawBody:
