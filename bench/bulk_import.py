@@ -87,6 +87,57 @@ def _one_per_customer(kinds: dict[str, dict[str, int]]) -> float:
     return round(sum(per_item), 2)
 
 
+def _revert(stack: Stack, import_id: str, admin: Any) -> dict[str, Any]:
+    """Revert the import (POST .../revert, then the same workflow): DynamoDB requests per 1,000
+    reverted rows and write units per reverted row, measured as for the import."""
+    from goodwill import aws
+    from goodwill.models.imports import RevertImportRequest
+    from goodwill.reverts import start
+
+    requests: Counter[str] = Counter()
+    writes: list[dict[str, Any]] = []
+
+    def count(model: Any, **_: Any) -> None:
+        requests[model.name] += 1
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        writes.append(copy.deepcopy(params))
+
+    events = aws.dynamodb().meta.events
+    events.register("before-call.dynamodb", count)
+    events.register("provide-client-params.dynamodb.TransactWriteItems", record)
+    started = time.perf_counter()
+    start.start(admin, import_id, RevertImportRequest())
+    ddb, key = stack.client("dynamodb"), {"PK": {"S": f"ORG#{ORG}#IMPORT#{import_id}"}, "SK": {"S": "IMPORT"}}
+    deadline = time.monotonic() + 1800
+    while (item := ddb.get_item(TableName=stack.ref("GoodwillTable"), Key=key)["Item"])["status"]["S"] == "REVERTING":
+        if time.monotonic() > deadline:
+            raise TimeoutError("the revert did not finish")
+        time.sleep(0.02)
+    seconds = time.perf_counter() - started
+    events.unregister("before-call.dynamodb", count)
+    events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
+    totals = {k: int(v["N"]) for k, v in item["revert_totals"]["M"].items()}
+    kinds = wcu.transaction_units(writes)
+    # The Update of each original entry (reversed_by) is not a Put: it costs what a ledger entry
+    # of its shape costs, counted from the reversal entries' own sizes.
+    entry = kinds.get("TXN", {"items": 0, "base_units": 0, "gsi_units": 0})
+    updates = sum(1 for w in writes for op in w["TransactItems"] if "Update" in op)
+    per_entry = (entry["base_units"] + entry["gsi_units"]) / max(entry["items"], 1)
+    units = sum(k["base_units"] + k["gsi_units"] for k in kinds.values()) + updates * per_entry
+    reverted = max(totals["reversed"], 1)
+    return {
+        "status": item["status"]["S"],
+        "totals": totals,
+        "seconds": round(seconds, 2),
+        "dynamodb_requests": dict(requests),
+        "requests_per_1000_reverted_rows": round(sum(requests.values()) * 1000 / reverted, 1),
+        "items_written_per_reverted_row": round(sum(len(w["TransactItems"]) for w in writes) / reverted, 2),
+        "wcu_per_reverted_row": round(units / reverted, 2),
+        "write_units": kinds,
+    }
+
+
 def run(quick: bool = False) -> dict[str, Any]:
     from goodwill import aws
     from goodwill.auth import Principal, Role
@@ -118,6 +169,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         aws.dynamodb().meta.events.unregister("before-call.dynamodb", count)
         aws.dynamodb().meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", record)
         floor = _replay(stack, writes)
+        reverted = _revert(stack, created["import_id"], admin)
         chunk_rows = int(stack.functions.by_id["BulkCsvImportFunction"].environment["IMPORT_CHUNK_ROWS"])
 
     applied = outcome["totals"]["applied"]
@@ -145,6 +197,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "floor_seconds": round(floor, 2),
         "floor_rows_per_s": round(applied / floor) if floor else None,
         "ratio_to_floor": round(seconds / floor, 2) if floor else None,
+        "revert": reverted,
     }
     result["table"] = [
         {

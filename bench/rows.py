@@ -149,6 +149,18 @@ def bulk(r: dict[str, Any], per_1000: dict[str, float] | None) -> list[Row]:
         rows.append(
             Row("DynamoDB cost", "bulk import, per 1,000 rows", f"{n:g} requests", goal="≤ 60 requests", met=n <= 60)
         )
+    undone = imported.get("revert") or {}
+    if "requests_per_1000_reverted_rows" in undone:
+        n, units = undone["requests_per_1000_reverted_rows"], undone["wcu_per_reverted_row"]
+        rows.append(
+            Row(
+                "DynamoDB cost",
+                "bulk import revert, per 1,000 reverted rows (same fan-out)",
+                f"{n:g} requests, {units:g} WCU a row",
+                goal="≤ 60 requests",
+                met=n <= 60,
+            )
+        )
     for line in imported.get("table", []):
         rows.append(
             Row(
