@@ -236,3 +236,28 @@ def test_revert_refuses_what_cannot_be_reverted(api: Api, stack: Stack, monkeypa
     assert (third.status, third.error_code) == (409, "NOT_REVERTIBLE")
     assert api.balance("c-1")["current"] == 0
     assert len(reversals(stack)) == 1
+
+
+def test_the_end_of_a_revert_is_an_import_finished_event_with_its_totals(api: Api, stack: Stack) -> None:
+    from pathlib import Path
+
+    import jsonschema
+
+    from goodwill.events.shapes import IMPORT_FINISHED, events_of
+
+    customers(api, "c-1")
+    import_id, _ = run_import(api, stack, "customer_id,points\nc-1,5\n")
+    before = record(stack, "acme", import_id)
+    run_revert(api, stack, import_id)
+    after = record(stack, "acme", import_id)
+    assert before is not None and after is not None
+
+    key = {"PK": after["PK"], "SK": after["SK"]}
+    (event,) = events_of(key, {**before, "status": "REVERTING"}, after)
+
+    assert (event.detail_type, event.detail["status"]) == (IMPORT_FINISHED, "REVERTED")
+    assert event.detail["revert"]["totals"] == {"rows": 1, "reversed": 1, "failed": 0, "skipped": 0}
+    assert event.detail["occurred_at"] == after["reverted_at"]
+    schema = json.loads((Path(__file__).parents[2] / "docs/events/import-finished.schema.json").read_text())
+    jsonschema.validate(event.detail, schema)
+    assert events_of(key, after, after) == []  # a later change of the record is no new event

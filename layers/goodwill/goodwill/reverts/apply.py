@@ -1,22 +1,17 @@
 """Reverse the rows of one chunk of an import revert, each at most once.
 
-A chunk holds every applied row of its customers (reverts.run cuts them by customer). Each
-customer's rows are reversed last row first (an undo in the opposite order of the file), with the
-reversal semantics of a single reversal (lots.reversal): a new `REVERSAL` entry with the opposite
-points and `reverses`, `reversed_by` on the original, a reversed credit taking back its own lot's
-remainder (409-like FAILED row when spent and the org does not allow negative balances), a
-reversed debit giving its points back as a lot.
+A chunk holds every applied row of its customers; each customer's rows are reversed last row
+first, with the single reversal's semantics and code (lots.reversal): a `REVERSAL` entry with
+the opposite points and `reverses`, `reversed_by` on the original, a reversed credit taking back
+its own lot's remainder (FAILED when spent and negative balances are not allowed).
 
-Cost shape of the import (services.imports_apply): reads are BatchGetItem (100 keys a request) of
-the original entries and the balances; a customer's rows share ONE balance write (a Put guarded by
-the version read), several customers share a TransactWriteItems of at most 100 items: a row costs
-its reversal entry and the update of its original, 2 items, plus one balance per customer.
+The import's cost shape (services.imports_apply): BatchGetItem reads of the originals and the
+balances; a customer's rows share ONE balance Put (guarded by the version read); customers share
+TransactWriteItems of at most 100 items (a row: its reversal entry and its original's update).
 
-Exactly once: a reversal's id derives from the revert and the row, its entry is put with
-attribute_not_exists, and the original is claimed with attribute_not_exists(reversed_by); a
-cancelled transaction (a twin run of the chunk, a concurrent single reversal, a debit) re-reads
-its customers and decides again: an original already reversed by this revert is REVERSED, one
-reversed by anything else SKIPPED.
+Exactly once: a reversal's id derives from the revert and the row, put with attribute_not_exists,
+and the original is claimed with attribute_not_exists(reversed_by); a cancelled transaction
+re-reads its customers: an original reversed by this revert is REVERSED, by anything else SKIPPED.
 """
 
 from __future__ import annotations
@@ -259,10 +254,8 @@ def _decided(job: RevertJob, row: RevertRow, original: Item | None) -> Line | No
     return None
 
 
-def _line(
-    row: RevertRow, points: int | None, status: str, error: str | None, transaction_id: str | None = None
-) -> Line:
-    return (row.row, row.customer_id, row.email, points, status, error, transaction_id)
+def _line(row: RevertRow, points: int | None, status: str, error: str | None, txn: str | None = None) -> Line:
+    return (row.row, row.customer_id, row.email, points, status, error, txn)
 
 
 def _change(job: RevertJob, row: RevertRow, original: Item) -> ledger.Change:
