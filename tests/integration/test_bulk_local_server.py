@@ -53,6 +53,21 @@ def test_a_file_put_to_the_presigned_url_is_imported_by_the_local_run() -> None:
         # The record turns COMPLETED first and the e-mail follows in the same task: wait for it (a bound).
         assert _mailed(system.url, "alice@acme.test", created["import_id"], deadline=time.monotonic() + 30)
 
+        # The revert, as README's curl does it: 202, REVERTED, the balance back, the revert report.
+        reverted = requests.post(f"{url}/revert", json={"comment": "wrong file"}, headers=ADMIN, timeout=10)
+        assert (reverted.status_code, reverted.json()["status"]) == (202, "REVERTING"), reverted.text
+        deadline = time.monotonic() + 30
+        while view["status"] != "REVERTED" and time.monotonic() < deadline:
+            time.sleep(0.1)
+            view = requests.get(url, headers=ADMIN, timeout=10).json()
+        assert view["revert"]["totals"] == {"rows": 1, "reversed": 1, "failed": 0, "skipped": 0}, view
+        balance = requests.get(f"{system.url}/customers/c-1", headers=ADMIN, timeout=10).json()["balances"]
+        assert balance["default"]["current"] == 0
+        lines = requests.get(view["revert_report_url"], timeout=10).content.decode("utf-8-sig").splitlines()
+        assert lines[1].startswith("1,c-1,ada@example.com,-42,REVERSED,")
+        again = requests.post(f"{url}/revert", json={}, headers=ADMIN, timeout=10)
+        assert (again.status_code, again.json()["error"]["code"]) == (409, "NOT_REVERTIBLE")
+
 
 def _mailed(url: str, to: str, text: str, deadline: float) -> bool:
     while True:
