@@ -444,9 +444,23 @@ def bulk_import(s: Scenario) -> None:
     done = s.wait(s.admin, path, lambda r: r.body["status"] in FINISHED, status, timeout=20)
     s.note(f"-> totals {done.body.get('totals')}")
     s.check(done.body["status"] == "COMPLETED_WITH_ERRORS", "one bad row: COMPLETED_WITH_ERRORS")
+    s.state["import_id"] = reply.body["import_id"]
 
 
 FINISHED = ["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"]
+
+
+@step("admin reverts the bulk import")
+def bulk_revert(s: Scenario) -> None:
+    import_id = s.state.get("import_id")
+    s.check(bool(import_id), "the bulk import step ran first")
+    path = f"/goodwill/bulk-imports/{import_id}"
+    s.call(s.admin, f"POST {path}/revert", {"comment": "wrong file"}, expect=202, facts=status)
+    ended = lambda r: r.body["status"] in ("REVERTED", "REVERTED_WITH_ERRORS")  # noqa: E731
+    done = s.wait(s.admin, path, ended, lambda r: f"{r.body['status']} {r.body['revert']['totals']}", timeout=20)
+    s.check(done.body["revert"]["totals"]["reversed"] == 3, "each of the 3 applied rows reversed once")
+    again = s.call(s.admin, f"POST {path}/revert", {}, expect=409)
+    s.check(again.error.get("code") == "NOT_REVERTIBLE", "an import is reverted at most once")
 
 
 @step("agent reverses a mistaken grant")
