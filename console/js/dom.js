@@ -149,6 +149,9 @@ export function humanStatus(status) {
     RUNNING: "Running",
     COMPLETED: "Completed",
     COMPLETED_WITH_ERRORS: "Completed with errors",
+    REVERTING: "Being reverted",
+    REVERTED: "Reverted",
+    REVERTED_WITH_ERRORS: "Reverted with errors",
     SENT: "Sent",
     SKIPPED: "Skipped",
   }[status] || String(status);
