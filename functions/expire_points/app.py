@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
 from goodwill.lots import expiry
+from goodwill.models.tasks import ExpiryTask
 from goodwill.observability import logger
-from goodwill.repositories import keys
-
-ISO = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
-
-
-class ExpiryTask(BaseModel):
-    action: Literal["plan", "shard"]
-    shard: int | None = Field(default=None, ge=0, lt=keys.DUE_SHARDS)
-    until: str | None = Field(default=None, pattern=ISO)
-    cursor: str | None = Field(default=None, max_length=4096)
 
 
 @logger.inject_lambda_context

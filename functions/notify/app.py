@@ -3,23 +3,14 @@ contact and message resolved here, never in the workflow's state), record a fail
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
-from goodwill.models.common import ID_PATTERN
+from goodwill.models.tasks import NotifyTask
 from goodwill.observability import logger
 from goodwill.services import notify, notify_send
-
-
-class NotifyTask(BaseModel):
-    action: Literal["plan", "send", "fail"]
-    org_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    request_id: str = Field(pattern=ID_PATTERN)
-    index: int = Field(default=0, ge=0, lt=10)
-    error: dict[str, Any] | None = None  # the Catch output of a failed send: {"Error", "Cause"}
 
 
 @logger.inject_lambda_context

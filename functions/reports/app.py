@@ -7,18 +7,15 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from goodwill.api import build_resolver, current_principal, json_response, resolve
+from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.errors import ValidationFailedError
+from goodwill.handler import Api, route_responses
 from goodwill.models.downstream import GoodwillReportResponse
-from goodwill.models.responses import route_responses
-from goodwill.observability import logger, metrics
 from goodwill.reports import spend
 
-app = build_resolver()
+app = Api("Reports")
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 _RESPONSES = route_responses({200: (GoodwillReportResponse, "The report")})
 _RESPONSES[200]["content"]["text/csv"] = {"schema": {"type": "string"}}
@@ -33,25 +30,19 @@ def _day(name: str, value: str | None) -> date | None:
         raise ValidationFailedError.field(name, "not a date (YYYY-MM-DD)") from exc
 
 
-@app.get(
-    "/reports/goodwill",
-    summary="Goodwill spend report",
-    description=(
-        "Role: admin. Credited and debited points, requests and coupons of the org's ledger in "
-        "`from`..`to` (UTC days, both included, at most 92; default: the last 30), grouped by "
-        "reason, actor, day or program. CSV with `format=csv` or `Accept: text/csv`."
-    ),
-    tags=["Reports"],
-    operation_id="getGoodwillReport",
-    responses=_RESPONSES,
-)
+@app.endpoint("GET", "/reports/goodwill", "getGoodwillReport", {}, responses=_RESPONSES)
 def get_report(
     from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     to: Day = None,
     group_by: Annotated[Literal["reason", "actor", "day", "program"], Query()] = "reason",
     format: Annotated[Literal["json", "csv"] | None, Query()] = None,
 ) -> Any:
-    principal = current_principal(app, Role.ADMIN)
+    """Goodwill spend report
+
+    Role: admin. Credited and debited points, requests and coupons of the org's ledger in
+    `from`..`to` (UTC days, both included, at most 92; default: the last 30), grouped by
+    reason, actor, day or program. CSV with `format=csv` or `Accept: text/csv`."""
+    principal = app.caller(Role.ADMIN)
     start, end = spend.window(_day("from", from_), _day("to", to))
     body = spend.report(principal, start, end, group_by)
     accept = next((str(v) for k, v in (app.current_event.headers or {}).items() if k.lower() == "accept"), "")
@@ -66,7 +57,4 @@ def get_report(
     return json_response(200, body)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+lambda_handler = app.entry_point()

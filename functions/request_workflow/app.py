@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
-from aws_lambda_powertools.utilities.parser import BaseModel, event_parser
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import Field
 
-from goodwill.models.common import ID_PATTERN
+from goodwill.models.tasks import WorkflowTask
 from goodwill.observability import logger
 from goodwill.services import approvals
-
-
-class WorkflowTask(BaseModel):
-    action: Literal["fulfil", "fail", "expire"]
-    org_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-    request_id: str = Field(pattern=ID_PATTERN)
-    error: dict[str, Any] | None = None
 
 
 @logger.inject_lambda_context

@@ -5,78 +5,61 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from goodwill.api import build_resolver, current_principal, json_response, resolve
+from goodwill.api import json_response
 from goodwill.auth import Role
-from goodwill.models.responses import route_responses
+from goodwill.handler import Api
 from goodwill.models.webhooks import WebhookPage, WebhookRequest, WebhookResponse
-from goodwill.observability import logger, metrics
 from goodwill.webhooks import service
 
-app = build_resolver()
+app = Api("Webhooks")
 WebhookId = Annotated[str, Path(max_length=64)]
-TAGS = ["Webhooks"]
 
 
-@app.put(
+@app.endpoint(
+    "PUT",
     "/webhooks/<webhook_id>",
-    summary="Create or replace a webhook",
-    description="Role: admin. 201 with the `whsec_` secret when created (shown only then); 200 when replaced.",
-    tags=TAGS,
-    operation_id="putWebhook",
-    responses=route_responses(
-        {201: (WebhookResponse, "Created (with its secret)"), 200: (WebhookResponse, "Replaced")},
-        body=True,
-        ids_in_path=True,
-    ),
+    "putWebhook",
+    {201: (WebhookResponse, "Created (with its secret)"), 200: (WebhookResponse, "Replaced")},
 )
 def put_webhook(webhook_id: WebhookId, body: Annotated[WebhookRequest, Body()]) -> Any:
-    principal = current_principal(app, Role.ADMIN)
-    status, view = service.put(principal, webhook_id, body)
+    """Create or replace a webhook
+
+    Role: admin. 201 with the `whsec_` secret when created (shown only then); 200 when replaced."""
+    status, view = service.put(app.caller(Role.ADMIN), webhook_id, body)
     return json_response(status, view)
 
 
-@app.get(
-    "/webhooks",
-    summary="List the org's webhooks",
-    description="Role: admin.",
-    tags=TAGS,
-    operation_id="listWebhooks",
-    responses=route_responses({200: (WebhookPage, "Every webhook of the org")}),
-)
+@app.endpoint("GET", "/webhooks", "listWebhooks", {200: (WebhookPage, "Every webhook of the org")})
 def list_webhooks() -> Any:
-    return json_response(200, service.list_webhooks(current_principal(app, Role.ADMIN)))
+    """List the org's webhooks
+
+    Role: admin."""
+    return json_response(200, service.list_webhooks(app.caller(Role.ADMIN)))
 
 
-@app.get(
-    "/webhooks/<webhook_id>",
-    summary="A webhook and its latest delivery attempts",
-    description="Role: admin. `last_attempts`: newest first (status code, time, error), kept 7 days.",
-    tags=TAGS,
-    operation_id="getWebhook",
-    responses=route_responses({200: (WebhookResponse, "The webhook")}, ids_in_path=True, not_found="no such webhook"),
+@app.endpoint(
+    "GET", "/webhooks/<webhook_id>", "getWebhook", {200: (WebhookResponse, "The webhook")}, not_found="no such webhook"
 )
 def get_webhook(webhook_id: WebhookId) -> Any:
-    return json_response(200, service.get(current_principal(app, Role.ADMIN), webhook_id))
+    """A webhook and its latest delivery attempts
+
+    Role: admin. `last_attempts`: newest first (status code, time, error), kept 7 days."""
+    return json_response(200, service.get(app.caller(Role.ADMIN), webhook_id))
 
 
-@app.delete(
+@app.endpoint(
+    "DELETE",
     "/webhooks/<webhook_id>",
-    summary="Delete a webhook",
-    description="Role: admin. 200 with the webhook as it was; deliveries still queued for it are dropped.",
-    tags=TAGS,
-    operation_id="deleteWebhook",
-    responses=route_responses(
-        {200: (WebhookResponse, "Deleted: the webhook as it was")}, ids_in_path=True, not_found="no such webhook"
-    ),
+    "deleteWebhook",
+    {200: (WebhookResponse, "Deleted: the webhook as it was")},
+    not_found="no such webhook",
 )
 def delete_webhook(webhook_id: WebhookId) -> Any:
-    return json_response(200, service.delete(current_principal(app, Role.ADMIN), webhook_id))
+    """Delete a webhook
+
+    Role: admin. 200 with the webhook as it was; deliveries still queued for it are dropped."""
+    return json_response(200, service.delete(app.caller(Role.ADMIN), webhook_id))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
-@metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return resolve(app, event, context)
+lambda_handler = app.entry_point()

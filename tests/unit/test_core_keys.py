@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from goodwill.auth import ORG_ID_PATTERN
-from goodwill.models.common import ID_PATTERN
+from goodwill.models.common import ID_PATTERN, ORG_ID_PATTERN
 from goodwill.repositories import keys
 
 

@@ -24,9 +24,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from goodwill.errors import ForbiddenError, UnauthorizedError
+from goodwill.models.common import ORG_ID_PATTERN
 from goodwill.models.requests import Source
-
-ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 class Role(StrEnum):

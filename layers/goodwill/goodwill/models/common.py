@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
+ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 CODE_PATTERN = r"^[A-Z][A-Z0-9_]{0,39}$"
 
 EntityId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]

@@ -7,8 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, StrictBool
 
-from goodwill.auth import ORG_ID_PATTERN
-from goodwill.models.common import ID_PATTERN, Comment, StrictModel
+from goodwill.models.common import ID_PATTERN, ORG_ID_PATTERN, Comment, StrictModel
 from goodwill.models.config import ProgramId
 
 

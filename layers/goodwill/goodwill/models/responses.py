@@ -1,4 +1,5 @@
-"""What the API answers: response models for the OpenAPI document, and the helper routes use.
+"""What the API answers: response models for the OpenAPI document (routes declare them through
+goodwill.handler).
 
 Handlers return `Response` objects built from the services' `*_view` dicts, so these models never
 validate anything at run time (`defer_build`: they cost nothing at cold start). They describe
@@ -9,12 +10,10 @@ fields they do not list, so a field added to a view without its model fails that
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from goodwill.models.common import Channel
@@ -325,58 +324,3 @@ class BulkImportResponse(View):
     revert_report_url: str | None = Field(
         default=None, description="A presigned URL of the revert report CSV (the import report's columns), once written"
     )
-
-
-# ---------------------------------------------------------------- declaring them on routes
-_JSON = "application/json"
-_ERRORS: dict[int, str] = {
-    400: "BAD_REQUEST: the body is not a JSON object",
-    401: "UNAUTHORIZED: no valid token, or no organisation claim",
-    403: "FORBIDDEN: the caller's role may not do this",
-    404: "NOT_FOUND",
-    409: "CONFLICT",
-    413: "PAYLOAD_TOO_LARGE: the body is over 64 KiB",
-    415: "UNSUPPORTED_MEDIA_TYPE: send application/json",
-    422: "VALIDATION_ERROR: one detail per bad field",
-    429: "Too many requests (API Gateway throttling)",
-    503: "SERVICE_UNAVAILABLE: AWS is throttling or busy; retry after Retry-After seconds",
-}
-
-
-def _error(status: int, description: str) -> OpenAPIResponse:
-    response: OpenAPIResponse = {"description": description, "content": {_JSON: {"model": ErrorResponse}}}
-    if status == 503:
-        response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
-    return response
-
-
-def route_responses(
-    ok: Mapping[int, tuple[type[BaseModel], str]],
-    *,
-    body: bool = False,
-    ids_in_path: bool = False,
-    not_found: str | None = None,
-    conflict: str | None = None,
-) -> dict[int, OpenAPIResponse]:
-    """The `responses=` of a route: its successes, then every error it can answer.
-
-    Every route can answer 401, 403, 413, 422 (a bad parameter or body field), 429 and 503; `body`
-    adds 400 and 415; `not_found` / `conflict` describe the route's 404 / 409. A route with ids in
-    its path (`ids_in_path`) is also 404 for an id holding characters no route accepts.
-    """
-    found: dict[int, OpenAPIResponse] = {
-        status: {"description": text, "content": {_JSON: {"model": model}}} for status, (model, text) in ok.items()
-    }
-    errors: dict[int, str] = {code: _ERRORS[code] for code in (401, 403, 413, 422, 429, 503)}
-    if body:
-        errors.update({400: _ERRORS[400], 415: _ERRORS[415]})
-    reasons = [
-        *([not_found] if not_found else []),
-        *(["an id with characters no route accepts"] if ids_in_path else []),
-    ]
-    if reasons:
-        errors[404] = "NOT_FOUND: " + "; ".join(reasons)
-    if conflict:
-        errors[409] = conflict
-    found.update({status: _error(status, errors[status]) for status in sorted(errors)})
-    return found

@@ -1,0 +1,163 @@
+"""The one handler helper: what every API function's app.py would otherwise repeat.
+
+`Api` is the function's Powertools resolver (validation on, Goodwill's error shape), with
+- `endpoint(...)`: a route and its OpenAPI entry in one decorator; the summary and description
+  come from the view's docstring (first paragraph, then the rest), the error responses from what
+  the route takes (a `body` parameter: 400 and 415; an id in the path: the 404 for a bad id);
+- `caller(role)`: the verified caller of the current request (goodwill.api.current_principal);
+- `entry_point()`: the Lambda handler, under the logger and metrics decorators.
+
+A handler module is then its routes and their wiring to services, nothing else.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, TypeVar
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from goodwill.api import current_principal, json_response, register_error_handlers, resolve
+from goodwill.auth import Principal, Role
+from goodwill.jsonutil import dumps
+from goodwill.models.common import ID_PATTERN
+from goodwill.models.responses import ErrorResponse
+from goodwill.observability import logger, metrics
+
+View = TypeVar("View", bound=Callable[..., Any])
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+Successes = Mapping[int, tuple[type[BaseModel], str]]
+
+# Parameter types several routes share.
+PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
+NextToken = Annotated[str | None, Query(max_length=2048)]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+
+
+class Api(APIGatewayRestResolver):
+    """An API function's resolver; every route of the function is tagged `tag` in the document."""
+
+    def __init__(self, tag: str) -> None:
+        super().__init__(enable_validation=True, serializer=dumps)
+        register_error_handlers(self)
+        self.tag = tag
+
+    def endpoint(
+        self,
+        method: str,
+        path: str,
+        operation_id: str,
+        ok: Successes,
+        *,
+        not_found: str | None = None,
+        conflict: str | None = None,
+        ids_in_path: bool | None = None,
+        responses: dict[int, OpenAPIResponse] | None = None,
+    ) -> Callable[[View], View]:
+        def register(view: View) -> View:
+            summary, _, description = (inspect.getdoc(view) or "").partition("\n\n")
+            documented = responses or route_responses(
+                ok,
+                body="body" in inspect.signature(view).parameters,
+                ids_in_path="<" in path if ids_in_path is None else ids_in_path,
+                not_found=not_found,
+                conflict=conflict,
+            )
+            route = self.route(
+                path,
+                method,
+                summary=summary.strip(),
+                description=" ".join(description.split()),
+                tags=[self.tag],
+                operation_id=operation_id,
+                responses=documented,
+            )
+            route(view)
+            return view
+
+        return register
+
+    def caller(self, role: Role = Role.AGENT) -> Principal:
+        return current_principal(self, role)
+
+    def entry_point(self) -> LambdaHandler:
+        @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+        @metrics.log_metrics
+        def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+            return resolve(self, event, context)
+
+        return lambda_handler
+
+
+def count(name: str, value: int = 1) -> None:
+    """One more of `name` in the function's metrics (flushed by entry_point's decorator)."""
+    metrics.add_metric(name=name, unit="Count", value=value)
+
+
+def granted(outcome: Any, metric: str) -> Any:
+    """The answer to a grant (points, coupon, reversal): the outcome's status code (201 applied,
+    202 waiting for an approver) and body, counted as one `metric`."""
+    count(metric)
+    return json_response(outcome.status_code, outcome.body)
+
+
+# ---------------------------------------------------------------- the document's responses of a route
+_JSON = "application/json"
+_ERRORS: dict[int, str] = {
+    400: "BAD_REQUEST: the body is not a JSON object",
+    401: "UNAUTHORIZED: no valid token, or no organisation claim",
+    403: "FORBIDDEN: the caller's role may not do this",
+    404: "NOT_FOUND",
+    409: "CONFLICT",
+    413: "PAYLOAD_TOO_LARGE: the body is over 64 KiB",
+    415: "UNSUPPORTED_MEDIA_TYPE: send application/json",
+    422: "VALIDATION_ERROR: one detail per bad field",
+    429: "Too many requests (API Gateway throttling)",
+    503: "SERVICE_UNAVAILABLE: AWS is throttling or busy; retry after Retry-After seconds",
+}
+
+
+def _error(status: int, description: str) -> OpenAPIResponse:
+    response: OpenAPIResponse = {"description": description, "content": {_JSON: {"model": ErrorResponse}}}
+    if status == 503:
+        response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
+    return response
+
+
+def route_responses(
+    ok: Mapping[int, tuple[type[BaseModel], str]],
+    *,
+    body: bool = False,
+    ids_in_path: bool = False,
+    not_found: str | None = None,
+    conflict: str | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """The `responses=` of a route: its successes, then every error it can answer.
+
+    Every route can answer 401, 403, 413, 422 (a bad parameter or body field), 429 and 503; `body`
+    adds 400 and 415; `not_found` / `conflict` describe the route's 404 / 409. A route with ids in
+    its path (`ids_in_path`) is also 404 for an id holding characters no route accepts.
+    """
+    found: dict[int, OpenAPIResponse] = {
+        status: {"description": text, "content": {_JSON: {"model": model}}} for status, (model, text) in ok.items()
+    }
+    errors: dict[int, str] = {code: _ERRORS[code] for code in (401, 403, 413, 422, 429, 503)}
+    if body:
+        errors.update({400: _ERRORS[400], 415: _ERRORS[415]})
+    reasons = [
+        *([not_found] if not_found else []),
+        *(["an id with characters no route accepts"] if ids_in_path else []),
+    ]
+    if reasons:
+        errors[404] = "NOT_FOUND: " + "; ".join(reasons)
+    if conflict:
+        errors[409] = conflict
+    found.update({status: _error(status, errors[status]) for status in sorted(errors)})
+    return found
