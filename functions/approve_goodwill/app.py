@@ -7,12 +7,12 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from goodwill.api import json_response
+from goodwill.approvals import decisions, records
 from goodwill.auth import Role
 from goodwill.handler import Api, NextToken, PageLimit, PathId, count
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.requests import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest, RequestStatus
 from goodwill.models.responses import GoodwillRequestResponse, RequestDecisionsResponse, RequestPage
-from goodwill.services import approvals, requests
 
 app = Api("Goodwill requests")
 NOT_PENDING = "NOT_PENDING: the request was decided already, or expired"
@@ -28,7 +28,7 @@ def list_requests(
     """List goodwill requests, newest first
 
     Role: agent. Filter by `status` and / or `customer_id`."""
-    found = approvals.list_requests(app.caller(), status.value if status else None, customer_id, limit, next_token)
+    found = decisions.list_requests(app.caller(), status.value if status else None, customer_id, limit, next_token)
     return json_response(200, found)
 
 
@@ -43,7 +43,7 @@ def get_request(request_id: PathId) -> Any:
     """Read a goodwill request with its history
 
     Role: agent."""
-    return json_response(200, requests.view(approvals.require_request(app.caller().org_id, request_id)))
+    return json_response(200, records.view(decisions.require_request(app.caller().org_id, request_id)))
 
 
 @app.endpoint(
@@ -59,9 +59,9 @@ def approve(request_id: PathId, body: Annotated[ApproveRequest, Body()]) -> Any:
 
     Role: approver, never the requester (403 SELF_APPROVAL_FORBIDDEN). `points` changes the amount
     (same sign, within max_per_request). The workflow then fulfils the request within seconds."""
-    decided = approvals.decide(app.caller(), request_id, True, body)
+    decided = decisions.decide(app.caller(), request_id, True, body)
     count("RequestsApproved")
-    return json_response(200, requests.view(decided))
+    return json_response(200, records.view(decided))
 
 
 @app.endpoint(
@@ -76,9 +76,9 @@ def reject(request_id: PathId, body: Annotated[RejectRequest, Body()]) -> Any:
     """Reject a pending request
 
     Role: approver, never the requester (403 SELF_APPROVAL_FORBIDDEN). A comment is required."""
-    decided = approvals.decide(app.caller(), request_id, False, body)
+    decided = decisions.decide(app.caller(), request_id, False, body)
     count("RequestsRejected")
-    return json_response(200, requests.view(decided))
+    return json_response(200, records.view(decided))
 
 
 @app.endpoint(
@@ -93,7 +93,7 @@ def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
     SELF_APPROVAL_FORBIDDEN, 404 no such request in the caller's org, 409 NOT_PENDING).
     A comment is required to reject; points cannot be changed in a batch. Each id at most
     once (422 otherwise: nothing is decided)."""
-    results = approvals.decide_many(app.caller(Role.APPROVER), body)
+    results = decisions.decide_many(app.caller(Role.APPROVER), body)
     if decided := sum(r["status"] == 200 for r in results):
         count("RequestsApproved" if body.decision is Decision.APPROVE else "RequestsRejected", decided)
     return json_response(200, {"results": results})

@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from goodwill.api import json_response
 from goodwill.auth import Role
+from goodwill.coupons import series
 from goodwill.handler import Api, NextToken, PageLimit, PathId
 from goodwill.models.coupons import SeriesPutRequest
 from goodwill.models.responses import SeriesPage, SeriesResponse
-from goodwill.services import coupons
 
 app = Api("Coupon series")
 
@@ -26,7 +26,7 @@ def put_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> 
     """Create or update a coupon series
 
     Role: admin. With `codes` the series is a pool (a later PUT appends codes); without, it generates codes."""
-    created, view = coupons.put_series(app.caller(Role.ADMIN), series_id, body)
+    created, view = series.put_series(app.caller(Role.ADMIN), series_id, body)
     return json_response(201 if created else 200, view)
 
 
@@ -35,7 +35,7 @@ def list_series(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupon series
 
     Role: agent."""
-    return json_response(200, coupons.list_series(app.caller(Role.AGENT), limit, next_token))
+    return json_response(200, series.list_series(app.caller(Role.AGENT), limit, next_token))
 
 
 @app.endpoint(
@@ -49,7 +49,7 @@ def get_series(series_id: PathId) -> Any:
     """Read a coupon series
 
     Role: agent. Pools show how many codes are `available`."""
-    return json_response(200, coupons.get_series(app.caller(Role.AGENT), series_id))
+    return json_response(200, series.get_series(app.caller(Role.AGENT), series_id))
 
 
 lambda_handler = app.entry_point()

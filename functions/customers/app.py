@@ -9,10 +9,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.customer_search import search
+from goodwill.customers import profiles
 from goodwill.handler import Api, NextToken, PageLimit, PathId
 from goodwill.models.customers import CustomerPutRequest
 from goodwill.models.responses import CouponPage, CustomerPage, CustomerResponse, TransactionPage
-from goodwill.services import customers
 
 app = Api("Customers")
 NO_SUCH_CUSTOMER = "no such customer"
@@ -45,7 +45,7 @@ def put_customer(customer_id: PathId, body: Annotated[CustomerPutRequest, Body()
     """Create or replace a customer
 
     Role: admin. A full replace of the profile; the e-mail is unique within the org."""
-    created, view = customers.put_customer(app.caller(Role.ADMIN), customer_id, body)
+    created, view = profiles.put_customer(app.caller(Role.ADMIN), customer_id, body)
     return json_response(201 if created else 200, view)
 
 
@@ -60,7 +60,7 @@ def get_customer(customer_id: PathId) -> Any:
     """Read a customer with their balances
 
     Role: agent."""
-    return json_response(200, customers.get_customer(app.caller(), customer_id))
+    return json_response(200, profiles.get_customer(app.caller(), customer_id))
 
 
 @app.endpoint(
@@ -79,7 +79,7 @@ def list_transactions(
     """List a customer's ledger entries, newest first
 
     Role: agent."""
-    found = customers.list_transactions(app.caller(), customer_id, program_id, limit, next_token)
+    found = profiles.list_transactions(app.caller(), customer_id, program_id, limit, next_token)
     return json_response(200, found)
 
 
@@ -94,7 +94,7 @@ def list_coupons(customer_id: PathId, limit: PageLimit = 25, next_token: NextTok
     """List the coupons issued to a customer
 
     Role: agent."""
-    return json_response(200, customers.list_coupons(app.caller(), customer_id, limit, next_token))
+    return json_response(200, profiles.list_coupons(app.caller(), customer_id, limit, next_token))
 
 
 lambda_handler = app.entry_point()

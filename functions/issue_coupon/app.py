@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from goodwill.coupons import grants
 from goodwill.handler import Api, IdempotencyKey, granted
 from goodwill.models.requests import CouponGrantRequest
 from goodwill.models.responses import CouponGrantResponse, PendingResponse
-from goodwill.services import coupon_requests
 
 app = Api("Goodwill requests")
 
@@ -31,7 +31,7 @@ def issue_coupon(body: Annotated[CouponGrantRequest, Body()], idempotency_key: I
     Role: agent. Waits for an approver (202) unless the org auto-approves coupons (201). A repeat
     with the same Idempotency-Key and body returns the first response and changes nothing."""
     principal = app.caller()
-    return granted(coupon_requests.grant(principal, body, idempotency_key, principal.source.value), "CouponRequests")
+    return granted(grants.grant(principal, body, idempotency_key, principal.source.value), "CouponRequests")
 
 
 lambda_handler = app.entry_point()

@@ -13,7 +13,7 @@ from goodwill.lots import reversal
 from goodwill.models.downstream import AgentLimitsResponse
 from goodwill.models.requests import PointsGrantRequest, ReverseRequest
 from goodwill.models.responses import PendingResponse, PointsGrantResponse
-from goodwill.services import limits, points
+from goodwill.points import grants, limits
 from goodwill.services.config import get_config
 
 app = Api("Goodwill requests")
@@ -35,7 +35,7 @@ def issue_points(body: Annotated[PointsGrantRequest, Body()], idempotency_key: I
     Role: agent. Applied at once (201) unless the org's rules need an approver (202). A repeat
     with the same Idempotency-Key and body returns the first response and changes nothing."""
     principal = app.caller()
-    return granted(points.grant(principal, body, idempotency_key, principal.source.value), "PointsRequests")
+    return granted(grants.grant(principal, body, idempotency_key, principal.source.value), "PointsRequests")
 
 
 @app.endpoint(

@@ -9,15 +9,15 @@ from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.models.tasks import NotifyTask
+from goodwill.notify import plan, send
 from goodwill.observability import logger
-from goodwill.services import notify, notify_send
 
 
 @logger.inject_lambda_context
 @event_parser(model=NotifyTask)
 def lambda_handler(event: NotifyTask, context: LambdaContext) -> dict[str, Any]:
     if event.action == "plan":
-        return notify.plan(event.org_id, event.request_id)
+        return plan.plan(event.org_id, event.request_id)
     if event.action == "send":
-        return notify_send.send(event.org_id, event.request_id, event.index)
-    return notify_send.fail(event.org_id, event.request_id, event.index, event.error or {})
+        return send.send(event.org_id, event.request_id, event.index)
+    return send.fail(event.org_id, event.request_id, event.index, event.error or {})

@@ -1,5 +1,5 @@
 """Scheduled (EventBridge Scheduler): find requests their workflow left behind and restart or end
-them (services.reconcile)."""
+them (goodwill.approvals.reconcile)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from goodwill.approvals import reconcile
 from goodwill.observability import logger
-from goodwill.services import reconcile
 
 
 @logger.inject_lambda_context

@@ -7,20 +7,20 @@ from typing import Any
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from goodwill.approvals import decisions
 from goodwill.models.tasks import WorkflowTask
 from goodwill.observability import logger
-from goodwill.services import approvals
 
 
 @logger.inject_lambda_context
 @event_parser(model=WorkflowTask)
 def lambda_handler(event: WorkflowTask, context: LambdaContext) -> dict[str, Any]:
     if event.action == "fulfil":
-        return approvals.fulfil(event.org_id, event.request_id)
+        return decisions.fulfil(event.org_id, event.request_id)
     if event.action == "expire":
-        return approvals.expire(event.org_id, event.request_id)
+        return decisions.expire(event.org_id, event.request_id)
     error = event.error or {}
-    approvals.mark_failed(
+    decisions.mark_failed(
         event.org_id,
         event.request_id,
         str(error.get("Error", "FULFILMENT_FAILED")),

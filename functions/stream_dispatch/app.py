@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from goodwill.approvals import dispatch
 from goodwill.observability import logger
-from goodwill.services import dispatch
 
 # A batch whose every record failed is reported like a partial failure (all of them in
 # batchItemFailures) rather than raised: the event source retries from the first failed record

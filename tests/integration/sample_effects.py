@@ -35,10 +35,10 @@ def _approve_req1(api: Api, event: dict[str, Any] | None = None) -> None:
 
 
 def _fulfil_req1(api: Api, event: dict[str, Any]) -> None:
-    from goodwill.services import approvals
+    from goodwill.approvals import decisions
 
     _approve_req1(api)
-    assert approvals.fulfil("acme", REQ1)["status"] == "FULFILLED"
+    assert decisions.fulfil("acme", REQ1)["status"] == "FULFILLED"
 
 
 def _waiting_req1(api: Api, event: dict[str, Any]) -> None:
@@ -47,11 +47,11 @@ def _waiting_req1(api: Api, event: dict[str, Any]) -> None:
     before the sample, so the sample's hand-over is the one that resumes the workflow)."""
     import time
 
-    from goodwill.services import dispatch, requests
+    from goodwill.approvals import dispatch, records
 
-    assert dispatch.start("approval", requests.get("acme", REQ1) or {})
+    assert dispatch.start("approval", records.get("acme", REQ1) or {})
     for _ in range(1200):  # the execution's thread stores the token when its wait begins (a bound: 60 s)
-        if token := (requests.get("acme", REQ1) or {}).get("task_token"):
+        if token := (records.get("acme", REQ1) or {}).get("task_token"):
             break
         time.sleep(0.05)
     assert token, "the workflow never started waiting"

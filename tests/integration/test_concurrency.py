@@ -95,7 +95,7 @@ def test_concurrent_requests_each_get_their_own_response(api: Api) -> None:
 
 
 def test_two_approvers_racing_on_one_request_one_wins(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from goodwill.services import approvals
+    from goodwill.approvals import decisions
 
     api.put("/config", {"points": {"approval_threshold": 100}})
     api.customer("c-1")
@@ -104,7 +104,7 @@ def test_two_approvers_racing_on_one_request_one_wins(api: Api, stack: Stack, mo
     # Both approvers read the request as pending before either writes: the race always happens,
     # and only the conditional write on the status can keep the decision single.
     both_read = threading.Barrier(2, timeout=10)
-    real = approvals.require_request
+    real = decisions.require_request
 
     def read_then_wait(org_id: str, rid: str) -> Any:
         record = real(org_id, rid)
@@ -114,7 +114,7 @@ def test_two_approvers_racing_on_one_request_one_wins(api: Api, stack: Stack, mo
     path = f"/goodwill/requests/{request_id}/approve"
     deciders = [(APPROVER, 300), (APPROVER2, 400)]
     with monkeypatch.context() as patched, ThreadPoolExecutor(max_workers=2) as pool:
-        patched.setattr(approvals, "require_request", read_then_wait)
+        patched.setattr(decisions, "require_request", read_then_wait)
         replies = list(pool.map(lambda who: api.post(path, {"points": who[1]}, as_=who[0]), deciders))
     assert sorted(r.status for r in replies) == [200, 409]
     (winner,) = [r.body for r in replies if r.status == 200]

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 
 from goodwill import aws
+from goodwill.coupons import pools, series
 from goodwill.errors import SeriesExhaustedError
 from goodwill.repositories import keys, table
-from goodwill.services import coupon_pools, coupons
 from tests.support import Api
 
 SERIES = {"name": "Pool", "discount": {"type": "AMOUNT", "value": 5}, "valid_days": 30}
@@ -58,7 +58,7 @@ def _drain(series_id: str = "pool") -> list[str]:
     issued = []
     for n in range(100):
         try:
-            coupon = coupons.allocate("acme", series_id, "c-1", f"req-{n}", lambda _: [])
+            coupon = series.allocate("acme", series_id, "c-1", f"req-{n}", lambda _: [])
         except SeriesExhaustedError:
             return issued
         issued.append(coupon["code"])
@@ -67,7 +67,7 @@ def _drain(series_id: str = "pool") -> list[str]:
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(coupon_pools, "CODES_PER_TRANSACTION", 5)  # 12 codes: 3 transactions
+    monkeypatch.setattr(pools, "CODES_PER_TRANSACTION", 5)  # 12 codes: 3 transactions
 
 
 @pytest.mark.parametrize("after", [False, True], ids=["before", "after"])

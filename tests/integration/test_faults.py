@@ -88,8 +88,8 @@ def test_grant_whose_workflow_start_fails_is_still_notified_afterwards(api: Api,
 
 
 def test_approval_whose_handover_fails_once_is_resumed_from_the_stream_at_once(api: Api, stack: Stack) -> None:
-    from goodwill.services import dispatch
-    from goodwill.services.requests import get
+    from goodwill.approvals import dispatch
+    from goodwill.approvals.records import get
     from tests.support import APPROVER
 
     api.put("/config", {"points": {"approval_threshold": 10}})
@@ -115,8 +115,8 @@ def test_approval_whose_handover_fails_once_is_resumed_from_the_stream_at_once(a
 def test_approval_whose_handover_keeps_failing_is_fulfilled_when_the_wait_ends(api: Api, stack: Stack) -> None:
     import json
 
-    from goodwill.services.dispatch import approval_input
-    from goodwill.services.requests import get
+    from goodwill.approvals.dispatch import approval_input
+    from goodwill.approvals.records import get
     from tests.support import APPROVER
 
     api.put("/config", {"points": {"approval_threshold": 10}})

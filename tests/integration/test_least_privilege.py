@@ -22,9 +22,9 @@ import pytest
 import requests
 from botocore.client import BaseClient
 
+from goodwill.approvals import dispatch
 from goodwill.clients import registry
 from goodwill.services import config as config_service
-from goodwill.services import dispatch
 from local.stack import Stack, definition
 from local.template import resources
 from tests.iam import Grants, Request, Statement, mutations, required, wider_than_used
@@ -212,7 +212,7 @@ def _stranded_requests(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) 
     """Two requests whose workflow never started (every start failed), one of them approved: the
     scheduled reconciler starts the waiting one's workflow and fulfils the approved one itself."""
     from goodwill import aws
-    from goodwill.services import reconcile
+    from goodwill.approvals import reconcile
     from tests.integration.test_faults import failing
 
     with failing(aws.stepfunctions(), "StartExecution", {"Code": "ServiceUnavailable", "Message": "down"}):

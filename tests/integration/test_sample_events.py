@@ -29,8 +29,8 @@ SAMPLE_REQUESTS = ("01JSAMPLEREQUEST000000001", "01JSAMPLEREQUEST000000002")
 def _seed(api: Api) -> None:
     """The world the samples assume: org acme, customer cust-001 with points, a coupon pool, two
     pending requests (by agent bob) with the ids the samples use."""
+    from goodwill.approvals import records
     from goodwill.repositories import table
-    from goodwill.services import requests
 
     api.put("/customers/cust-001", {"name": "Ada", "email": "ada@example.com", "phone": "+447700900123"})
     api.grant("cust-001", 500)
@@ -44,7 +44,7 @@ def _seed(api: Api) -> None:
         },
     )
     for request_id in SAMPLE_REQUESTS:
-        record = requests.new_record(
+        record = records.new_record(
             "acme",
             request_id,
             {
@@ -59,10 +59,10 @@ def _seed(api: Api) -> None:
                 "status": "PENDING_APPROVAL",
                 "created_at": "2026-11-23T10:00:00.000Z",
                 "affects_tier": True,
-                "history": [requests.history_entry("created", "bob", "2026-11-23T10:00:00.000Z")],
+                "history": [records.history_entry("created", "bob", "2026-11-23T10:00:00.000Z")],
             },
         )
-        assert table.transact([requests.put_new_op("acme", record)]) is None
+        assert table.transact([records.put_new_op("acme", record)]) is None
     _seed_bulk_imports(api)
 
 

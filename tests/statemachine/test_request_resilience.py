@@ -80,7 +80,7 @@ def test_a_business_failure_is_not_retried_and_ends_failed(api: Api, stack: Stac
 @pytest.fixture
 def reconciler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Run the scheduled reconciler as its schedule would (no grace: every request is old enough)."""
-    from goodwill.services import reconcile
+    from goodwill.approvals import reconcile
 
     monkeypatch.setattr(reconcile, "GRACE", timedelta(0))
     function = stack.functions.by_id["RequestReconcilerFunction"]
@@ -96,14 +96,14 @@ def reconciler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
 def _strand(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> str:
     """A waiting request whose workflow failed and could not even record it (its "Record failure"
     task failing too): the execution has ended FAILED, the request still says PENDING_APPROVAL."""
-    from goodwill.services import approvals
-    from goodwill.services.requests import get
+    from goodwill.approvals import decisions
+    from goodwill.approvals.records import get
 
     request_id = _pending(api)
     stack.settle()
     arn = stack.ref("RequestStateMachine").replace(":stateMachine:", ":execution:") + f":req-{request_id}"
     with monkeypatch.context() as patched:
-        patched.setattr(approvals, "mark_failed", _raise)
+        patched.setattr(decisions, "mark_failed", _raise)
         token = (get("acme", request_id) or {})["task_token"]
         stack.client("stepfunctions").send_task_failure(taskToken=token, error="Broken")
         assert stack.wait_for(arn)["status"] == "FAILED"
@@ -134,8 +134,8 @@ def test_a_request_whose_workflow_never_started_is_started_by_the_reconciler(
 
 
 def test_a_wait_that_fails_ends_the_request_failed_with_the_reason(api: Api, stack: Stack) -> None:
-    from goodwill.services.dispatch import approval_input
-    from goodwill.services.requests import get
+    from goodwill.approvals.dispatch import approval_input
+    from goodwill.approvals.records import get
 
     request_id = _pending(api)
     # The workflow's wait task fails (DynamoDB refuses its write): its Catch records the failure.
@@ -177,7 +177,7 @@ def test_an_approval_whose_workflow_is_gone_is_fulfilled_by_the_reconciler(
 def test_a_waiting_request_past_its_time_without_a_workflow_expires(
     api: Api, stack: Stack, reconciler: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from goodwill.services import reconcile
+    from goodwill.approvals import reconcile
 
     request_id = _strand(api, stack, monkeypatch)
     monkeypatch.setattr(reconcile, "now", lambda: datetime.now(UTC) + timedelta(hours=73))

@@ -94,8 +94,8 @@ def test_rejected_request_changes_nothing(api: Api, stack: Stack) -> None:
 
 
 def test_request_not_decided_in_time_expires(api: Api, stack: Stack) -> None:
-    from goodwill.services.dispatch import approval_input
-    from goodwill.services.requests import get
+    from goodwill.approvals.dispatch import approval_input
+    from goodwill.approvals.records import get
 
     _setup(api)
     request_id = _pending(api, 500)

@@ -1,4 +1,4 @@
-"""services/ledger.py's rules without a table: balance arithmetic, affects_tier, no overdraw
+"""points/ledger.py's rules without a table: balance arithmetic, affects_tier, no overdraw
 unless allowed, the write's conditions, and what a cancelled transaction means."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pytest
 from goodwill import retry
 from goodwill.errors import InsufficientBalanceError, ServiceUnavailableError
 from goodwill.lots.model import Lot
+from goodwill.points import ledger
+from goodwill.points.ledger import Balance, Change
 from goodwill.repositories import table as table_module
 from goodwill.repositories.table import Cancelled, TransactionRefusedError
-from goodwill.services import ledger
-from goodwill.services.ledger import Balance, Change
 
 LOT = "2027-06-01T00:00:00.000Z"
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from goodwill.auth import Principal
 from goodwill.customer_search import index, lookup
+from goodwill.customers.profiles import customer_view
 from goodwill.errors import ValidationFailedError
 from goodwill.models.common import ID_PATTERN
 from goodwill.repositories import customers as customers_repo
 from goodwill.repositories.table import Item
-from goodwill.services.customers import customer_view
 
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")

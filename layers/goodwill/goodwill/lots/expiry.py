@@ -23,9 +23,9 @@ from goodwill.lots import model as lots_model
 from goodwill.lots import notices
 from goodwill.lots.model import Lot
 from goodwill.models.config import OrgConfig
+from goodwill.points import ledger
 from goodwill.repositories import due, keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import ledger
 from goodwill.services.config import get_config
 
 REASON: Final = "EXPIRED"

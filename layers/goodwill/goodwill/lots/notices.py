@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.approvals import records
 from goodwill.clock import now_iso, ulid
 from goodwill.lots.model import Lot
 from goodwill.repositories.table import Item
-from goodwill.services import requests
 
 NOTICE = "NOTICE"
 
@@ -33,7 +33,7 @@ def _record(org_id: str, notice_id: str, event: str, fields: dict[str, Any]) -> 
         "created_at": at,
         "fulfilled_at": at,
         "notifications": [],
-        "history": [requests.history_entry("created", "system", at, notice=event)],
+        "history": [records.history_entry("created", "system", at, notice=event)],
         **fields,
     }
 
@@ -53,7 +53,7 @@ def expired_op(org_id: str, customer_id: str, program_id: str, total: int, expir
             "balance": entry["current_after"],
         },
     )
-    return requests.put_new_op(org_id, record)
+    return records.put_new_op(org_id, record)
 
 
 def expiring_op(org_id: str, customer_id: str, program_id: str, lot: Lot, balance: int) -> Any:
@@ -71,4 +71,4 @@ def expiring_op(org_id: str, customer_id: str, program_id: str, lot: Lot, balanc
             "balance": balance,
         },
     )
-    return requests.put_new_op(org_id, record)
+    return records.put_new_op(org_id, record)

@@ -15,19 +15,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.approvals import records
 from goodwill.auth import Principal
 from goodwill.clock import now_iso, ulid
+from goodwill.customers.profiles import ledger_view
 from goodwill.errors import AlreadyReversedError, NotFoundError, NotReversibleError, ValidationFailedError
 from goodwill.lots import model as lots_model
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import RequestStatus, RequestType, ReverseFingerprint, ReverseRequest
+from goodwill.points import ledger
+from goodwill.points.grants import Outcome, fulfilled_record
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import idempotency, ledger, requests
+from goodwill.services import idempotency
 from goodwill.services.config import get_config
-from goodwill.services.customers import ledger_view
 from goodwill.services.idempotency import IdempotencyKey
-from goodwill.services.points import Outcome, fulfilled_record
 
 SCOPE = "reverse"
 NOT_REVERSIBLE = {"REVERSAL", "EXPIRY"}
@@ -80,14 +82,14 @@ def reversible(org_id: str, original: Item) -> str | None:
     claim = original.get("reversal_request")
     if claim is None:
         return None
-    holder = requests.get(org_id, str(claim))
+    holder = records.get(org_id, str(claim))
     if holder is not None and holder.get("status") not in GIVEN_UP:
         raise AlreadyReversedError(f"transaction {original['transaction_id']} has a reversal waiting: {claim}")
     return str(claim)
 
 
 def _new_record(principal: Principal, original: Item, body: ReverseRequest) -> Item:
-    record = requests.new_record(
+    record = records.new_record(
         principal.org_id,
         ulid(),
         {
@@ -106,7 +108,7 @@ def _new_record(principal: Principal, original: Item, body: ReverseRequest) -> I
         },
     )
     record["created_at"] = record_time = now_iso()
-    record["history"] = [requests.history_entry("created", principal.actor, record_time)]
+    record["history"] = [records.history_entry("created", principal.actor, record_time)]
     return record
 
 
@@ -158,8 +160,8 @@ def claim_op(
 
 
 def _queue(ikey: IdempotencyKey | None, record: Item, claim: dict[str, Any]) -> Outcome:
-    body = {"request": requests.view(record)}
-    ops = [requests.put_new_op(record["org_id"], record), claim]
+    body = {"request": records.view(record)}
+    ops = [records.put_new_op(record["org_id"], record), claim]
     if ikey:
         ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
     if table.transact(ops) is not None:
@@ -178,10 +180,10 @@ def _apply_now(
         fulfilled = fulfilled_record(record, entry, "auto")
         response.clear()
         response.update(
-            {"request": requests.view(fulfilled), "transaction": ledger_view(entry), "balance": after.view()}
+            {"request": records.view(fulfilled), "transaction": ledger_view(entry), "balance": after.view()}
         )
         ops = [
-            requests.put_new_op(org_id, fulfilled),
+            records.put_new_op(org_id, fulfilled),
             claim_op(org_id, original, record["request_id"], held, applied=entry["transaction_id"]),
         ]
         if ikey:

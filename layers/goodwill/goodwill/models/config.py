@@ -69,7 +69,7 @@ class PointsConfig(StrictModel):
     approval_threshold: Annotated[int, Field(strict=True, ge=1)] | None = None
     max_per_request: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] = 100_000
     allow_negative_balance: bool = False
-    # The points an agent may credit per UTC day without an approver (services/limits.py).
+    # The points an agent may credit per UTC day without an approver (points/limits.py).
     agent_daily_limit: Annotated[int, Field(strict=True, ge=1)] | None = None
     # Expiring points (lots): credits without expires_at expire this many days later (None: never).
     default_expiry_days: Annotated[int, Field(strict=True, ge=1, le=36_500)] | None = None

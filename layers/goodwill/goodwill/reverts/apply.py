@@ -27,10 +27,10 @@ from goodwill import clock
 from goodwill.errors import GoodwillError, InsufficientBalanceError, ServiceUnavailableError
 from goodwill.lots import reversal
 from goodwill.models.config import OrgConfig
+from goodwill.points import ledger
 from goodwill.repositories import imports_records, keys, table
 from goodwill.repositories.table import Item
 from goodwill.retry import Policy, pause
-from goodwill.services import ledger
 from goodwill.services.imports_apply import THROTTLED_CODES
 
 MAX_ITEMS: Final = 100  # TransactWriteItems' limit

@@ -16,13 +16,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from goodwill import clock
+from goodwill.approvals import records
 from goodwill.errors import InsufficientBalanceError
 from goodwill.imports.csvfile import ValidRow
 from goodwill.lots import model as lots_model
+from goodwill.points import ledger
+from goodwill.points.grants import change_type
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import ledger, requests
-from goodwill.services.points import change_type
 
 MAX_ITEMS_PER_TRANSACTION: Final = 100
 # What a row needs of a balance; its Put writes every attribute ledger.balance_op writes.
@@ -104,7 +105,7 @@ def plan(job: Job, customer_id: str, stored: Item | None, rows: list[Row]) -> Gr
         entries.append(ledger.ledger_op(change, entry))
         group.roles.append(("entry", row.row))
         if job.notify and points:  # a SET to the balance it had already changes nothing to tell
-            entries.append(requests.put_new_op(job.org_id, _notification_request(job, item, entry)))
+            entries.append(records.put_new_op(job.org_id, _notification_request(job, item, entry)))
             group.roles.append(("request", row.row))
     if not entries or change is None:
         return group
@@ -157,8 +158,8 @@ def _notification_request(job: Job, item: Row, entry: Item) -> Item:
     it exactly as for a request made through the API (same templates, channels and records)."""
     at, request_id = entry["created_at"], entry["transaction_id"]
     history = [
-        requests.history_entry("created", job.actor, at, import_id=job.import_id),
-        requests.history_entry("fulfilled", "system", at, transaction_id=request_id),
+        records.history_entry("created", job.actor, at, import_id=job.import_id),
+        records.history_entry("fulfilled", "system", at, transaction_id=request_id),
     ]
     fields = {
         "type": "POINTS",
@@ -181,4 +182,4 @@ def _notification_request(job: Job, item: Row, entry: Item) -> Item:
         "decided_at": at,
         "history": history,
     }
-    return requests.new_record(job.org_id, request_id, fields)
+    return records.new_record(job.org_id, request_id, fields)

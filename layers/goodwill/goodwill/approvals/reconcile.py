@@ -24,12 +24,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from goodwill import aws
+from goodwill.approvals import decisions, dispatch
 from goodwill.clock import now, parse_iso, ulid
 from goodwill.models.requests import RequestStatus
 from goodwill.observability import logger
 from goodwill.repositories import keys, orgs, table
 from goodwill.repositories.table import Item
-from goodwill.services import approvals, dispatch
 from goodwill.services.config import get_config
 from goodwill.settings import get_settings
 
@@ -78,15 +78,15 @@ def reconcile(record: Item, at: datetime) -> str:
     if execution == "RUNNING":
         return "running"
     if record["status"] == RequestStatus.APPROVED.value:
-        return str(approvals.fulfil(org_id, request_id)["status"]).lower()
+        return str(decisions.fulfil(org_id, request_id)["status"]).lower()
     if execution is None:
         dispatch.start("approval", record)
         return "started"
     deadline = parse_iso(record["created_at"]) + timedelta(hours=get_config(org_id).approval_timeout_hours)
     if at >= deadline:
-        return str(approvals.expire(org_id, request_id)["status"]).lower()
+        return str(decisions.expire(org_id, request_id)["status"]).lower()
     reason = f"the approval workflow ended ({execution}) before a decision; send the request again"
-    return "failed" if approvals.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason) else "ended"
+    return "failed" if decisions.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason) else "ended"
 
 
 def _execution_status(request_id: str) -> str | None:

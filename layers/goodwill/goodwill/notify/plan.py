@@ -2,7 +2,7 @@
 
 The plan is computed here; the walk through it (falling through, retrying) is the notification
 state machine's (statemachine/notify.asl.json), which passes only ids, indexes and statuses: each
-attempt is sent and recorded by services/notify_send.py inside the function, so no contact or
+attempt is sent and recorded by notify/send.py inside the function, so no contact or
 message body ever enters execution history.
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.approvals import records
 from goodwill.clock import now_iso
 from goodwill.models.common import Channel
 from goodwill.models.config import OrgConfig
 from goodwill.observability import logger, mask_email, mask_phone
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import requests
 from goodwill.services.config import get_config
 
 SUBJECTS = {
@@ -113,8 +113,8 @@ def build_plan(config: OrgConfig, customer: Item, subject: str, body: str) -> li
 
 def planned(org_id: str, request_id: str) -> list[dict[str, Any]]:
     """Every attempt of the request's notification, with its contact and message (never leaves the
-    notification function: the workflow sees only counts and statuses, see services/notify_send.py)."""
-    record = requests.get(org_id, request_id)
+    notification function: the workflow sees only counts and statuses, see notify/send.py)."""
+    record = records.get(org_id, request_id)
     if record is None or record.get("status") != "FULFILLED" or not record.get("notify", True):
         return []
     customer = table.get(keys.customer(org_id, record["customer_id"])) or {}
@@ -154,7 +154,7 @@ def record_attempts(org_id: str, request_id: str, attempts: list[dict[str, Any]]
     at = now_iso()
     entries = [{**a, "at": a.get("at", at)} for a in attempts]
     history = [
-        requests.history_entry(
+        records.history_entry(
             "notification", "system", e["at"], channel=e["channel"], status=e["status"], error=e.get("error")
         )
         for e in entries

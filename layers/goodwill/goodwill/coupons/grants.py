@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.approvals import records
 from goodwill.auth import Principal
 from goodwill.clock import ulid
+from goodwill.coupons import series
 from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.models.requests import CouponGrantRequest, RequestStatus, RequestType
+from goodwill.points import ledger
+from goodwill.points.grants import Outcome, queue_request
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import coupons, idempotency, ledger, requests
+from goodwill.services import idempotency
 from goodwill.services.config import get_config
-from goodwill.services.points import Outcome, queue_request
 
 SCOPE = "coupons"
 
@@ -34,7 +37,7 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
     if (wanted[1]["PK"], wanted[1]["SK"]) not in found:
         raise NotFoundError(f"coupon series {body.series_id} not found")
     request_id = ulid()
-    record = requests.new_record(
+    record = records.new_record(
         org,
         request_id,
         {
@@ -50,13 +53,13 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
             "status": RequestStatus.PENDING_APPROVAL.value,
         },
     )
-    created = requests.history_entry("created", principal.actor)
+    created = records.history_entry("created", principal.actor)
     record.update({"created_at": created["at"], "history": [created]})
     try:
         if not config.coupons.auto_approve:
             return queue_request(ikey, record)
         return _issue_now(ikey, record)
-    except (coupons.CouponExtraOpFailed, ledger.ExtraOpFailed):
+    except (series.CouponExtraOpFailed, ledger.ExtraOpFailed):
         # Only the idempotency record can fail here: a concurrent twin with the same key won.
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)
@@ -69,7 +72,7 @@ def _issue_now(ikey: idempotency.IdempotencyKey | None, record: Item) -> Outcome
 
     def ride_along(coupon: Item) -> list[dict[str, Any]]:
         at = coupon["issued_at"]
-        view = coupons.coupon_view(coupon)
+        view = series.coupon_view(coupon)
         fulfilled = {
             **record,
             "status": RequestStatus.FULFILLED.value,
@@ -79,17 +82,17 @@ def _issue_now(ikey: idempotency.IdempotencyKey | None, record: Item) -> Outcome
             "decided_at": at,
             "history": [
                 *record["history"],
-                requests.history_entry("approved", "system", at, detail="auto-approved"),
-                requests.history_entry("fulfilled", "system", at, coupon_code=coupon["code"]),
+                records.history_entry("approved", "system", at, detail="auto-approved"),
+                records.history_entry("fulfilled", "system", at, coupon_code=coupon["code"]),
             ],
         }
-        fulfilled.update(requests.index_attrs(org, record["request_id"], record["customer_id"], "FULFILLED"))
+        fulfilled.update(records.index_attrs(org, record["request_id"], record["customer_id"], "FULFILLED"))
         response.clear()
-        response.update({"request": requests.view(fulfilled), "coupon": view})
-        ops = [requests.put_new_op(org, fulfilled)]
+        response.update({"request": records.view(fulfilled), "coupon": view})
+        ops = [records.put_new_op(org, fulfilled)]
         if ikey:
             ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
         return ops
 
-    coupons.allocate(org, record["series_id"], record["customer_id"], record["request_id"], ride_along)
+    series.allocate(org, record["series_id"], record["customer_id"], record["request_id"], ride_along)
     return Outcome(201, response)

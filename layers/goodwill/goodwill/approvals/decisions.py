@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.approvals import records
 from goodwill.auth import Principal, Role
 from goodwill.clock import now_iso
+from goodwill.coupons import series
 from goodwill.errors import (
     GoodwillError,
     NotFoundError,
@@ -22,11 +24,11 @@ from goodwill.models.requests import (
     RequestStatus,
     RequestType,
 )
+from goodwill.points import ledger
+from goodwill.points.grants import change_type, credit_terms
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import coupons, ledger, requests
 from goodwill.services.config import get_config
-from goodwill.services.points import change_type, credit_terms
 
 PENDING = RequestStatus.PENDING_APPROVAL.value
 APPROVED = RequestStatus.APPROVED.value
@@ -36,7 +38,7 @@ EXPIRED = RequestStatus.EXPIRED.value
 
 
 def require_request(org_id: str, request_id: str) -> Item:
-    record = requests.get(org_id, request_id)
+    record = records.get(org_id, request_id)
     if record is None:
         raise NotFoundError(f"request {request_id} not found")
     return record
@@ -66,17 +68,17 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
     _check_decider(principal, record)
     status = RequestStatus.APPROVED if approve else RequestStatus.REJECTED
     at = now_iso()
-    history = requests.history_entry(status.value.lower(), principal.actor, at, comment=body.comment)
+    history = records.history_entry(status.value.lower(), principal.actor, at, comment=body.comment)
     fields: dict[str, Any] = {"decided_by": principal.actor, "decided_at": at, "decision_comment": body.comment}
     if isinstance(body, ApproveRequest) and (points := _approved_points(principal, record, body)) is not None:
         fields["approved_points"] = history["approved_points"] = points
     # One conditional UpdateItem that returns the decided request: a one-item transaction would cost
     # twice the write units and a re-read.
-    op = requests.transition_op(principal.org_id, request_id, PENDING, status.value, history, **fields)
+    op = records.transition_op(principal.org_id, request_id, PENDING, status.value, history, **fields)
     decided = table.update_returning(op)
     if decided is None:
         raise NotPendingError("the request was decided by someone else a moment ago")
-    # The waiting workflow is resumed from the table's stream (services.dispatch.hand_over): a
+    # The waiting workflow is resumed from the table's stream (approvals.dispatch.hand_over): a
     # decision, once written, reaches it even if this Lambda dies right after the write.
     return decided
 
@@ -95,7 +97,7 @@ def decide_many(principal: Principal, body: RequestDecisionsRequest) -> list[dic
             error = {"code": exc.code, "message": exc.message, "details": exc.details}
             results.append({"request_id": request_id, "status": exc.status_code, "error": error})
         else:
-            results.append({"request_id": request_id, "status": 200, "request": requests.view(decided)})
+            results.append({"request_id": request_id, "status": 200, "request": records.view(decided)})
     return results
 
 
@@ -111,7 +113,7 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
             _fulfil_reversal(org_id, record)
         else:
             _fulfil_coupon(org_id, record)
-    except (ledger.ExtraOpFailed, coupons.CouponExtraOpFailed):
+    except (ledger.ExtraOpFailed, series.CouponExtraOpFailed):
         return {"status": require_request(org_id, request_id)["status"]}
     except GoodwillError as exc:
         if exc.status_code >= 500:
@@ -124,7 +126,7 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
 
 
 def _fulfilled_op(org_id: str, record: Item, history: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    return requests.transition_op(
+    return records.transition_op(
         org_id, record["request_id"], APPROVED, FULFILLED, history, fulfilled_at=history["at"], **fields
     )
 
@@ -149,7 +151,7 @@ def _fulfil_points(org_id: str, record: Item) -> None:
     )
 
     def ops(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
-        history = requests.history_entry(
+        history = records.history_entry(
             "fulfilled", "system", entry["created_at"], transaction_id=entry["transaction_id"]
         )
         return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"])]
@@ -161,7 +163,7 @@ def _fulfil_reversal(org_id: str, record: Item) -> None:
     change, complete = reversal.fulfil_ops(org_id, record)
 
     def ops(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
-        history = requests.history_entry(
+        history = records.history_entry(
             "fulfilled", "system", entry["created_at"], transaction_id=entry["transaction_id"]
         )
         return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"]), complete(entry)]
@@ -171,20 +173,20 @@ def _fulfil_reversal(org_id: str, record: Item) -> None:
 
 def _fulfil_coupon(org_id: str, record: Item) -> None:
     def ops(coupon: Item) -> list[dict[str, Any]]:
-        history = requests.history_entry("fulfilled", "system", coupon["issued_at"], coupon_code=coupon["code"])
-        return [_fulfilled_op(org_id, record, history, coupon=coupons.coupon_view(coupon))]
+        history = records.history_entry("fulfilled", "system", coupon["issued_at"], coupon_code=coupon["code"])
+        return [_fulfilled_op(org_id, record, history, coupon=series.coupon_view(coupon))]
 
-    coupons.allocate(org_id, record["series_id"], record["customer_id"], record["request_id"], ops)
+    series.allocate(org_id, record["series_id"], record["customer_id"], record["request_id"], ops)
 
 
 def mark_failed(org_id: str, request_id: str, code: str, message: str) -> bool:
     """End an approved request, or one still waiting (its workflow failed before a decision),
     FAILED with the reason; False when it had ended already."""
     at = now_iso()
-    history = requests.history_entry("failed", "system", at, error=code, reason=message)
+    history = records.history_entry("failed", "system", at, error=code, reason=message)
     failure = {"code": code, "message": message}
     for status in (APPROVED, PENDING):
-        op = requests.transition_op(
+        op = records.transition_op(
             org_id, request_id, status, FAILED, history, failed_at=at, failure=failure, task_token=None
         )
         if table.transact([op]) is None:
@@ -194,8 +196,8 @@ def mark_failed(org_id: str, request_id: str, code: str, message: str) -> bool:
 
 def expire(org_id: str, request_id: str) -> dict[str, Any]:
     at = now_iso()
-    history = requests.history_entry("expired", "system", at)
-    op = requests.transition_op(org_id, request_id, PENDING, EXPIRED, history, expired_at=at, task_token=None)
+    history = records.history_entry("expired", "system", at)
+    op = records.transition_op(org_id, request_id, PENDING, EXPIRED, history, expired_at=at, task_token=None)
     if table.transact([op]) is None:
         return {"status": EXPIRED}
     return {"status": require_request(org_id, request_id)["status"]}
@@ -221,4 +223,4 @@ def list_requests(
         )
     else:
         page = table.query_page(("GSI1PK", keys.requests_by_org(org)), index="GSI1", limit=limit, next_token=next_token)
-    return {"items": [requests.view(i) for i in page.items], "next_token": page.next_token}
+    return {"items": [records.view(i) for i in page.items], "next_token": page.next_token}

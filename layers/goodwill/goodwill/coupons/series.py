@@ -1,7 +1,7 @@
 """Coupon series and coupon allocation: a code is never issued twice, even under concurrency.
 
 Pools hand out their codes in upload order through a counter on the series (conditional on the
-value read; services.coupon_pools adds the codes); generated codes are random. Either way, the
+value read; coupons.pools adds the codes); generated codes are random. Either way, the
 code's org-wide claim item is put with attribute_not_exists in the same transaction as the
 customer's coupon and the request update.
 """
@@ -16,11 +16,11 @@ from typing import Any
 from goodwill import aws, retry
 from goodwill.auth import Principal
 from goodwill.clock import iso, now, now_iso, ulid
+from goodwill.coupons import pools
 from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavailableError
 from goodwill.models.coupons import SeriesPutRequest
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import coupon_pools
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SERIES_FIELDS = ("series_id", "name", "description", "discount", "valid_days", "kind", "created_at", "updated_at")
@@ -59,7 +59,7 @@ def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> 
     }
     created = _write_series(item, creating=existing is None)
     if body.codes:
-        coupon_pools.append(org, series_id, body.codes)
+        pools.append(org, series_id, body.codes)
     return created, series_view(_require_series(org, series_id))
 
 
@@ -137,7 +137,7 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
                 raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
             code_item = table.get(keys.pool_code(org, series_id, index))
             if code_item is None:  # a slot without its code (an older append's): never a dead end
-                table.transact([coupon_pools.skip_op(org, series_id, index)])
+                table.transact([pools.skip_op(org, series_id, index)])
                 continue
             code = str(code_item["code"])
         else:
@@ -168,7 +168,7 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
             raise CouponExtraOpFailed(cancelled.reasons)
         if cancelled.failed(0) and pool:
             # This pool code was issued before (e.g. by another series): skip it for good.
-            table.transact([coupon_pools.skip_op(org, series_id, index)])
+            table.transact([pools.skip_op(org, series_id, index)])
         elif not (cancelled.failed(len(ops) - 1) or cancelled.retryable):
             raise cancelled.refused()
     raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")

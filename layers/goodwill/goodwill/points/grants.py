@@ -5,17 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from goodwill.approvals import records
 from goodwill.auth import Principal
 from goodwill.clock import iso, now_iso, ulid
+from goodwill.customers.profiles import ledger_view
 from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.lots import model as lots_model
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import PointsGrantRequest, RequestStatus, RequestType
+from goodwill.points import ledger, limits
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
-from goodwill.services import idempotency, ledger, limits, requests
+from goodwill.services import idempotency
 from goodwill.services.config import get_config
-from goodwill.services.customers import ledger_view
 from goodwill.services.idempotency import IdempotencyKey
 
 SCOPE = "points"
@@ -80,7 +82,7 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
     balance = ledger.Balance.of(found.get((wanted[1]["PK"], wanted[1]["SK"])))
 
     request_id = ulid()
-    record = requests.new_record(
+    record = records.new_record(
         principal.org_id,
         request_id,
         {
@@ -99,8 +101,8 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
             "status": RequestStatus.PENDING_APPROVAL.value,
         },
     )
-    record["created_at"] = record_time = requests.history_entry("created", principal.actor)["at"]
-    record["history"] = [requests.history_entry("created", principal.actor, record_time)]
+    record["created_at"] = record_time = records.history_entry("created", principal.actor)["at"]
+    record["history"] = [records.history_entry("created", principal.actor, record_time)]
     allowance = None
     if counted:
         counter = found.get((wanted[-1]["PK"], wanted[-1]["SK"]))
@@ -131,8 +133,8 @@ def held_for_limit(record: Item, allowance: limits.Allowance) -> Item:
 
 
 def queue_request(ikey: IdempotencyKey | None, record: Item) -> Outcome:
-    body = {"request": requests.view(record)}
-    ops = [requests.put_new_op(record["org_id"], record)]
+    body = {"request": records.view(record)}
+    ops = [records.put_new_op(record["org_id"], record)]
     if ikey:
         ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
     cancelled = table.transact(ops)
@@ -172,12 +174,12 @@ def _apply_now(
         response.clear()
         response.update(
             {
-                "request": requests.view(fulfilled),
+                "request": records.view(fulfilled),
                 "transaction": ledger_view(entry),
                 "balance": after.view(),
             }
         )
-        ops = [requests.put_new_op(principal.org_id, fulfilled)]
+        ops = [records.put_new_op(principal.org_id, fulfilled)]
         if ikey:
             ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
         if allowance:  # last: grant() reads a refusal of the limit from the last reason
@@ -192,8 +194,8 @@ def fulfilled_record(record: Item, entry: Item, approver: str) -> Item:
     at = entry["created_at"]
     history = list(record.get("history", []))
     if approver == "auto":
-        history.append(requests.history_entry("approved", "system", at, detail="auto-approved"))
-    history.append(requests.history_entry("fulfilled", "system", at, transaction_id=entry["transaction_id"]))
+        history.append(records.history_entry("approved", "system", at, detail="auto-approved"))
+    history.append(records.history_entry("fulfilled", "system", at, transaction_id=entry["transaction_id"]))
     fulfilled = {
         **record,
         "status": RequestStatus.FULFILLED.value,
@@ -202,7 +204,7 @@ def fulfilled_record(record: Item, entry: Item, approver: str) -> Item:
         "history": history,
     }
     fulfilled.update(
-        requests.index_attrs(
+        records.index_attrs(
             record["org_id"],
             record["request_id"],
             record["customer_id"],

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from goodwill import aws
 from goodwill.models.common import push_endpoint_allowed
-from goodwill.services import notify
+from goodwill.notify import plan
 from goodwill.settings import get_settings
 
 TRANSIENT = frozenset(
@@ -41,7 +41,7 @@ class ChannelUnavailableError(Exception):
 
 
 def send(org_id: str, request_id: str, index: int) -> dict[str, Any]:
-    attempts = notify.planned(org_id, request_id)
+    attempts = plan.planned(org_id, request_id)
     if index >= len(attempts):  # the plan changed since it was counted: nothing left to send
         return {"status": "SKIPPED", "mandatory": True}
     attempt = attempts[index]
@@ -68,7 +68,7 @@ def send(org_id: str, request_id: str, index: int) -> dict[str, Any]:
 
 def fail(org_id: str, request_id: str, index: int, error: dict[str, Any]) -> dict[str, Any]:
     """The workflow's retries of attempt `index` are spent (or the task failed otherwise): record it."""
-    attempts = notify.planned(org_id, request_id)
+    attempts = plan.planned(org_id, request_id)
     channel = attempts[index]["channel"] if index < len(attempts) else "UNKNOWN"
     to = attempts[index]["to"] or None if index < len(attempts) else None
     text = ": ".join(str(error.get(k)) for k in ("Error", "Cause") if error.get(k))[:1000] or "failed"
@@ -95,4 +95,4 @@ def _deliver(attempt: dict[str, Any]) -> str:
 
 
 def _record(org_id: str, request_id: str, attempt: dict[str, Any]) -> None:
-    notify.record_attempts(org_id, request_id, [{k: v for k, v in attempt.items() if v is not None}])
+    plan.record_attempts(org_id, request_id, [{k: v for k, v in attempt.items() if v is not None}])
