@@ -25,7 +25,7 @@ from goodwill.models.requests import (
     RequestType,
 )
 from goodwill.points import ledger
-from goodwill.points.grants import change_type, credit_terms
+from goodwill.points.changes import change_type, credit_terms
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config

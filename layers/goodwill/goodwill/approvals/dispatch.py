@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from goodwill import aws
 from goodwill.models.requests import RequestStatus
 from goodwill.observability import logger
+from goodwill.repositories import keys
 from goodwill.services.config import get_config
 from goodwill.settings import get_settings
 
@@ -76,7 +77,7 @@ def approval_input(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "org_id": org,
         "request_id": request_id,
-        "pk": f"ORG#{org}#REQ#{request_id}",
+        "pk": keys.request(org, request_id)["PK"],
         "timeout_seconds": hours * 3600,
         "summary": summary,
         "link": link,

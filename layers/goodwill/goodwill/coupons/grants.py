@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.approvals import records
+from goodwill.approvals.lifecycle import Outcome, queue_request
 from goodwill.auth import Principal
 from goodwill.clock import ulid
 from goodwill.coupons import series
 from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.models.requests import CouponGrantRequest, RequestStatus, RequestType
 from goodwill.points import ledger
-from goodwill.points.grants import Outcome, queue_request
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from goodwill import aws, retry
+from goodwill import retry
 from goodwill.auth import Principal
 from goodwill.clock import iso, now, now_iso, ulid
 from goodwill.coupons import pools
@@ -145,15 +145,7 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
         coupon = _coupon(series, code, customer_id, request_id)
         extras = list(extra_ops(coupon))
         ops = [
-            table.put_op(
-                {
-                    **keys.coupon_code(org, code),
-                    "series_id": series_id,
-                    "customer_id": customer_id,
-                    "request_id": request_id,
-                },
-                condition="attribute_not_exists(PK)",
-            ),
+            _claim_op(org, code, coupon),
             table.put_op({**keys.customer_coupon(org, customer_id, coupon["coupon_id"]), **coupon}),
             *extras,
         ]
@@ -174,6 +166,12 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
     raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")
 
 
+def _claim_op(org: str, code: str, coupon: Item) -> dict[str, Any]:
+    """The code's marker: a code is issued once, whichever series it came from."""
+    claim = {k: coupon[k] for k in ("series_id", "customer_id", "request_id")}
+    return table.put_op({**keys.coupon_code(org, code), **claim}, condition="attribute_not_exists(PK)")
+
+
 def _pool_take_op(org: str, series_id: str, index: int) -> dict[str, Any]:
     return table.update_op(
         keys.series(org, series_id),
@@ -187,12 +185,7 @@ def _count_issued(org: str, series_id: str) -> None:
     """A generated series' `issued`: a plain ADD after the coupon committed (single-item writes
     are applied in turn, they do not cancel each other as transactions do). A crash between the
     two leaves the count one short; the coupons themselves are exact."""
-    aws.dynamodb().update_item(
-        TableName=table.table_name(),
-        Key=table.serialize(keys.series(org, series_id)),
-        UpdateExpression="ADD issued :one",
-        ExpressionAttributeValues=table.values({":one": 1}),
-    )
+    table.update_returning(table.update_op(keys.series(org, series_id), "ADD issued :one", vals={":one": 1}))
 
 
 class CouponExtraOpFailed(Exception):

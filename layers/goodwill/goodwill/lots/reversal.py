@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.approvals import records
+from goodwill.approvals.lifecycle import Outcome, fulfilled_record
 from goodwill.auth import Principal
 from goodwill.clock import now_iso, ulid
 from goodwill.customers.profiles import ledger_view
@@ -24,7 +25,6 @@ from goodwill.lots import model as lots_model
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import RequestStatus, RequestType, ReverseFingerprint, ReverseRequest
 from goodwill.points import ledger
-from goodwill.points.grants import Outcome, fulfilled_record
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from goodwill.approvals import records
+from goodwill.approvals.lifecycle import Outcome, fulfilled_record, queue_request
 from goodwill.auth import Principal
-from goodwill.clock import iso, now_iso, ulid
+from goodwill.clock import iso, ulid
 from goodwill.customers.profiles import ledger_view
 from goodwill.errors import NotFoundError, ValidationFailedError
-from goodwill.lots import model as lots_model
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import PointsGrantRequest, RequestStatus, RequestType
 from goodwill.points import ledger, limits
+from goodwill.points.changes import change_type, credit_terms
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency
@@ -21,12 +21,6 @@ from goodwill.services.config import get_config
 from goodwill.services.idempotency import IdempotencyKey
 
 SCOPE = "points"
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status_code: int
-    body: dict[str, Any]
 
 
 def check_rules(config: OrgConfig, body: PointsGrantRequest) -> None:
@@ -44,18 +38,6 @@ def check_rules(config: OrgConfig, body: PointsGrantRequest) -> None:
         raise ValidationFailedError("invalid fields: " + ", ".join(d["field"] for d in details), details)
     if body.program_id not in config.programs:
         raise NotFoundError(f"program {body.program_id} not found")
-
-
-def credit_terms(config: OrgConfig, points: int, expires_at: str | None) -> tuple[str | None, str | None]:
-    """(expires_at, remind_at) of a credit under the org's expiry rules (section 12)."""
-    rules = config.points
-    return lots_model.credit_terms(points, expires_at, rules.default_expiry_days, rules.expiry_reminder_days, now_iso())
-
-
-def change_type(points: int, bulk: bool = False) -> str:
-    if bulk:
-        return "BULK_CREDIT" if points > 0 else "BULK_DEBIT"
-    return "GOODWILL_CREDIT" if points > 0 else "GOODWILL_DEBIT"
 
 
 def grant(principal: Principal, body: PointsGrantRequest, key: str | None, source: str) -> Outcome:
@@ -81,28 +63,7 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
         raise NotFoundError(f"customer {body.customer_id} not found")
     balance = ledger.Balance.of(found.get((wanted[1]["PK"], wanted[1]["SK"])))
 
-    request_id = ulid()
-    record = records.new_record(
-        principal.org_id,
-        request_id,
-        {
-            "type": RequestType.POINTS.value,
-            "customer_id": body.customer_id,
-            "program_id": body.program_id,
-            "points": body.points,
-            "reason": body.reason,
-            "comment": body.comment,
-            "customer_message": body.customer_message,
-            "expires_at": credit_terms(config, body.points, iso(body.expires_at) if body.expires_at else None)[0],
-            "affects_tier": body.affects_tier,
-            "notify": body.notify,
-            "source": source,
-            "requested_by": principal.actor,
-            "status": RequestStatus.PENDING_APPROVAL.value,
-        },
-    )
-    record["created_at"] = record_time = records.history_entry("created", principal.actor)["at"]
-    record["history"] = [records.history_entry("created", principal.actor, record_time)]
+    record = _new_record(principal, config, body, source)
     allowance = None
     if counted:
         counter = found.get((wanted[-1]["PK"], wanted[-1]["SK"]))
@@ -126,21 +87,36 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
         raise
 
 
+def _new_record(principal: Principal, config: OrgConfig, body: PointsGrantRequest, source: str) -> Item:
+    """The request record of a grant, before it is queued or applied."""
+    record = records.new_record(
+        principal.org_id,
+        ulid(),
+        {
+            "type": RequestType.POINTS.value,
+            "customer_id": body.customer_id,
+            "program_id": body.program_id,
+            "points": body.points,
+            "reason": body.reason,
+            "comment": body.comment,
+            "customer_message": body.customer_message,
+            "expires_at": credit_terms(config, body.points, iso(body.expires_at) if body.expires_at else None)[0],
+            "affects_tier": body.affects_tier,
+            "notify": body.notify,
+            "source": source,
+            "requested_by": principal.actor,
+            "status": RequestStatus.PENDING_APPROVAL.value,
+        },
+    )
+    record["created_at"] = record_time = records.history_entry("created", principal.actor)["at"]
+    record["history"] = [records.history_entry("created", principal.actor, record_time)]
+    return record
+
+
 def held_for_limit(record: Item, allowance: limits.Allowance) -> Item:
     """The request, waiting for an approver because it would pass the agent's daily limit."""
     created = {**record["history"][0], "held_for_approval": limits.REASON, "detail": allowance.reason(record["points"])}
     return {**record, "history": [created, *record["history"][1:]]}
-
-
-def queue_request(ikey: IdempotencyKey | None, record: Item) -> Outcome:
-    body = {"request": records.view(record)}
-    ops = [records.put_new_op(record["org_id"], record)]
-    if ikey:
-        ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
-    cancelled = table.transact(ops)
-    if cancelled is not None:
-        raise ledger.ExtraOpFailed(cancelled)
-    return Outcome(202, body)
 
 
 def _apply_now(
@@ -188,29 +164,3 @@ def _apply_now(
 
     ledger.apply(change, config.points.allow_negative_balance, ride_along, first_read=balance)
     return Outcome(201, response)
-
-
-def fulfilled_record(record: Item, entry: Item, approver: str) -> Item:
-    at = entry["created_at"]
-    history = list(record.get("history", []))
-    if approver == "auto":
-        history.append(records.history_entry("approved", "system", at, detail="auto-approved"))
-    history.append(records.history_entry("fulfilled", "system", at, transaction_id=entry["transaction_id"]))
-    fulfilled = {
-        **record,
-        "status": RequestStatus.FULFILLED.value,
-        "transaction_id": entry["transaction_id"],
-        "fulfilled_at": at,
-        "history": history,
-    }
-    fulfilled.update(
-        records.index_attrs(
-            record["org_id"],
-            record["request_id"],
-            record["customer_id"],
-            RequestStatus.FULFILLED.value,
-        )
-    )
-    if approver == "auto":
-        fulfilled.update({"decided_by": "system", "decided_at": at})
-    return fulfilled

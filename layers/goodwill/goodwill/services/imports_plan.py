@@ -21,7 +21,7 @@ from goodwill.errors import InsufficientBalanceError
 from goodwill.imports.csvfile import ValidRow
 from goodwill.lots import model as lots_model
 from goodwill.points import ledger
-from goodwill.points.grants import change_type
+from goodwill.points.changes import change_type
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
