@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from goodwill import aws
 from goodwill.errors import ValidationFailedError
-from goodwill.repositories import table
+from goodwill.repositories import pages, table
 from goodwill.repositories.table import Cancelled
 
 LISTING = ("PK", "ORG#acme#CUST#c1")
@@ -34,10 +34,10 @@ def token_of(plain: dict[str, Any]) -> str:
 
 def test_a_token_round_trips_to_the_start_key_it_was_made_from() -> None:
     last = {"PK": {"S": "ORG#acme#CUST#c1"}, "SK": {"S": "TXN#01J"}}
-    token = table.encode_token(last)
+    token = pages.encode_token(last)
     assert token is not None and "=" not in token
-    assert table.decode_token(token, LISTING, sort_prefix=LEDGER) == last
-    assert table.encode_token(None) is None and table.decode_token(None, LISTING) is None
+    assert pages.decode_token(token, LISTING, sort_prefix=LEDGER) == last
+    assert pages.encode_token(None) is None and pages.decode_token(None, LISTING) is None
 
 
 @pytest.mark.parametrize(
@@ -54,22 +54,22 @@ def test_a_token_round_trips_to_the_start_key_it_was_made_from() -> None:
 )
 def test_an_edited_or_foreign_token_is_a_422_on_next_token(plain: Any) -> None:
     with pytest.raises(ValidationFailedError) as refused:
-        table.decode_token(token_of(plain), LISTING, sort_prefix=LEDGER)
+        pages.decode_token(token_of(plain), LISTING, sort_prefix=LEDGER)
     assert refused.value.details[0]["field"] == "next_token"
 
 
 @pytest.mark.parametrize("garbage", ["%%%", "bm90IGpzb24", "e30"])  # not base64, not JSON, {}
 def test_a_token_that_is_not_one_is_a_422(garbage: str) -> None:
     with pytest.raises(ValidationFailedError):
-        table.decode_token(garbage, LISTING)
+        pages.decode_token(garbage, LISTING)
 
 
 def test_an_index_token_needs_the_index_key_as_well() -> None:
     partition = ("GSI1PK", "ORG#acme#REQS")
     full = {"PK": "ORG#acme#REQ#r1", "SK": "REQ", "GSI1PK": "ORG#acme#REQS", "GSI1SK": "2027"}
-    assert table.decode_token(token_of(full), partition, index="GSI1") is not None
+    assert pages.decode_token(token_of(full), partition, index="GSI1") is not None
     with pytest.raises(ValidationFailedError):
-        table.decode_token(token_of({"PK": "ORG#acme#REQ#r1", "SK": "REQ"}), partition, index="GSI1")
+        pages.decode_token(token_of({"PK": "ORG#acme#REQ#r1", "SK": "REQ"}), partition, index="GSI1")
 
 
 def test_cancellation_reasons_say_which_item_failed_and_whether_to_retry() -> None:

@@ -26,7 +26,7 @@ from goodwill.models.requests import (
 )
 from goodwill.points import ledger
 from goodwill.points.changes import change_type, credit_terms
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
 
@@ -208,7 +208,7 @@ def list_requests(
 ) -> dict[str, Any]:
     org = principal.org_id
     if customer_id:
-        page = table.query_page(
+        page = pages.query_page(
             ("GSI3PK", keys.requests_by_customer(org, customer_id)),
             index="GSI3",
             limit=limit,
@@ -218,9 +218,9 @@ def list_requests(
             filter_values={":s": status} if status else None,
         )
     elif status:
-        page = table.query_page(
+        page = pages.query_page(
             ("GSI2PK", keys.requests_by_status(org, status)), index="GSI2", limit=limit, next_token=next_token
         )
     else:
-        page = table.query_page(("GSI1PK", keys.requests_by_org(org)), index="GSI1", limit=limit, next_token=next_token)
+        page = pages.query_page(("GSI1PK", keys.requests_by_org(org)), index="GSI1", limit=limit, next_token=next_token)
     return {"items": [records.view(i) for i in page.items], "next_token": page.next_token}

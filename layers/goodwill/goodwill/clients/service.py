@@ -21,7 +21,7 @@ from goodwill.clients.models import ApiClientCreateRequest
 from goodwill.clock import now_iso
 from goodwill.errors import NotFoundError, ServiceUnavailableError
 from goodwill.observability import logger
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 from goodwill.settings import get_settings
 
 ACCESS_TOKEN_MINUTES = 60
@@ -93,7 +93,7 @@ def create(principal: Principal, body: ApiClientCreateRequest) -> dict[str, Any]
 
 
 def list_clients(principal: Principal, limit: int, next_token: str | None) -> dict[str, Any]:
-    page = table.query_page(
+    page = pages.query_page(
         ("GSI1PK", keys.api_clients_by_org(principal.org_id)), index="GSI1", limit=limit, next_token=next_token
     )
     return {"items": [view(i) for i in page.items], "next_token": page.next_token}

@@ -29,7 +29,7 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
     wanted = [keys.customer(org, body.customer_id), keys.series(org, body.series_id)]
     if ikey:
         wanted.append(ikey.item_key)
-    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
+    found = table.batch_get_map(wanted)
     if ikey and (stored := idempotency.replay(ikey, found.get((ikey.item_key["PK"], "IDEM")))):
         return Outcome(stored.status_code, stored.body)
     if (wanted[0]["PK"], wanted[0]["SK"]) not in found:

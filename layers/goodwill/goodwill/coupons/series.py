@@ -19,7 +19,7 @@ from goodwill.clock import iso, now, now_iso, ulid
 from goodwill.coupons import pools
 from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavailableError
 from goodwill.models.coupons import SeriesPutRequest
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -104,7 +104,7 @@ def get_series(principal: Principal, series_id: str) -> dict[str, Any]:
 
 
 def list_series(principal: Principal, limit: int, next_token: str | None) -> dict[str, Any]:
-    page = table.query_page(
+    page = pages.query_page(
         ("GSI1PK", keys.series_list(principal.org_id)),
         index="GSI1",
         limit=limit,

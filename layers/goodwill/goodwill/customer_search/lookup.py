@@ -5,20 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from goodwill.customer_search.index import shard
-from goodwill.repositories import keys, table
-from goodwill.repositories.table import Item, Page
+from goodwill.repositories import keys, pages, table
+from goodwill.repositories.pages import Page
+from goodwill.repositories.table import Item
 
 
 def by_phone(org_id: str, phone: str, limit: int, next_token: str | None) -> Page:
     partition = ("PK", keys.customer_phone_partition(org_id, phone))
-    return table.query_page(partition, limit=limit, next_token=next_token, newest_first=False)
+    return pages.query_page(partition, limit=limit, next_token=next_token, newest_first=False)
 
 
 def by_name(org_id: str, key: str, limit: int, next_token: str | None, leave_out: str) -> Page:
     """Entries whose normalised name starts with `key` (at least two characters), by name,
     without customer `leave_out` (listed already as an exact match)."""
     partition = ("PK", keys.customer_name_partition(org_id, shard(key)))
-    return table.query_page(
+    return pages.query_page(
         partition,
         sort_prefix=("SK", key),
         limit=limit,
@@ -35,7 +36,7 @@ def name_start_token(org_id: str, key: str) -> str | None:
     """A token for `by_name` that starts at the first entry: a first page filled by exact matches
     passes it on, so the names follow on the next page."""
     start = {"PK": keys.customer_name_partition(org_id, shard(key)), "SK": key}
-    return table.encode_token({k: table.serialize_value(v) for k, v in start.items()})
+    return pages.encode_token({k: table.serialize_value(v) for k, v in start.items()})
 
 
 def profiles(org_id: str, customer_ids: Sequence[str]) -> dict[str, Item]:

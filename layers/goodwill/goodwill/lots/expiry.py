@@ -54,7 +54,7 @@ def run_shard(shard: int, until: str, cursor: str | None = None, seconds: float 
         page = due.page(shard, until, cursor)
         # One BatchGetItem for the page's balances; a balance that moved since is read again.
         wanted = [{"PK": pk, "SK": sk} for pk, sk in page.keys]
-        found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)} if wanted else {}
+        found = table.batch_get_map(wanted) if wanted else {}
         for pk, sk in page.keys:
             settled = settle(pk, sk, until, found.get((pk, sk)))
             expired, reminded = expired + settled.expired, reminded + settled.reminded

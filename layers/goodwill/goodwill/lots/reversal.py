@@ -49,7 +49,7 @@ def reverse(
     wanted = [keys.customer(org, customer_id), keys.ledger(org, customer_id, transaction_id)]
     if ikey:
         wanted.append(ikey.item_key)
-    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
+    found = table.batch_get_map(wanted)
     if ikey and (stored := idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))):
         return Outcome(stored.status_code, stored.body)
     if (wanted[0]["PK"], wanted[0]["SK"]) not in found:

@@ -54,7 +54,7 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
     counted = body.points > 0 and limits.limited(principal, config)
     if counted:
         wanted.append(keys.agent_day(principal.org_id, principal.actor, day))
-    found = {(i["PK"], i["SK"]): i for i in table.batch_get(wanted)}
+    found = table.batch_get_map(wanted)
     if ikey:
         stored = idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))
         if stored:

@@ -18,7 +18,7 @@ from goodwill.auth import Principal
 from goodwill.clock import now
 from goodwill.errors import ValidationFailedError
 from goodwill.imports.report import escape_cell
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages
 
 MAX_DAYS = 92
 DEFAULT_DAYS = 30
@@ -45,7 +45,7 @@ def _day_items(org_id: str, day: str, group: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     token = None
     while True:
-        page = table.query_page(
+        page = pages.query_page(
             ("PK", keys.report_day(org_id, day)), sort_prefix=("SK", f"{group}#"), limit=500, next_token=token
         )
         items.extend(page.items)

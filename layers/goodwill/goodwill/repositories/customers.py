@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.customer_search import index as search_index
-from goodwill.repositories import keys, table
-from goodwill.repositories.table import Cancelled, Item, Page
+from goodwill.repositories import keys, pages, table
+from goodwill.repositories.pages import Page
+from goodwill.repositories.table import Cancelled, Item
 
 
 def get_profile(org_id: str, customer_id: str) -> Item | None:
@@ -19,7 +20,7 @@ def customer_by_email(org_id: str, email: str) -> str | None:
 
 
 def balances(org_id: str, customer_id: str) -> list[Item]:
-    page = table.query_page(
+    page = pages.query_page(
         ("PK", keys.customer_pk(org_id, customer_id)),
         sort_prefix=("SK", keys.BALANCE_PREFIX),
         limit=100,
@@ -62,7 +63,7 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None) -> Cancel
 
 def ledger_page(org_id: str, customer_id: str, program_id: str | None, limit: int, next_token: str | None) -> Page:
     filter_expression = "#p = :p" if program_id else None
-    return table.query_page(
+    return pages.query_page(
         ("PK", keys.customer_pk(org_id, customer_id)),
         sort_prefix=("SK", keys.LEDGER_PREFIX),
         limit=limit,
@@ -74,7 +75,7 @@ def ledger_page(org_id: str, customer_id: str, program_id: str | None, limit: in
 
 
 def coupons_page(org_id: str, customer_id: str, limit: int, next_token: str | None) -> Page:
-    return table.query_page(
+    return pages.query_page(
         ("PK", keys.customer_pk(org_id, customer_id)),
         sort_prefix=("SK", keys.COUPON_PREFIX),
         limit=limit,

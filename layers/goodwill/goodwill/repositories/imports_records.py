@@ -5,11 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from goodwill import aws, retry
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
-
-BATCH_GET_KEYS = 100  # BatchGetItem's limit
 
 
 def get(org_id: str, import_id: str) -> Item | None:
@@ -69,7 +66,7 @@ def checkpoints(org_id: str, import_id: str) -> list[Item]:
     found: list[Item] = []
     token: str | None = None
     while True:
-        page = table.query_page(
+        page = pages.query_page(
             partition, sort_prefix=("SK", "CHUNK#"), limit=500, next_token=token, newest_first=False
         )
         found.extend(page.items)
@@ -79,28 +76,5 @@ def checkpoints(org_id: str, import_id: str) -> list[Item]:
 
 
 def batch_get(item_keys: Iterable[Mapping[str, str]], attributes: Sequence[str]) -> dict[tuple[str, str], Item]:
-    """The `attributes` of every item found for `item_keys`, by (PK, SK); consistent reads,
-    BATCH_GET_KEYS keys a request, unprocessed keys retried (bounded, see retry.py). Reading only what is needed keeps
-    responses small (and moto, which serialises every attribute value slowly, fast)."""
-    unique = {(k["PK"], k["SK"]): k for k in item_keys}
-    wanted = [table.serialize(k) for k in unique.values()]
-    names = {f"#a{i}": name for i, name in enumerate(dict.fromkeys(["PK", "SK", *attributes]))}
-    request: dict[str, Any] = {
-        "ConsistentRead": True,
-        "ProjectionExpression": ", ".join(names),
-        "ExpressionAttributeNames": names,
-    }
-    found: dict[tuple[str, str], Item] = {}
-
-    def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        items: Any = {table.table_name(): {**request, "Keys": pending}}
-        resp = aws.dynamodb().batch_get_item(RequestItems=items)
-        for raw in resp.get("Responses", {}).get(table.table_name(), []):
-            item = table.deserialize(raw)
-            found[(item["PK"], item["SK"])] = item
-        unprocessed: Any = resp.get("UnprocessedKeys") or {}
-        return list(unprocessed.get(table.table_name(), {}).get("Keys", []))
-
-    for start in range(0, len(wanted), BATCH_GET_KEYS):
-        retry.drain(send, wanted[start : start + BATCH_GET_KEYS], what="read")
-    return found
+    """The `attributes` of every item found for `item_keys`, by (PK, SK) (table.batch_get_map)."""
+    return table.batch_get_map(item_keys, attributes)

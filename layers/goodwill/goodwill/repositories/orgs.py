@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.clock import now_iso
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 
 
 def get_config(org_id: str) -> dict[str, Any] | None:
@@ -78,7 +78,7 @@ def list_orgs() -> list[str]:
     found: list[str] = []
     token: str | None = None
     while True:
-        page = table.query_page(
+        page = pages.query_page(
             ("GSI1PK", keys.org_list()), index="GSI1", limit=500, next_token=token, newest_first=False
         )
         found.extend(str(i["org_id"]) for i in page.items)

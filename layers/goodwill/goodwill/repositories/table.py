@@ -1,13 +1,12 @@
-"""The DynamoDB boundary: (de)serialisation, pagination tokens and transaction outcomes.
+"""The DynamoDB boundary: (de)serialisation, reads, writes and transaction outcomes (listing a
+partition page by page is repositories.pages).
 
 The domain sees plain Python values with ints; Decimals and attribute-value JSON stop here.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -16,7 +15,6 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from goodwill import aws, retry
-from goodwill.errors import ValidationFailedError
 from goodwill.settings import get_settings
 
 _SER = TypeSerializer()
@@ -61,20 +59,40 @@ def get(key: Mapping[str, str], consistent: bool = True) -> Item | None:
     return deserialize(raw) if raw else None
 
 
-def batch_get(keys: Sequence[Mapping[str, str]], consistent: bool = True) -> list[Item]:
-    """All items found for `keys` (up to 100), retrying unprocessed keys."""
+BATCH_GET_KEYS = 100  # BatchGetItem's limit
+
+
+def batch_get(
+    keys: Iterable[Mapping[str, str]], consistent: bool = True, attributes: Sequence[str] | None = None
+) -> list[Item]:
+    """All items found for `keys` (each once), BATCH_GET_KEYS keys a request, unprocessed keys
+    retried (bounded, see retry.py). `attributes`: read only those (and the key), which keeps
+    responses small (and moto, which serialises every attribute value slowly, fast)."""
+    unique = {(k["PK"], k["SK"]): k for k in keys}
+    request: dict[str, Any] = {"ConsistentRead": consistent}
+    if attributes is not None:
+        names = {f"#a{i}": name for i, name in enumerate(dict.fromkeys(["PK", "SK", *attributes]))}
+        request.update({"ProjectionExpression": ", ".join(names), "ExpressionAttributeNames": names})
     found: list[Item] = []
 
     def send(pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        resp = aws.dynamodb().batch_get_item(
-            RequestItems={table_name(): {"Keys": pending, "ConsistentRead": consistent}}
-        )
+        items: Any = {table_name(): {**request, "Keys": pending}}
+        resp = aws.dynamodb().batch_get_item(RequestItems=items)
         found.extend(deserialize(i) for i in resp.get("Responses", {}).get(table_name(), []))
         unprocessed: Any = resp.get("UnprocessedKeys") or {}
         return list(unprocessed.get(table_name(), {}).get("Keys", []))
 
-    retry.drain(send, [serialize(k) for k in keys], what="read")
+    wanted = [serialize(k) for k in unique.values()]
+    for start in range(0, len(wanted), BATCH_GET_KEYS):
+        retry.drain(send, wanted[start : start + BATCH_GET_KEYS], what="read")
     return found
+
+
+def batch_get_map(
+    keys: Iterable[Mapping[str, str]], attributes: Sequence[str] | None = None
+) -> dict[tuple[str, str], Item]:
+    """batch_get (consistent), by (PK, SK)."""
+    return {(i["PK"], i["SK"]): i for i in batch_get(keys, attributes=attributes)}
 
 
 def put(item: Mapping[str, Any], condition: str | None = None, **kwargs: Any) -> None:
@@ -95,126 +113,6 @@ def update_returning(operation: Mapping[str, Any]) -> Item | None:
             return None
         raise
     return deserialize(resp["Attributes"])
-
-
-def encode_token(last_key: Mapping[str, Any] | None) -> str | None:
-    if not last_key:
-        return None
-    plain = {k: _DES.deserialize(v) for k, v in last_key.items()}
-    raw = json.dumps(plain, default=str, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-# DynamoDB's limits on key values: a longer (or empty) one in an ExclusiveStartKey is refused.
-_MAX_KEY_BYTES = {"partition": 2048, "sort": 1024}
-
-
-def _key_attributes(partition_name: str, index: str | None) -> tuple[str, ...]:
-    """The attributes of a start key for a listing: the table's key, plus the index's when it is
-    an index (whose key attributes are named `{index}PK` / `{index}SK` on this table)."""
-    base = ("PK", "SK")
-    return base if index is None else (*base, partition_name, partition_name[:-2] + "SK")
-
-
-def decode_token(
-    token: str | None,
-    partition: tuple[str, str],
-    *,
-    index: str | None = None,
-    sort_prefix: tuple[str, str] | None = None,
-) -> dict[str, Any] | None:
-    """The ExclusiveStartKey in `token`, checked fully against the listing it claims to continue:
-    exactly the key attributes of the table (and index), non-empty strings within DynamoDB's key
-    sizes, the listing's partition and sort prefix. A token that fails any check, edited or from
-    another listing, is a 422 on next_token; none reaches DynamoDB (which would refuse it)."""
-    if not token:
-        return None
-    wanted = _key_attributes(partition[0], index)
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        plain = json.loads(raw)
-        if not isinstance(plain, dict) or sorted(plain) != sorted(wanted):
-            raise ValueError("not the key of this listing")
-        for name, value in plain.items():
-            limit = _MAX_KEY_BYTES["partition" if name.endswith("PK") else "sort"]
-            if not isinstance(value, str) or not 0 < len(value.encode()) <= limit:
-                raise ValueError("not a key value")
-        if plain[partition[0]] != partition[1]:
-            raise ValueError("token of another listing")
-        if sort_prefix and not plain[sort_prefix[0]].startswith(sort_prefix[1]):
-            raise ValueError("token outside this listing")
-        return {k: _SER.serialize(v) for k, v in plain.items()}
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise _bad_token() from exc
-
-
-def _bad_token() -> ValidationFailedError:
-    return ValidationFailedError.field("next_token", "not a token issued by this listing")
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Item]
-    next_token: str | None
-
-
-def query_page(
-    partition: tuple[str, str],
-    *,
-    index: str | None = None,
-    sort_prefix: tuple[str, str] | None = None,
-    limit: int = 25,
-    next_token: str | None = None,
-    newest_first: bool = True,
-    filter_expression: str | None = None,
-    filter_values: Mapping[str, Any] | None = None,
-    filter_names: Mapping[str, str] | None = None,
-) -> Page:
-    """One page of a partition, newest first, with an opaque token scoped to that partition."""
-    names = {"#pk": partition[0], **(filter_names or {})}
-    vals: dict[str, Any] = {":pk": partition[1], **(filter_values or {})}
-    condition = "#pk = :pk"
-    if sort_prefix:
-        names["#sk"] = sort_prefix[0]
-        vals[":sk"] = sort_prefix[1]
-        condition += " AND begins_with(#sk, :sk)"
-    args: dict[str, Any] = {
-        "TableName": table_name(),
-        "KeyConditionExpression": condition,
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": values(vals),
-        "ScanIndexForward": not newest_first,
-        "Limit": limit,
-    }
-    if index:
-        args["IndexName"] = index
-    if filter_expression:
-        args["FilterExpression"] = filter_expression
-    start = decode_token(next_token, partition, index=index, sort_prefix=sort_prefix)
-    if start:
-        args["ExclusiveStartKey"] = start
-    items: list[Item] = []
-    # A filter may empty a page; keep reading until the page has items or the partition ends.
-    while True:
-        resp = _query(args, from_caller=start is not None and args.get("ExclusiveStartKey") is start)
-        items.extend(deserialize(i) for i in resp.get("Items", []))
-        last = resp.get("LastEvaluatedKey")
-        if not last or len(items) >= limit:
-            break
-        args["ExclusiveStartKey"] = last
-        args["Limit"] = limit - len(items)
-    return Page(items=items, next_token=encode_token(last))
-
-
-def _query(args: Mapping[str, Any], from_caller: bool) -> Any:
-    """One Query; a start key DynamoDB refuses is the caller's token at fault when it came from
-    one (a 422, never a 500), our bug otherwise."""
-    try:
-        return aws.dynamodb().query(**args)
-    except ClientError as exc:
-        if from_caller and exc.response.get("Error", {}).get("Code") == "ValidationException":
-            raise _bad_token() from exc
-        raise
 
 
 @dataclass(frozen=True)

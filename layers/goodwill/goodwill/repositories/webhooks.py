@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from goodwill import aws
 from goodwill.clock import ulid
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 
 ATTEMPTS_KEPT_SECONDS = 7 * 24 * 3600
@@ -49,7 +49,7 @@ def list_all(org_id: str) -> list[Item]:
     items: list[Item] = []
     token = None
     while True:
-        page = table.query_page(("PK", keys.webhooks(org_id)), limit=100, next_token=token, newest_first=False)
+        page = pages.query_page(("PK", keys.webhooks(org_id)), limit=100, next_token=token, newest_first=False)
         items.extend(page.items)
         token = page.next_token
         if not token:
@@ -57,7 +57,7 @@ def list_all(org_id: str) -> list[Item]:
 
 
 def attempts(org_id: str, webhook_id: str, limit: int = 20) -> list[Item]:
-    page = table.query_page(("PK", keys.webhook_log(org_id, webhook_id)), sort_prefix=("SK", "ATTEMPT#"), limit=limit)
+    page = pages.query_page(("PK", keys.webhook_log(org_id, webhook_id)), sort_prefix=("SK", "ATTEMPT#"), limit=limit)
     return page.items
 
 
