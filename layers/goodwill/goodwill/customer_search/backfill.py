@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill import aws
-from goodwill.customer_search import index
+from goodwill.repositories import customer_index as index
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 

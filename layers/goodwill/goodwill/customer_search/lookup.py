@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from goodwill.customer_search.index import shard
 from goodwill.repositories import keys, pages, table
+from goodwill.repositories.customer_index import shard
 from goodwill.repositories.pages import Page
 from goodwill.repositories.table import Item
 

@@ -14,10 +14,11 @@ import re
 from typing import Any
 
 from goodwill.auth import Principal
-from goodwill.customer_search import index, lookup
+from goodwill.customer_search import lookup
 from goodwill.customers.profiles import customer_view
 from goodwill.errors import ValidationFailedError
 from goodwill.models.common import ID_PATTERN
+from goodwill.repositories import customer_index as index
 from goodwill.repositories import customers as customers_repo
 from goodwill.repositories.table import Item
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from goodwill.customer_search import index as search_index
+from goodwill.repositories import customer_index as search_index
 from goodwill.repositories import keys, pages, table
 from goodwill.repositories.pages import Page
 from goodwill.repositories.table import Cancelled, Item
