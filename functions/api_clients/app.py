@@ -17,8 +17,8 @@ app = Api("API clients")
 ClientId = Annotated[str, Path(pattern=r"^[\w+]{1,128}$", max_length=128)]
 
 
-@app.endpoint("POST", "/api-clients", "createApiClient", {201: (ApiClientCreatedResponse, "Created")})
-def create_client(body: Annotated[ApiClientCreateRequest, Body()]) -> Any:
+@app.endpoint("POST /api-clients", {201: (ApiClientCreatedResponse, "Created")})
+def create_api_client(body: Annotated[ApiClientCreateRequest, Body()]) -> Any:
     """Create an API client (storefront or service credentials)
 
     Role: admin. A Cognito app client with the client-credentials grant and the given scopes;
@@ -28,22 +28,16 @@ def create_client(body: Annotated[ApiClientCreateRequest, Body()]) -> Any:
     return json_response(201, created)
 
 
-@app.endpoint("GET", "/api-clients", "listApiClients", {200: (ApiClientPage, "A page of API clients")})
-def list_clients(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
+@app.endpoint("GET /api-clients", {200: (ApiClientPage, "A page of API clients")})
+def list_api_clients(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the org's API clients, newest first
 
     Role: admin. Revoked clients stay listed, with `revoked_at`."""
     return json_response(200, service.list_clients(app.caller(Role.ADMIN), limit, next_token))
 
 
-@app.endpoint(
-    "DELETE",
-    "/api-clients/<client_id>",
-    "revokeApiClient",
-    {200: (ApiClientResponse, "Revoked")},
-    not_found="no such API client",
-)
-def revoke_client(client_id: ClientId) -> Any:
+@app.endpoint("DELETE /api-clients/<client_id>", {200: (ApiClientResponse, "Revoked")}, not_found="no such API client")
+def revoke_api_client(client_id: ClientId) -> Any:
     """Revoke an API client
 
     Role: admin. Its tokens are refused (401) from the next request on; a repeat is harmless."""

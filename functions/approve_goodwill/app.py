@@ -18,7 +18,7 @@ app = Api("Goodwill requests")
 NOT_PENDING = "NOT_PENDING: the request was decided already, or expired"
 
 
-@app.endpoint("GET", "/goodwill/requests", "listRequests", {200: (RequestPage, "A page of requests")})
+@app.endpoint("GET /goodwill/requests", {200: (RequestPage, "A page of requests")})
 def list_requests(
     status: Annotated[RequestStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
@@ -33,11 +33,7 @@ def list_requests(
 
 
 @app.endpoint(
-    "GET",
-    "/goodwill/requests/<request_id>",
-    "getRequest",
-    {200: (GoodwillRequestResponse, "The request")},
-    not_found="no such request",
+    "GET /goodwill/requests/<request_id>", {200: (GoodwillRequestResponse, "The request")}, not_found="no such request"
 )
 def get_request(request_id: PathId) -> Any:
     """Read a goodwill request with its history
@@ -47,14 +43,12 @@ def get_request(request_id: PathId) -> Any:
 
 
 @app.endpoint(
-    "POST",
-    "/goodwill/requests/<request_id>/approve",
-    "approveRequest",
+    "POST /goodwill/requests/<request_id>/approve",
     {200: (GoodwillRequestResponse, "Approved")},
     not_found="no such request",
     conflict=NOT_PENDING,
 )
-def approve(request_id: PathId, body: Annotated[ApproveRequest, Body()]) -> Any:
+def approve_request(request_id: PathId, body: Annotated[ApproveRequest, Body()]) -> Any:
     """Approve a pending request
 
     Role: approver, never the requester (403 SELF_APPROVAL_FORBIDDEN). `points` changes the amount
@@ -65,14 +59,12 @@ def approve(request_id: PathId, body: Annotated[ApproveRequest, Body()]) -> Any:
 
 
 @app.endpoint(
-    "POST",
-    "/goodwill/requests/<request_id>/reject",
-    "rejectRequest",
+    "POST /goodwill/requests/<request_id>/reject",
     {200: (GoodwillRequestResponse, "Rejected")},
     not_found="no such request",
     conflict=NOT_PENDING,
 )
-def reject(request_id: PathId, body: Annotated[RejectRequest, Body()]) -> Any:
+def reject_request(request_id: PathId, body: Annotated[RejectRequest, Body()]) -> Any:
     """Reject a pending request
 
     Role: approver, never the requester (403 SELF_APPROVAL_FORBIDDEN). A comment is required."""
@@ -81,9 +73,7 @@ def reject(request_id: PathId, body: Annotated[RejectRequest, Body()]) -> Any:
     return json_response(200, records.view(decided))
 
 
-@app.endpoint(
-    "POST", "/goodwill/request-decisions", "decideRequests", {200: (RequestDecisionsResponse, "A result per request")}
-)
+@app.endpoint("POST /goodwill/request-decisions", {200: (RequestDecisionsResponse, "A result per request")})
 def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
     """Approve or reject up to 50 pending requests at once
 

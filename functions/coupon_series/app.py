@@ -16,13 +16,8 @@ from goodwill.models.responses import SeriesPage, SeriesResponse
 app = Api("Coupon series")
 
 
-@app.endpoint(
-    "PUT",
-    "/coupon-series/<series_id>",
-    "putCouponSeries",
-    {201: (SeriesResponse, "Created"), 200: (SeriesResponse, "Updated")},
-)
-def put_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> Any:
+@app.endpoint("PUT /coupon-series/<series_id>", {201: (SeriesResponse, "Created"), 200: (SeriesResponse, "Updated")})
+def put_coupon_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> Any:
     """Create or update a coupon series
 
     Role: admin. With `codes` the series is a pool (a later PUT appends codes); without, it generates codes."""
@@ -30,22 +25,16 @@ def put_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> 
     return json_response(201 if created else 200, view)
 
 
-@app.endpoint("GET", "/coupon-series", "listCouponSeries", {200: (SeriesPage, "A page of series")})
-def list_series(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
+@app.endpoint("GET /coupon-series", {200: (SeriesPage, "A page of series")})
+def list_coupon_series(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupon series
 
     Role: agent."""
     return json_response(200, series.list_series(app.caller(Role.AGENT), limit, next_token))
 
 
-@app.endpoint(
-    "GET",
-    "/coupon-series/<series_id>",
-    "getCouponSeries",
-    {200: (SeriesResponse, "The series")},
-    not_found="no such series",
-)
-def get_series(series_id: PathId) -> Any:
+@app.endpoint("GET /coupon-series/<series_id>", {200: (SeriesResponse, "The series")}, not_found="no such series")
+def get_coupon_series(series_id: PathId) -> Any:
     """Read a coupon series
 
     Role: agent. Pools show how many codes are `available`."""

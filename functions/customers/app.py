@@ -18,7 +18,7 @@ app = Api("Customers")
 NO_SUCH_CUSTOMER = "no such customer"
 
 
-@app.endpoint("GET", "/customers", "searchCustomers", {200: (CustomerPage, "A page of customers")})
+@app.endpoint("GET /customers", {200: (CustomerPage, "A page of customers")})
 def search_customers(
     q: Annotated[str, Query(min_length=1, max_length=254)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
@@ -35,9 +35,7 @@ def search_customers(
 
 
 @app.endpoint(
-    "PUT",
-    "/customers/<customer_id>",
-    "putCustomer",
+    "PUT /customers/<customer_id>",
     {201: (CustomerResponse, "Created"), 200: (CustomerResponse, "Replaced")},
     conflict="EMAIL_IN_USE: another customer of the org has this e-mail",
 )
@@ -49,13 +47,7 @@ def put_customer(customer_id: PathId, body: Annotated[CustomerPutRequest, Body()
     return json_response(201 if created else 200, view)
 
 
-@app.endpoint(
-    "GET",
-    "/customers/<customer_id>",
-    "getCustomer",
-    {200: (CustomerResponse, "The customer")},
-    not_found=NO_SUCH_CUSTOMER,
-)
+@app.endpoint("GET /customers/<customer_id>", {200: (CustomerResponse, "The customer")}, not_found=NO_SUCH_CUSTOMER)
 def get_customer(customer_id: PathId) -> Any:
     """Read a customer with their balances
 
@@ -64,9 +56,7 @@ def get_customer(customer_id: PathId) -> Any:
 
 
 @app.endpoint(
-    "GET",
-    "/customers/<customer_id>/transactions",
-    "listTransactions",
+    "GET /customers/<customer_id>/transactions",
     {200: (TransactionPage, "A page of ledger entries")},
     not_found=NO_SUCH_CUSTOMER,
 )
@@ -84,13 +74,9 @@ def list_transactions(
 
 
 @app.endpoint(
-    "GET",
-    "/customers/<customer_id>/coupons",
-    "listCustomerCoupons",
-    {200: (CouponPage, "A page of coupons")},
-    not_found=NO_SUCH_CUSTOMER,
+    "GET /customers/<customer_id>/coupons", {200: (CouponPage, "A page of coupons")}, not_found=NO_SUCH_CUSTOMER
 )
-def list_coupons(customer_id: PathId, limit: PageLimit = 25, next_token: NextToken = None) -> Any:
+def list_customer_coupons(customer_id: PathId, limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupons issued to a customer
 
     Role: agent."""

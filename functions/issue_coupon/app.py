@@ -15,9 +15,7 @@ app = Api("Goodwill requests")
 
 
 @app.endpoint(
-    "POST",
-    "/goodwill/coupons",
-    "issueCoupon",
+    "POST /goodwill/coupons",
     {
         201: (CouponGrantResponse, "Auto-approved: the coupon is issued"),
         202: (PendingResponse, "Waiting for an approver"),

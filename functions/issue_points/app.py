@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from goodwill.api import json_response
-from goodwill.handler import Api, IdempotencyKey, PathId, granted
+from goodwill.handler import Api, IdempotencyKey, PathId, Successes, granted
 from goodwill.lots import reversal
 from goodwill.models.downstream import AgentLimitsResponse
 from goodwill.models.requests import PointsGrantRequest, ReverseRequest
@@ -18,17 +18,19 @@ from goodwill.services.config import get_config
 
 app = Api("Goodwill requests")
 WAITING = (PendingResponse, "Waiting for an approver")
-
-
-@app.endpoint(
-    "POST",
-    "/goodwill/points",
-    "issuePoints",
-    {201: (PointsGrantResponse, "Auto-approved: the balance has changed"), 202: WAITING},
-    not_found="no such customer or program",
-    conflict="INSUFFICIENT_BALANCE: the debit would take current below 0; "
-    "IDEMPOTENCY_KEY_REUSED: the key was used with another body",
+GRANTED: Successes = {201: (PointsGrantResponse, "Auto-approved: the balance has changed"), 202: WAITING}
+REVERSED: Successes = {201: (PointsGrantResponse, "Applied: the balance has changed"), 202: WAITING}
+GRANT_CONFLICTS = (
+    "INSUFFICIENT_BALANCE: the debit would take current below 0; "
+    "IDEMPOTENCY_KEY_REUSED: the key was used with another body"
 )
+REVERSAL_CONFLICTS = (
+    "ALREADY_REVERSED: reversed, or a reversal is waiting; NOT_REVERSIBLE: a REVERSAL or "
+    "EXPIRY entry; INSUFFICIENT_BALANCE: the credit's points are spent; IDEMPOTENCY_KEY_REUSED"
+)
+
+
+@app.endpoint("POST /goodwill/points", GRANTED, not_found="no such customer or program", conflict=GRANT_CONFLICTS)
 def issue_points(body: Annotated[PointsGrantRequest, Body()], idempotency_key: IdempotencyKey = None) -> Any:
     """Give or take goodwill points
 
@@ -39,13 +41,10 @@ def issue_points(body: Annotated[PointsGrantRequest, Body()], idempotency_key: I
 
 
 @app.endpoint(
-    "POST",
-    "/customers/<customer_id>/transactions/<transaction_id>/reverse",
-    "reverseTransaction",
-    {201: (PointsGrantResponse, "Applied: the balance has changed"), 202: WAITING},
+    "POST /customers/<customer_id>/transactions/<transaction_id>/reverse",
+    REVERSED,
     not_found="no such customer or transaction",
-    conflict="ALREADY_REVERSED: reversed, or a reversal is waiting; NOT_REVERSIBLE: a REVERSAL or "
-    "EXPIRY entry; INSUFFICIENT_BALANCE: the credit's points are spent; IDEMPOTENCY_KEY_REUSED",
+    conflict=REVERSAL_CONFLICTS,
     ids_in_path=False,
 )
 def reverse_transaction(
@@ -63,7 +62,7 @@ def reverse_transaction(
     return granted(outcome, "Reversals")
 
 
-@app.endpoint("GET", "/me/limits", "getMyLimits", {200: (AgentLimitsResponse, "Today's limit and use")})
+@app.endpoint("GET /me/limits", {200: (AgentLimitsResponse, "Today's limit and use")})
 def get_my_limits() -> Any:
     """The caller's agent daily limit
 

@@ -15,7 +15,7 @@ from goodwill.services import config
 app = Api("Configuration")
 
 
-@app.endpoint("GET", "/config", "getConfig", {200: (OrgConfig, "The configuration")})
+@app.endpoint("GET /config", {200: (OrgConfig, "The configuration")})
 def get_config() -> Any:
     """Read the org's configuration
 
@@ -24,7 +24,7 @@ def get_config() -> Any:
     return json_response(200, config.get_config(principal.org_id).model_dump(mode="json"))
 
 
-@app.endpoint("PUT", "/config", "putConfig", {200: (OrgConfig, "The configuration as stored")})
+@app.endpoint("PUT /config", {200: (OrgConfig, "The configuration as stored")})
 def put_config(body: Annotated[OrgConfig, Body()]) -> Any:
     """Replace the org's configuration
 

@@ -30,8 +30,8 @@ def _day(name: str, value: str | None) -> date | None:
         raise ValidationFailedError.field(name, "not a date (YYYY-MM-DD)") from exc
 
 
-@app.endpoint("GET", "/reports/goodwill", "getGoodwillReport", {}, responses=_RESPONSES)
-def get_report(
+@app.endpoint("GET /reports/goodwill", {}, responses=_RESPONSES)
+def get_goodwill_report(
     from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     to: Day = None,
     group_by: Annotated[Literal["reason", "actor", "day", "program"], Query()] = "reason",

@@ -1,29 +1,27 @@
-"""Step Functions tasks of the request workflow: fulfil an approved request, record a failure."""
+"""Step Functions tasks of the request workflow: fulfil an approved request, record a failure,
+end a request whose approval timed out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from goodwill.approvals import decisions
+from goodwill.handler import task_entry
 from goodwill.models.tasks import WorkflowTask
-from goodwill.observability import logger
 
 
-@logger.inject_lambda_context
-@event_parser(model=WorkflowTask)
-def lambda_handler(event: WorkflowTask, context: LambdaContext) -> dict[str, Any]:
-    if event.action == "fulfil":
-        return decisions.fulfil(event.org_id, event.request_id)
-    if event.action == "expire":
-        return decisions.expire(event.org_id, event.request_id)
-    error = event.error or {}
-    decisions.mark_failed(
-        event.org_id,
-        event.request_id,
-        str(error.get("Error", "FULFILMENT_FAILED")),
-        str(error.get("Cause", "the fulfilment step failed")),
-    )
+def record_failure(task: WorkflowTask) -> dict[str, Any]:
+    error = task.error or {}
+    cause = str(error.get("Cause", "the fulfilment step failed"))
+    decisions.mark_failed(task.org_id, task.request_id, str(error.get("Error", "FULFILMENT_FAILED")), cause)
     return {"status": "FAILED"}
+
+
+lambda_handler = task_entry(
+    WorkflowTask,
+    {
+        "fulfil": lambda task: decisions.fulfil(task.org_id, task.request_id),
+        "expire": lambda task: decisions.expire(task.org_id, task.request_id),
+        "fail": record_failure,
+    },
+)

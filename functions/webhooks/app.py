@@ -17,9 +17,7 @@ WebhookId = Annotated[str, Path(max_length=64)]
 
 
 @app.endpoint(
-    "PUT",
-    "/webhooks/<webhook_id>",
-    "putWebhook",
+    "PUT /webhooks/<webhook_id>",
     {201: (WebhookResponse, "Created (with its secret)"), 200: (WebhookResponse, "Replaced")},
 )
 def put_webhook(webhook_id: WebhookId, body: Annotated[WebhookRequest, Body()]) -> Any:
@@ -30,7 +28,7 @@ def put_webhook(webhook_id: WebhookId, body: Annotated[WebhookRequest, Body()]) 
     return json_response(status, view)
 
 
-@app.endpoint("GET", "/webhooks", "listWebhooks", {200: (WebhookPage, "Every webhook of the org")})
+@app.endpoint("GET /webhooks", {200: (WebhookPage, "Every webhook of the org")})
 def list_webhooks() -> Any:
     """List the org's webhooks
 
@@ -38,9 +36,7 @@ def list_webhooks() -> Any:
     return json_response(200, service.list_webhooks(app.caller(Role.ADMIN)))
 
 
-@app.endpoint(
-    "GET", "/webhooks/<webhook_id>", "getWebhook", {200: (WebhookResponse, "The webhook")}, not_found="no such webhook"
-)
+@app.endpoint("GET /webhooks/<webhook_id>", {200: (WebhookResponse, "The webhook")}, not_found="no such webhook")
 def get_webhook(webhook_id: WebhookId) -> Any:
     """A webhook and its latest delivery attempts
 
@@ -49,9 +45,7 @@ def get_webhook(webhook_id: WebhookId) -> Any:
 
 
 @app.endpoint(
-    "DELETE",
-    "/webhooks/<webhook_id>",
-    "deleteWebhook",
+    "DELETE /webhooks/<webhook_id>",
     {200: (WebhookResponse, "Deleted: the webhook as it was")},
     not_found="no such webhook",
 )

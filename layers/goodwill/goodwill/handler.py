@@ -1,11 +1,14 @@
 """The one handler helper: what every API function's app.py would otherwise repeat.
 
 `Api` is the function's Powertools resolver (validation on, Goodwill's error shape), with
-- `endpoint(...)`: a route and its OpenAPI entry in one decorator; the summary and description
-  come from the view's docstring (first paragraph, then the rest), the error responses from what
-  the route takes (a `body` parameter: 400 and 415; an id in the path: the 404 for a bad id);
+- `endpoint("GET /path/<id>", {200: (Model, "what")})`: a route and its OpenAPI entry in one
+  decorator. The operation id is the view's name in camelCase (`list_webhooks`: listWebhooks),
+  the summary and description its docstring (first paragraph, then the rest), the error responses
+  follow from what the route takes (a `body` parameter: 400 and 415; an id in the path: the 404
+  for a bad id) plus the route's own `not_found` / `conflict`;
 - `caller(role)`: the verified caller of the current request (goodwill.api.current_principal);
-- `entry_point()`: the Lambda handler, under the logger and metrics decorators.
+- `entry_point()`: the Lambda handler, under the logger and metrics decorators;
+and `task_entry(Model, actions)`, the handler of a Step Functions task function.
 
 A handler module is then its routes and their wiring to services, nothing else.
 """
@@ -14,12 +17,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -28,6 +32,7 @@ from goodwill.auth import Principal, Role
 from goodwill.jsonutil import dumps
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.responses import ErrorResponse
+from goodwill.models.tasks import TaskPayload
 from goodwill.observability import logger, metrics
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -51,9 +56,7 @@ class Api(APIGatewayRestResolver):
 
     def endpoint(
         self,
-        method: str,
-        path: str,
-        operation_id: str,
+        route: str,
         ok: Successes,
         *,
         not_found: str | None = None,
@@ -61,8 +64,11 @@ class Api(APIGatewayRestResolver):
         ids_in_path: bool | None = None,
         responses: dict[int, OpenAPIResponse] | None = None,
     ) -> Callable[[View], View]:
+        method, path = route.split(" ", 1)
+
         def register(view: View) -> View:
             summary, _, description = (inspect.getdoc(view) or "").partition("\n\n")
+            first, *rest = view.__name__.split("_")
             documented = responses or route_responses(
                 ok,
                 body="body" in inspect.signature(view).parameters,
@@ -70,16 +76,16 @@ class Api(APIGatewayRestResolver):
                 not_found=not_found,
                 conflict=conflict,
             )
-            route = self.route(
+            add_route = self.route(
                 path,
                 method,
                 summary=summary.strip(),
                 description=" ".join(description.split()),
                 tags=[self.tag],
-                operation_id=operation_id,
+                operation_id=first + "".join(word.capitalize() for word in rest),
                 responses=documented,
             )
-            route(view)
+            add_route(view)
             return view
 
         return register
@@ -94,6 +100,18 @@ class Api(APIGatewayRestResolver):
             return resolve(self, event, context)
 
         return lambda_handler
+
+
+def task_entry[T: TaskPayload](model: type[T], actions: Mapping[str, Callable[[T], dict[str, Any]]]) -> LambdaHandler:
+    """The Lambda handler of a workflow's task function: the payload parsed as `model` (Powertools
+    parser: a bad payload fails the task), then the function of its `action`."""
+
+    @logger.inject_lambda_context
+    @event_parser(model=model)
+    def lambda_handler(event: T, context: LambdaContext) -> dict[str, Any]:
+        return actions[event.action](event)
+
+    return cast(LambdaHandler, lambda_handler)
 
 
 def count(name: str, value: int = 1) -> None:

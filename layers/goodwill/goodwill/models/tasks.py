@@ -14,7 +14,13 @@ from goodwill.repositories.keys import DUE_SHARDS
 ISO_MILLIS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
 
-class WorkflowTask(BaseModel):
+class TaskPayload(BaseModel):
+    """What every task payload has: the action its state asks for."""
+
+    action: str
+
+
+class WorkflowTask(TaskPayload):
     """statemachine/request_workflow.asl.json: fulfil an approved request, record a failure, expire."""
 
     action: Literal["fulfil", "fail", "expire"]
@@ -23,7 +29,7 @@ class WorkflowTask(BaseModel):
     error: dict[str, Any] | None = None
 
 
-class NotifyTask(BaseModel):
+class NotifyTask(TaskPayload):
     """statemachine/notify.asl.json: count the attempts, send one, record a failed one."""
 
     action: Literal["plan", "send", "fail"]
@@ -33,7 +39,7 @@ class NotifyTask(BaseModel):
     error: dict[str, Any] | None = None  # the Catch output of a failed send: {"Error", "Cause"}
 
 
-class ExpiryTask(BaseModel):
+class ExpiryTask(TaskPayload):
     """statemachine/expire_points.asl.json: plan the shards, settle one shard."""
 
     action: Literal["plan", "shard"]
