@@ -38,11 +38,11 @@ $(CHECKOVVENV)/.installed:
 
 ## Run the whole system locally on moto (no AWS account, no Docker): API on 127.0.0.1:3000
 local: install
-	$(BIN)/python -m local.server
+	$(BIN)/python -m local.devserver.server
 
 ## Start the local system, play a scripted scenario through the HTTP API, print what happened
 demo: install
-	$(BIN)/python -m local.demo
+	$(BIN)/python -m local.tools.demo
 
 ## Debian's Chromium (and a font) for the console's browser tests; CI runs as root on a fresh machine
 browser:
@@ -64,7 +64,7 @@ lint: install install-sam install-checkov
 	$(BIN)/mypy layers/goodwill/goodwill functions bench ops
 	$(BIN)/cfn-lint template.yaml
 	PYENV_VERSION=3.13.0 $(SAMVENV)/bin/sam validate --lint --template template.yaml --region us-east-1
-	$(SAMVENV)/bin/python -m local.sam_transform .aws-sam/checkov/template.json
+	$(SAMVENV)/bin/python -m local.tools.sam_transform .aws-sam/checkov/template.json
 	$(CHECKOVVENV)/bin/checkov --config-file .checkov.yaml -f template.yaml -f .aws-sam/checkov/template.json
 
 format: install

@@ -29,7 +29,7 @@ from bench import wcu
 from bench.bulk_scale import csv_lines
 from bench.floor import CLIENT_CONFIG, create_twin
 from bench.harness import moto_stack
-from local.stack import Stack
+from local.aws.stack import Stack
 
 ORG = "bench"
 REQUESTS_GOAL = 60

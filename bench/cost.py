@@ -18,7 +18,7 @@ from bench import lots_cost
 from bench.harness import ADMIN, AGENT, APPROVER, Client, moto_stack
 from bench.meter import Meter, Usage
 from bench.scenario import CONFIG, grant_body, seed
-from local.stack import Stack
+from local.aws.stack import Stack
 
 REPEAT = 5
 # WCU goals are judged on the table's own units; GSI replication is shown beside them.

@@ -17,7 +17,7 @@ from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.stack import Stack
+from local.aws.stack import Stack
 
 # The handlers' client configuration (goodwill/aws.py), so both sides retry and time out alike.
 CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeout=2, read_timeout=10)

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from local.apigw import Router, rest_event
-from local.functions import Function, LambdaContext
-from local.stack import Stack
+from local.aws.apigw import Router, rest_event
+from local.aws.functions import Function, LambdaContext
+from local.aws.stack import Stack
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 ENVIRONMENT = {
@@ -48,8 +48,8 @@ def moto_stack() -> Iterator[Stack]:
 
     from goodwill import aws
     from goodwill.services import config as config_service
-    from local import moto_patches
-    from local.stack import create
+    from local.aws import moto_patches
+    from local.aws.stack import create
 
     saved = dict(os.environ)
     os.environ.update(ENVIRONMENT)

@@ -19,7 +19,7 @@ from goodwill import clock
 from goodwill.lots import expiry
 from goodwill.lots.model import Lot, to_item
 from goodwill.repositories import keys, table
-from local.stack import Stack
+from local.aws.stack import Stack
 
 REPEAT = 5
 PAST = "2026-01-01T00:00:00.000Z"

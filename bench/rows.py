@@ -301,7 +301,7 @@ def table_growth(r: dict[str, Any]) -> list[Row]:
     return [
         Row(
             "Local table growth",
-            f"{v['route']} with {r['items']:,} items in the table (moto, local/moto_query.py)",
+            f"{v['route']} with {r['items']:,} items in the table (moto, local/aws/moto_query.py)",
             f"p50 {v['full_ms']:.1f} ms",
             f"p50 {v['empty_ms']:.1f} ms (empty table)",
             f"{v['ratio']:.2f}x",

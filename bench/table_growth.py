@@ -1,6 +1,6 @@
 """Route latency as the local table grows: the same reads with 100,000 items in the table and
 with an (almost) empty one. moto alone sorts the whole table on every Query and walks it on every
-GSI query; local/moto_query.py reads the queried partition only. Goal: <= 1.5x.
+GSI query; local/aws/moto_query.py reads the queried partition only. Goal: <= 1.5x.
 
 Run alone with `python -m bench --only table_growth`.
 """

@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from local.template import resources
+from local.aws.template import resources
 
 
 def gsi_keys() -> list[tuple[str, ...]]:

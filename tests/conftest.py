@@ -23,8 +23,8 @@ from moto import mock_aws
 
 from goodwill import aws
 from goodwill.services import config as config_service
-from local import isolation, moto_patches
-from local.stack import Stack, create
+from local.aws import isolation, moto_patches
+from local.aws.stack import Stack, create
 from tests.support import Api
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local.template import ACCOUNT, REGION, Resolver, resources
+from local.aws.template import ACCOUNT, REGION, Resolver, resources
 
 
 @dataclass(frozen=True)

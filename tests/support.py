@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from local.apigw import Router, dispatch
-from local.stack import Stack
+from local.aws.apigw import Router, dispatch
+from local.aws.stack import Stack
 
 ORG = "acme"
 OTHER_ORG = "globex"

@@ -1,5 +1,5 @@
 """Browser tests of the Member Care console: Debian's Chromium driven by Playwright, against the
-local run (local.server.start) started once per session; a fresh browser context per test.
+local run (local.devserver.server.start) started once per session; a fresh browser context per test.
 
 Every test's page is watched: a request to any origin but the local API and its S3 (moto) fails
 the test, so does an uncaught exception or a console error that is not the network's report of an
@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from local.server import LocalSystem, start
+from local.devserver.server import LocalSystem, start
 from tests.console.ui import CHROMIUM, CHROMIUM_ARGS, DESKTOP, Org
 
 NETWORK_4XX = "Failed to load resource: the server responded with a status of 4"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from local.server import LocalSystem, start
+from local.devserver.server import LocalSystem, start
 from tests.console.ui import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, Org, give_points, sign_in, sign_out
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "console"

@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from local.server import LocalSystem
+from local.devserver.server import LocalSystem
 from tests.console.conftest import Watch
 from tests.console.ui import Org, give_points, sign_in, sign_out
 

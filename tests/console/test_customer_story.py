@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page, expect
 
-from local.server import LocalSystem
+from local.devserver.server import LocalSystem
 from tests.console.ui import Org, give_points, no_horizontal_scroll, sign_in
 
 

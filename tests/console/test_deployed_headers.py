@@ -8,8 +8,8 @@ from typing import Any
 
 from playwright.sync_api import Page, Route, expect
 
-from local.server import LocalSystem
-from local.template import load
+from local.aws.template import load
+from local.devserver.server import LocalSystem
 from tests.console.ui import Org, give_points, sign_in
 
 RECORD_VIOLATIONS = """

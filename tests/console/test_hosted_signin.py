@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from playwright.sync_api import Page, Route, expect
 
-from local.server import LocalSystem
+from local.devserver.server import LocalSystem
 from tests.console.conftest import Watch
 from tests.console.ui import Org
 

@@ -7,7 +7,7 @@ import io
 
 from playwright.sync_api import Page, expect
 
-from local.server import LocalSystem
+from local.devserver.server import LocalSystem
 from tests.console.ui import Org, sign_in
 
 CSV = b"customer_id,points,comment\nc-1,100,promo\nc-2,50,promo\nc-404,10,nobody\nc-1,abc,bad points\n"

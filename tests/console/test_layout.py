@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from local.server import LocalSystem
+from local.devserver.server import LocalSystem
 from tests.console.conftest import Watch, open_page
 from tests.console.ui import DESKTOP, PHONE, Org, no_horizontal_scroll, sign_in
 

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 from playwright.sync_api import Page, expect
 
-from local.server import LocalSystem
+from local.devserver.server import LocalSystem
 
 CHROMIUM = os.environ.get("GOODWILL_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

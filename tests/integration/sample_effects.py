@@ -134,8 +134,8 @@ def _check_report(api: Api, result: Any) -> None:
 
 
 def _signed_id_token(api: Api, event: dict[str, Any]) -> None:
-    """The sample's placeholder becomes alice's ID token, signed with the run's key (local/tokens.py)."""
-    from local import tokens
+    """The sample's placeholder becomes alice's ID token, signed with the run's key (local/aws/tokens.py)."""
+    from local.aws import tokens
     from tests.support import ADMIN
 
     env = api.stack.functions.merged_environment()

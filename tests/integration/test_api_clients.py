@@ -15,8 +15,8 @@ import pytest
 
 from goodwill.auth import ROUTE_SCOPES, SCOPES
 from goodwill.clients import rate
-from local.stack import Stack
-from local.template import load
+from local.aws.stack import Stack
+from local.aws.template import load
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, table_items
 
 ALL_SCOPES = [

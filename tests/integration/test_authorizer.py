@@ -1,7 +1,7 @@
 """The API's Lambda REQUEST authorizer (functions/authorizer, goodwill.identity), run by the
-emulated API Gateway (local/authorizer.py) as the template configures it: people's ID tokens and API
+emulated API Gateway (local/aws/authorizer.py) as the template configures it: people's ID tokens and API
 clients' access tokens on the same methods, verified against the pool's JWKS (this run's RSA key,
-local/tokens.py), the answer cached per token, and every handler still deciding the route."""
+local/aws/tokens.py), the answer cached per token, and every handler still deciding the route."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from joserfc.jwk import OctKey
 from goodwill import auth
 from goodwill.clients import rate
 from goodwill.identity import jwks
-from local import tokens
-from local.stack import Stack
+from local.aws import tokens
+from local.aws.stack import Stack
 from tests.integration.test_api_clients import create_client, grant_body, without_windows
 from tests.integration.test_client_tokens import bearer, claims_of, token_of
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, OTHER_ORG, Api, table_items

@@ -1,5 +1,5 @@
 """The local AWS raises what AWS raises (docs/aws-fidelity.md): one test per behaviour that
-local/moto_patches.py adds to moto. Each fails on moto alone."""
+local/aws/moto_patches.py adds to moto. Each fails on moto alone."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local import moto_conflicts
-from local.stack import Stack
+from local.aws import moto_conflicts
+from local.aws.stack import Stack
 
 
 def _key(pk: str, sk: str = "S") -> dict[str, Any]:

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 
 from goodwill import aws
 from goodwill.repositories import table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, table_items
 
 FINAL = {"COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"}
@@ -38,7 +38,7 @@ def create_import(api: Api, as_: dict[str, str] = ADMIN, **body: Any) -> dict[st
 
 def put_file(stack: Stack, key: str, data: str | bytes, metadata: dict[str, str] | None = None) -> None:
     """Upload as a client would; the import function is notified (in-process) once the PUT is done
-    (local.moto_patches holds moto's notification until the object's metadata is stored)."""
+    (local.aws.moto_patches holds moto's notification until the object's metadata is stored)."""
     body = data.encode() if isinstance(data, str) else data
     stack.client("s3").put_object(Bucket=bucket(stack), Key=key, Body=body, Metadata=metadata or {})
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import requests
 
-from local.server import start
+from local.devserver.server import start
 
 ADMIN = {
     "X-Goodwill-Org": "acme",

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import bucket, create_import, customers, put_file, wait_until_done
 from tests.support import Api
 

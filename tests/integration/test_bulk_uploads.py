@@ -16,7 +16,7 @@ from goodwill.imports import csvfile
 from goodwill.repositories import table
 from goodwill.services import imports_files
 from goodwill.services.imports_apply import Job, apply_rows
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import (
     bucket,
     create_import,

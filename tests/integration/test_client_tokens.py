@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from local import tokens
-from local.stack import Stack
+from local.aws import tokens
+from local.aws.stack import Stack
 from tests.integration.test_api_clients import create_client, grant_body, without_windows
 from tests.support import Api, table_items
 

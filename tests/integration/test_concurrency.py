@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from goodwill.repositories import table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import APPROVER, APPROVER2, Api
 
 

@@ -13,8 +13,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local.stack import Stack
-from local.template import load
+from local.aws.stack import Stack
+from local.aws.template import load
 from ops import deploy_console
 from tests.support import AGENT, Api
 

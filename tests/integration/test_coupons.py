@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import AGENT, APPROVER, Api
 
 SERIES = {"name": "10% off", "discount": {"type": "PERCENT", "value": 10}, "valid_days": 30}

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from goodwill.customer_search import backfill
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, claims, table_items
 
 

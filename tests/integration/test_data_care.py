@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import AGENT, Api
 
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 from goodwill import aws
-from local import event_schemas
-from local.stack import Stack
+from local.aws.stack import Stack
+from local.tools import event_schemas
 from tests.integration.test_bulk_imports import HEADER, run_import
 from tests.support import AGENT, APPROVER, Api
 
@@ -61,7 +61,7 @@ def _types(events: list[dict[str, Any]]) -> list[str]:
 def test_committed_schemas_are_what_the_models_say() -> None:
     for name, schema in event_schemas.schemas().items():
         committed = Path(event_schemas.DIRECTORY / name).read_text()
-        assert committed == event_schemas.render(schema), f"run: python -m local.event_schemas ({name})"
+        assert committed == event_schemas.render(schema), f"run: python -m local.tools.event_schemas ({name})"
 
 
 def test_grant_publishes_one_points_changed_with_the_ledger_entry(api: Api, bus: Bus) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 from goodwill import clock
 from goodwill.lots import expiry
 from goodwill.repositories import keys, table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import Api, table_items
 
 

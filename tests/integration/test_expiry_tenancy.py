@@ -16,7 +16,7 @@ import pytest
 
 from goodwill.lots import expiry
 from goodwill.repositories import due, keys, table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_expiry import days, entries, notices, run
 from tests.support import ADMIN, OTHER_ADMIN, Api
 

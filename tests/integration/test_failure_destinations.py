@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack
-from local.template import resources
+from local.aws.stack import Stack
+from local.aws.template import resources
 from tests.support import Api
 
 FUNCTIONS = resources("AWS::Serverless::Function")

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from goodwill import aws
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import Api, table_items
 
 

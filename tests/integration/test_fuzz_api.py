@@ -22,8 +22,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from local.openapi import DOCUMENT, LOCAL_CLAIM_SCHEMES
-from local.server import LocalSystem, start
+from local.devserver.server import LocalSystem, start
+from local.tools.openapi import DOCUMENT, LOCAL_CLAIM_SCHEMES
 
 ADMIN = {"X-Goodwill-Org": "fuzz", "X-Goodwill-Actor": "fuzzer", "X-Goodwill-Roles": "admin"}
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]

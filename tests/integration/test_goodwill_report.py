@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from goodwill.clock import now
 from goodwill.repositories import keys, table
-from local.apigw import dispatch
-from local.stack import Stack
+from local.aws.apigw import dispatch
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import HEADER, run_import
 from tests.support import ADMIN, AGENT, APPROVER, Api, claims
 

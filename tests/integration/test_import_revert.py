@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import bucket, customers, ledger_rows, record, run_import
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api
 

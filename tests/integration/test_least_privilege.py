@@ -25,8 +25,8 @@ from botocore.client import BaseClient
 from goodwill.approvals import dispatch
 from goodwill.clients import registry
 from goodwill.services import config as config_service
-from local.stack import Stack, definition
-from local.template import resources
+from local.aws.stack import Stack, definition
+from local.aws.template import resources
 from tests.iam import Grants, Request, Statement, mutations, required, wider_than_used
 from tests.integration.test_bulk_imports import HEADER, create_import, wait_until_done
 from tests.integration.test_client_tokens import bearer, token_of
@@ -257,7 +257,7 @@ def _webhooks(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
 
     from goodwill import aws
     from goodwill.webhooks import delivery
-    from local.webhook_receiver import Receiver
+    from local.devserver.webhook_receiver import Receiver
     from tests.integration.test_webhooks import _end_back_off
 
     monkeypatch.setenv("GOODWILL_LOCAL_WEBHOOKS", "true")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 import requests
 
-from local import demo
-from local.server import LocalSystem, start
+from local.devserver.server import LocalSystem, start
+from local.tools import demo
 
 ADMIN = {"X-Goodwill-Org": "acme", "X-Goodwill-Actor": "alice", "X-Goodwill-Roles": "admin"}
 
@@ -64,7 +64,7 @@ def test_person_id_token_signed_with_the_published_key_is_served_over_http(syste
     from joserfc import jwt
     from joserfc.jwk import KeySet
 
-    from local import tokens
+    from local.aws import tokens
 
     published = requests.get(f"{system.url}{tokens.JWKS_PATH}", timeout=10).json()
     env = system.stack.functions.merged_environment()

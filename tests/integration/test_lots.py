@@ -9,7 +9,7 @@ from typing import Any
 from goodwill import clock
 from goodwill.approvals import decisions
 from goodwill.repositories import keys, table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import HEADER, run_import
 from tests.support import APPROVER, Api
 

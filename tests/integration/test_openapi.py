@@ -10,8 +10,8 @@ import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from local import openapi
-from local.template import resources
+from local.aws.template import resources
+from local.tools import openapi
 from tests.support import AGENT, APPROVER, Api, Reply
 
 ERROR_STATUSES = {"401", "403", "413", "422", "429", "503"}

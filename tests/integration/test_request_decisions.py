@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import ADMIN, AGENT, APPROVER, OTHER_ADMIN, Api, claims, table_items
 
 DECISIONS = "/goodwill/request-decisions"

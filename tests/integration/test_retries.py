@@ -14,7 +14,7 @@ import pytest
 from goodwill import aws, retry
 from goodwill.errors import ServiceUnavailableError
 from goodwill.repositories import imports_records, keys, table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_faults import failing
 from tests.support import Api, table_items
 

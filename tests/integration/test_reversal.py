@@ -8,7 +8,7 @@ from typing import Any
 
 from goodwill import clock
 from goodwill.approvals import decisions
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import AGENT, APPROVER, Api, Reply, claims
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.sample_effects import EFFECTS
 from tests.support import Api
 

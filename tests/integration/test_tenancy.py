@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import OTHER_ADMIN, Api, claims, table_items
 
 OTHER_AGENT = claims(org="globex", roles="agent", actor="eve", email=None)

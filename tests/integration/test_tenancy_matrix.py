@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from goodwill.auth import ROUTE_SCOPES, SCOPES, Role
-from local import tokens
-from local.apigw import Router
-from local.stack import Stack
-from local.template import load
+from local.aws import tokens
+from local.aws.apigw import Router
+from local.aws.stack import Stack
+from local.aws.template import load
 from tests.support import ADMIN, AGENT, APPROVER, OTHER_ADMIN, Api, claims, table_items
 
 

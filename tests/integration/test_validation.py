@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import ADMIN, AGENT, Api, claims, table_items
 
 GOOD = {"customer_id": "c-1", "program_id": "default", "points": 10, "reason": "SERVICE_RECOVERY"}

@@ -12,8 +12,8 @@ import pytest
 
 from goodwill import aws
 from goodwill.webhooks import delivery, urls
-from local.stack import Stack
-from local.webhook_receiver import Receiver, verify
+from local.aws.stack import Stack
+from local.devserver.webhook_receiver import Receiver, verify
 from tests.integration.test_events import _stream_records
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api
 

@@ -10,7 +10,7 @@ from collections import Counter
 import pytest
 
 from goodwill.repositories import table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import (
     create_import,
     ledger_rows,

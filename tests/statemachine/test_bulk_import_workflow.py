@@ -14,7 +14,7 @@ import pytest
 
 from goodwill.repositories import keys, table
 from goodwill.services import imports_apply
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import (
     create_import,
     ledger_rows,

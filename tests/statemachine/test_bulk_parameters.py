@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.stack import Stack, definition
-from local.template import Resolver, parameter_defaults, resources
+from local.aws.stack import Stack, definition
+from local.aws.template import Resolver, parameter_defaults, resources
 
 
 def _map_state(asl: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ import pytest
 
 from goodwill import aws
 from goodwill.repositories import table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import ledger_rows, report, run_import
 from tests.integration.test_bulk_uploads import _seed_profiles
 from tests.support import Api, table_items

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from local.stack import Stack, definition
-from local.template import resources
+from local.aws.stack import Stack, definition
+from local.aws.template import resources
 
 MACHINES = sorted(resources("AWS::Serverless::StateMachine"))
 

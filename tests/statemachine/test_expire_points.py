@@ -11,7 +11,7 @@ from goodwill import clock
 from goodwill.lots import expiry
 from goodwill.lots.model import Lot, to_item
 from goodwill.repositories import imports_records, keys, table
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import Api
 
 BALANCES = 400

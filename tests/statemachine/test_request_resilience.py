@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from goodwill import aws, retry
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.integration.test_faults import failing
 from tests.support import AGENT, APPROVER, Api
 
@@ -186,7 +186,7 @@ def test_a_waiting_request_past_its_time_without_a_workflow_expires(
 
 
 def test_the_reconciler_is_scheduled_at_least_hourly() -> None:
-    from local.template import resources
+    from local.aws.template import resources
 
     events = resources("AWS::Serverless::Function")["RequestReconcilerFunction"]["Properties"]["Events"]
     (schedule,) = [e["Properties"]["ScheduleExpression"] for e in events.values() if e["Type"] == "ScheduleV2"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from local.stack import Stack
+from local.aws.stack import Stack
 from tests.support import ADMIN, AGENT, APPROVER, APPROVER2, Api, approvals_topic_messages
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from local import console
+from local.devserver import console
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_local_config_says_local_mode() -> None:
     [
         "/console/../README.md",
         "/console/js/../../Makefile",
-        "/console/js/../../local/server.py",
+        "/console/js/../../local/devserver/server.py",
         "/console//etc/passwd",
         "/console/.hidden",
         "/console/README.md",  # not a served type

@@ -27,7 +27,7 @@ _THROTTLING = {
 }
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
-# What the OpenAPI document (local/openapi.py, docs/openapi.json) says about the whole API. Plain
+# What the OpenAPI document (local/tools/openapi.py, docs/openapi.json) says about the whole API. Plain
 # data, so handlers pay nothing for it at cold start. Both schemes are verified by the template's
 # Lambda authorizer (GoodwillApi's DefaultAuthorizer, functions/authorizer), which guards every route.
 OPENAPI_TITLE = "Goodwill API"

@@ -34,7 +34,7 @@ def jwks_url() -> str:
 
 
 def _fetch(url: str) -> KeySet:
-    # https on AWS; file:// for the local run, whose key set is a file (local/tokens.py).
+    # https on AWS; file:// for the local run, whose key set is a file (local/aws/tokens.py).
     if not url.startswith(("https://", "file://")):
         raise UnauthorizedError("the key set address is neither https nor a local file")
     with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT_SECONDS) as answer:  # the scheme is checked above

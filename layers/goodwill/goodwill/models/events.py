@@ -2,7 +2,7 @@
 
 Every detail starts with `event_id` (stable across redeliveries: drop duplicates by it),
 `org_id` and `occurred_at`, followed by the resource as the API shows it. docs/events/ holds the
-JSON Schemas made from these models (`python -m local.event_schemas`); a test validates what is
+JSON Schemas made from these models (`python -m local.tools.event_schemas`); a test validates what is
 actually published against those files.
 """
 

@@ -11,7 +11,7 @@ import json
 import threading
 from typing import Any
 
-from local.stack import Stack
+from local.aws.stack import Stack
 
 NAME = "goodwill-local-events"
 LIMIT = 1000

@@ -28,13 +28,15 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 
-from local import console, isolation, openapi, tokens
-from local.apigw import Router, bearer_token, claims_from_headers, dispatch
-from local.events_log import EventLog
-from local.outbox import Outbox
-from local.schedules import Schedules
-from local.stack import Stack
-from local.template import REGION, resources
+from local.aws import isolation, tokens
+from local.aws.apigw import Router, bearer_token, claims_from_headers, dispatch
+from local.aws.schedules import Schedules
+from local.aws.stack import Stack
+from local.aws.template import REGION, resources
+from local.devserver import console
+from local.devserver.events_log import EventLog
+from local.devserver.outbox import Outbox
+from local.tools import openapi
 
 HOST = "127.0.0.1"
 PUMP_INTERVAL = 0.2
@@ -70,7 +72,7 @@ class LocalSystem:
     _stopping: threading.Event = field(default_factory=threading.Event)
     _pump_lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
-    schedules: Schedules | None = None  # the template's ScheduleV2 events (local/schedules.py)
+    schedules: Schedules | None = None  # the template's ScheduleV2 events (local/aws/schedules.py)
 
     def pump(self) -> int:
         """Deliver pending DynamoDB stream records and SQS messages to their functions."""
@@ -129,8 +131,8 @@ def start(
     from moto.core.config import default_user_config
     from moto.server import ThreadedMotoServer
 
-    from local import moto_patches
-    from local.stack import create
+    from local.aws import moto_patches
+    from local.aws.stack import create
 
     saved_env, saved_config = dict(os.environ), copy.deepcopy(dict(default_user_config))
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto logs every request otherwise

@@ -3,9 +3,9 @@
 Which functions, and which routes each must have, come from template.yaml's `Api` events, so a
 new API function is documented without touching this file, and a route wired in the template but
 missing in code (or the reverse) fails the build. Each function's handler module is imported the
-way the local run imports it (local/functions.py).
+way the local run imports it (local/aws/functions.py).
 
-    python -m local.openapi > docs/openapi.json     # regenerate the committed document
+    python -m local.tools.openapi > docs/openapi.json     # regenerate the committed document
 
 The local run serves the same document at GET /openapi.json (its servers and claim headers made
 local) and Swagger UI at GET /docs, with Swagger UI's files from the Powertools package: no CDN.
@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from local.functions import LAYER_DIR, Function
-from local.template import ROOT, load, resources
+from local.aws.functions import LAYER_DIR, Function
+from local.aws.template import ROOT, load, resources
 
 DOCUMENT = ROOT / "docs" / "openapi.json"
-REGENERATE = ".venv/bin/python -m local.openapi > docs/openapi.json"
+REGENERATE = ".venv/bin/python -m local.tools.openapi > docs/openapi.json"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 REF = "#/components/schemas/"
 

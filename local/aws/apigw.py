@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from local.authorizer import Authorizer, Refused
-from local.functions import Function, Functions
+from local.aws.authorizer import Authorizer, Refused
+from local.aws.functions import Function, Functions
 
 CLAIM_HEADERS = {
     "x-goodwill-org": "custom:org_id",
@@ -38,9 +38,9 @@ class Router:
         # People signed in with the header claims are the console's (as if its app client issued their token).
         environment = functions.merged_environment()
         self.console_client_id = environment.get("CONSOLE_CLIENT_ID", "")
-        # The pool whose app clients the local token endpoint knows (local/tokens.py).
+        # The pool whose app clients the local token endpoint knows (local/aws/tokens.py).
         self.user_pool_id = environment.get("USER_POOL_ID", "")
-        # The API's Lambda authorizer, which verifies bearer tokens (local/authorizer.py).
+        # The API's Lambda authorizer, which verifies bearer tokens (local/aws/authorizer.py).
         self.authorizer = Authorizer.of(functions)
         for fn in functions.by_id.values():
             for event in fn.events.values():

@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 from typing import Any
 
-from local.template import Resolver, resources
+from local.aws.template import Resolver, resources
 
 _rules: dict[str, list[str]] = {}
 

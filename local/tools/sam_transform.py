@@ -5,7 +5,7 @@ checkov reads template.yaml as written, where a function's permissions are SAM p
 CloudFormation will create, so the least-privilege checks run on them too. Runs with the SAM
 CLI's environment (it has samtranslator), offline:
 
-    .venv-sam/bin/python -m local.sam_transform .aws-sam/checkov/template.json
+    .venv-sam/bin/python -m local.tools.sam_transform .aws-sam/checkov/template.json
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 
 # Findings on resources SAM generates, accepted one resource at a time (the template cannot carry

@@ -4,7 +4,7 @@ moto 5.2's `Table.query` starts from `all_items()`, which lists and sorts every 
 then keeps the queried partition; a GSI query walks every item too. With 100,000 items one
 `GET /customers/{id}` took seconds. DynamoDB reads one partition. Here a table query starts from
 its partition's items, and a GSI query from a map of the index's partitions, built on the first
-query of that index and kept current by every write (local/moto_patches.py calls `written`).
+query of that index and kept current by every write (local/aws/moto_patches.py calls `written`).
 moto's own filtering and ordering then run on those items only.
 """
 

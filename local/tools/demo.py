@@ -261,7 +261,7 @@ def create_customers(s: Scenario) -> None:
 
 @step("admin adds a webhook")
 def add_webhook(s: Scenario) -> None:
-    from local.webhook_receiver import Receiver
+    from local.devserver.webhook_receiver import Receiver
 
     receiver = s.state["receiver"] = Receiver().start()
     body = {"url": receiver.url, "event_types": ["Points Changed"], "description": "demo receiver"}
@@ -281,7 +281,7 @@ def grant(s: Scenario) -> None:
 
 @step("the webhook gets the grant, signed")
 def webhook_delivery(s: Scenario) -> None:
-    from local.webhook_receiver import verify
+    from local.devserver.webhook_receiver import verify
 
     receiver = s.state.get("receiver")
     if receiver is None:
@@ -598,7 +598,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = bool(run(args.url, args.org).failures)
         print(f"Member Care console (the same story in a browser): {args.url.rstrip('/')}/console/")
         return 1 if failed else 0
-    from local.server import start
+    from local.devserver.server import start
 
     started = time.monotonic()
     print("Starting the local system ...", flush=True)

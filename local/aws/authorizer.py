@@ -15,8 +15,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.functions import Function, Functions
-from local.template import ACCOUNT, REGION, resources
+from local.aws.functions import Function, Functions
+from local.aws.template import ACCOUNT, REGION, resources
 
 API_ID = "local"
 STAGE = "local"

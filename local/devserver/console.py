@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent / "console"
+ROOT = Path(__file__).resolve().parents[2] / "console"
 PREFIX = "/console"
 LOCAL_CONFIG = {"mode": "local", "api_url": ""}
 

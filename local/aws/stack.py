@@ -19,9 +19,9 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from local import tokens
-from local.functions import Functions, function_arn
-from local.template import ACCOUNT, REGION, ROOT, Resolver, load, parameter_defaults, resources
+from local.aws import tokens
+from local.aws.functions import Functions, function_arn
+from local.aws.template import ACCOUNT, REGION, ROOT, Resolver, load, parameter_defaults, resources
 
 LOCAL_PARAMETERS = {
     "Stage": "local",
@@ -341,7 +341,7 @@ def create(
 def _create_user_pool(session: boto3.session.Session, endpoint_url: str | None, resolver: Resolver) -> None:
     """The user pool, its app clients and the `goodwill` resource server, in moto's Cognito (before
     the functions' environments resolve: they name the pool). moto has no hosted token endpoint:
-    the local run issues client-credentials tokens itself (local/tokens.py)."""
+    the local run issues client-credentials tokens itself (local/aws/tokens.py)."""
     idp = session.client("cognito-idp", region_name=REGION, endpoint_url=endpoint_url)
 
     def present(kind: str) -> dict[str, dict[str, Any]]:

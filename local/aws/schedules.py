@@ -19,8 +19,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.stack import Stack
-from local.template import load
+from local.aws.stack import Stack
+from local.aws.template import load
 
 log = logging.getLogger("goodwill.local")
 DEFAULT_SECONDS = 60.0

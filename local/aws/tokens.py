@@ -25,7 +25,7 @@ from urllib.parse import parse_qs, unquote
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
-from local.template import REGION
+from local.aws.template import REGION
 
 TOKEN_PATH = "/_local/oauth2/token"
 JWKS_PATH = "/_local/.well-known/jwks.json"

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from goodwill.clock import now_iso
-from local.template import ACCOUNT, REGION
+from local.aws.template import ACCOUNT, REGION
 
 Found = tuple[str, str, str, str | None, str]  # (key, channel, to, subject, body)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from local.template import ACCOUNT, REGION, ROOT, Resolver, load, resources
+from local.aws.template import ACCOUNT, REGION, ROOT, Resolver, load, resources
 
 LAYER_DIR = ROOT / "layers" / "goodwill"
 

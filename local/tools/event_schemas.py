@@ -1,6 +1,6 @@
 """docs/events/*.schema.json: the JSON Schema of each domain event's detail, from its model.
 
-`python -m local.event_schemas` writes them; tests/integration/test_events.py fails when the
+`python -m local.tools.event_schemas` writes them; tests/integration/test_events.py fails when the
 committed files differ from what the models say.
 """
 
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from local.template import ROOT
+from local.aws.template import ROOT
 
 DIRECTORY = ROOT / "docs" / "events"
 

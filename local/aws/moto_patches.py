@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from local import moto_conflicts, moto_query, moto_s3_access
+from local.aws import moto_conflicts, moto_query, moto_s3_access
 
 _LOCK = threading.RLock()
 _applied = False
@@ -233,7 +233,7 @@ def route_lambda(functions: Any, s3_async: bool = False) -> None:
     import moto.s3.notifications as s3n
     from moto.awslambda_simple.models import LambdaSimpleBackend
 
-    from local.functions import invoke_bytes
+    from local.aws.functions import invoke_bytes
 
     def invoke(
         self: Any,
