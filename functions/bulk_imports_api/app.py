@@ -13,8 +13,8 @@ from goodwill.api import build_resolver, current_principal, json_response, resol
 from goodwill.auth import Role
 from goodwill.handler import route_responses
 from goodwill.models.common import ID_PATTERN
+from goodwill.models.import_responses import BulkImportCreatedResponse, BulkImportResponse
 from goodwill.models.imports import BulkImportCreateRequest, RevertImportRequest
-from goodwill.models.responses import BulkImportCreatedResponse, BulkImportResponse
 from goodwill.observability import logger, metrics
 from goodwill.reverts import start as reverts
 from goodwill.services import imports

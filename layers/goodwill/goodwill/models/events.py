@@ -12,11 +12,10 @@ from typing import Literal
 
 from pydantic import Field
 
+from goodwill.models.import_responses import ImportRevert, ImportTotals
 from goodwill.models.responses import (
     CouponView,
     GoodwillRequestResponse,
-    ImportRevert,
-    ImportTotals,
     Timestamp,
     TransactionView,
     View,

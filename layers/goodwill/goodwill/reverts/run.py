@@ -19,7 +19,7 @@ from goodwill import clock
 from goodwill.imports.report import format_lines, merge_runs
 from goodwill.models.imports import ImportStatus
 from goodwill.observability import logger
-from goodwill.repositories import imports_records, keys, table
+from goodwill.repositories import imports_records, keys, pages, table
 from goodwill.repositories.table import Item
 from goodwill.reverts import files
 from goodwill.reverts.apply import RevertJob, revert_rows
@@ -105,7 +105,7 @@ def _checkpoints(org_id: str, import_id: str) -> list[Item]:
     found: list[Item] = []
     token: str | None = None
     while True:
-        page = table.query_page(partition, sort_prefix=("SK", keys.REVERT_CHUNK_PREFIX), limit=500, next_token=token)
+        page = pages.query_page(partition, sort_prefix=("SK", keys.REVERT_CHUNK_PREFIX), limit=500, next_token=token)
         found.extend(page.items)
         token = page.next_token
         if not token:
