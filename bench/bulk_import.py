@@ -141,8 +141,8 @@ def _revert(stack: Stack, import_id: str, admin: Any) -> dict[str, Any]:
 def run(quick: bool = False) -> dict[str, Any]:
     from goodwill import aws
     from goodwill.auth import Principal, Role
+    from goodwill.bulk import imports
     from goodwill.models.imports import BulkImportCreateRequest
-    from goodwill.services import imports
 
     rows = 2_000 if quick else 10_000  # moto applies ~500 rows/s: bench/bulk_scale.py goes to 1M rows
     with moto_stack() as stack:  # the template's environment: IMPORT_CHUNK_ROWS included

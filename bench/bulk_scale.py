@@ -192,9 +192,9 @@ def _parse_whole(csv_path: Path) -> tuple[float, int]:
     """Seconds to parse + validate every row of the file as a chunk worker does (1 MiB reads,
     the default org's rules, ADD mode), and how many rows were valid."""
     from goodwill import clock
-    from goodwill.imports import csvfile
+    from goodwill.bulk import csvfile
     from goodwill.models.config import OrgConfig
-    from goodwill.services.imports_files import READ_CHUNK_BYTES
+    from goodwill.repositories.import_files import READ_CHUNK_BYTES
 
     def blocks() -> Iterator[bytes]:
         with csv_path.open("rb") as source:
@@ -216,10 +216,10 @@ def child(csv_path: Path, workdir: Path, all_up_to: int, sample: int) -> dict[st
     from bench.fake_aws import FakeAws
     from goodwill import aws
     from goodwill.auth import Principal, Role
+    from goodwill.bulk import imports
     from goodwill.models.imports import BulkImportCreateRequest
+    from goodwill.repositories import import_files as files
     from goodwill.repositories import keys
-    from goodwill.services import imports
-    from goodwill.services import imports_files as files
 
     spec = importlib.util.spec_from_file_location("bulk_csv_import_app", HANDLER)
     assert spec is not None and spec.loader is not None

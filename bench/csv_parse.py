@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from goodwill.imports.csvfile import ImportRules, ValidRow, count_rows_and_offsets, parse
+from goodwill.bulk.csvfile import ImportRules, ValidRow, count_rows_and_offsets, parse
 
 GOAL_ROWS_PER_S = 200_000
 CHUNK_BYTES = 1 << 20  # what the Lambda asks S3's StreamingBody.iter_chunks for

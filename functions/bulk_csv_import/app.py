@@ -12,10 +12,10 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill import clock
+from goodwill.bulk import imports, run
 from goodwill.models.imports import ImportTask
 from goodwill.observability import logger
 from goodwill.reverts import run as revert_run
-from goodwill.services import imports, imports_run
 
 
 def on_uploads(event: S3Event) -> dict[str, Any]:
@@ -43,14 +43,14 @@ def run_task(task: ImportTask) -> dict[str, Any]:
     if task.job == "revert":
         return run_revert_task(task)
     if task.action == "scan":
-        return imports_run.scan(task.org_id, task.import_id, task.attempt)
+        return run.scan(task.org_id, task.import_id, task.attempt)
     if task.action == "chunk":
         if task.header is None or task.chunk is None:
             raise ValueError("a chunk task needs the header and the chunk")
-        return dict(imports_run.process_chunk(task.org_id, task.import_id, task.header, task.chunk))
+        return dict(run.process_chunk(task.org_id, task.import_id, task.header, task.chunk))
     if task.action == "finish":
-        return imports_run.finish(task.org_id, task.import_id, task.attempt)
-    return imports_run.record_failure(task.org_id, task.import_id, task.attempt, task.error)
+        return run.finish(task.org_id, task.import_id, task.attempt)
+    return run.record_failure(task.org_id, task.import_id, task.attempt, task.error)
 
 
 def run_revert_task(task: ImportTask) -> dict[str, Any]:

@@ -11,13 +11,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.api import build_resolver, current_principal, json_response, resolve
 from goodwill.auth import Role
+from goodwill.bulk import imports
 from goodwill.handler import route_responses
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.import_responses import BulkImportCreatedResponse, BulkImportResponse
 from goodwill.models.imports import BulkImportCreateRequest, RevertImportRequest
 from goodwill.observability import logger, metrics
 from goodwill.reverts import start as reverts
-from goodwill.services import imports
 
 app = build_resolver()
 

@@ -315,8 +315,7 @@ def test_a_utf8_file_with_a_bom_and_crlf_imports(api: Api, stack: Stack) -> None
 
 
 def test_limits_fail_clearly(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
-    from goodwill.imports import csvfile
-    from goodwill.services import imports, imports_run
+    from goodwill.bulk import csvfile, imports, run
 
     customers(api, "c-1")
     monkeypatch.setattr(imports, "MAX_FILE_BYTES", 30)
@@ -330,7 +329,7 @@ def test_limits_fail_clearly(api: Api, stack: Stack, monkeypatch: pytest.MonkeyP
     assert view["status"] == "FAILED"
     assert "more than 2 rows" in view["error"]
 
-    monkeypatch.setattr(imports_run, "MAX_NOTIFY_ROWS", 1)
+    monkeypatch.setattr(run, "MAX_NOTIFY_ROWS", 1)
     _, view = run_import(api, stack, "customer_id,points\nc-1,1\nc-1,2\n", notify_customers=True)
     assert view["error"] == "notify_customers is limited to 1 rows; the file has 2"
 

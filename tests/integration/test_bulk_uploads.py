@@ -12,10 +12,9 @@ from urllib.parse import quote_plus
 import pytest
 
 from goodwill import aws, clock
-from goodwill.imports import csvfile
-from goodwill.repositories import table
-from goodwill.services import imports_files
-from goodwill.services.imports_apply import Job, apply_rows
+from goodwill.bulk import csvfile
+from goodwill.bulk.apply import Job, apply_rows
+from goodwill.repositories import import_files, table
 from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import (
     bucket,
@@ -261,7 +260,7 @@ def test_a_large_report_is_assembled_by_multipart_upload(stack: Stack) -> None:
     s3 = stack.client("s3")
     parts = [bytes([65 + n]) * (3 << 20) for n in range(4)]  # 12 MiB in four 3 MiB blocks
 
-    imports_files.assemble("reports/acme/x.csv", b"head\r\n", iter(parts))
+    import_files.assemble("reports/acme/x.csv", b"head\r\n", iter(parts))
 
     got = s3.get_object(Bucket=bucket(stack), Key="reports/acme/x.csv")
     assert got["Body"].read() == b"head\r\n" + b"".join(parts)

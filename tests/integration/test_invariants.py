@@ -25,7 +25,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from goodwill.imports.csvfile import CsvFileError, ImportRules, InvalidRow, ValidRow, count_rows_and_offsets, parse
+from goodwill.bulk.csvfile import CsvFileError, ImportRules, InvalidRow, ValidRow, count_rows_and_offsets, parse
 from tests.support import Api, claims, table_items
 
 THRESHOLD = 300  # |points| above it wait for an approver

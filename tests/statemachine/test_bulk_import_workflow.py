@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from goodwill.bulk import apply
 from goodwill.repositories import keys, table
-from goodwill.services import imports_apply
 from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import (
     create_import,
@@ -49,9 +49,9 @@ class Crashes:
         self._lock = threading.Lock()
         # imported here: Powertools reads its settings when goodwill.observability is first
         # imported, which must happen under the test's environment, not at collection
-        from goodwill.services import imports_run
+        from goodwill.bulk import run
 
-        real_process, real_transact = imports_run.process_chunk, imports_apply.table.transact
+        real_process, real_transact = run.process_chunk, apply.table.transact
 
         def process_chunk(org_id: str, import_id: str, header: str, spec: dict[str, Any]) -> dict[str, int]:
             self._local.index = int(spec["index"])
@@ -70,8 +70,8 @@ class Crashes:
                 raise RuntimeError("injected crash after a transaction")
             return outcome
 
-        monkeypatch.setattr(imports_run, "process_chunk", process_chunk)
-        monkeypatch.setattr(imports_apply.table, "transact", transact)
+        monkeypatch.setattr(run, "process_chunk", process_chunk)
+        monkeypatch.setattr(apply.table, "transact", transact)
 
     def _take(self) -> bool:
         with self._lock:

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from goodwill import clock
-from goodwill.imports import csvfile
-from goodwill.imports.csvfile import (
+from goodwill.bulk import csvfile
+from goodwill.bulk.csvfile import (
     DUPLICATE_CUSTOMER,
     ChunkSpec,
     CsvFileError,

@@ -17,7 +17,7 @@ MAX_FILE_LINES = 300
 MAX_FUNCTION_LINES = 50
 # Files still over the limit, each with the issue that splits it. Empty is the goal.
 OVERSIZED: dict[str, str] = {
-    "imports/csvfile.py": "issue 11: split after the bulk import move",
+    "bulk/csvfile.py": "issue 11: split after the bulk import move",
     "reverts/apply.py": "issue 11: landed at 307 lines with the import revert, to split",
 }
 # What the data layer may import: the AWS clients, plain helpers, models, and itself.

@@ -1,12 +1,12 @@
-"""Partitions of a bulk file by customer (goodwill.imports.partition): every row once, each
+"""Partitions of a bulk file by customer (goodwill.bulk.partition): every row once, each
 customer's rows in one partition and in file order, e-mails placed with their customer's ids."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
-from goodwill.imports.csvfile import ImportRules, ValidRow
-from goodwill.imports.partition import Partition, parse_partition, partition_file
+from goodwill.bulk.csvfile import ImportRules, ValidRow
+from goodwill.bulk.partition import Partition, parse_partition, partition_file
 
 RULES = ImportRules(allowed_reasons=frozenset({"BULK_ADJUSTMENT"}))
 

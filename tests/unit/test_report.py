@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from goodwill.imports.csvfile import InvalidRow, ValidRow
-from goodwill.imports.report import (
+from goodwill.bulk.csvfile import InvalidRow, ValidRow
+from goodwill.bulk.report import (
     REPORT_HEADER,
     ReportLine,
     escape_cell,

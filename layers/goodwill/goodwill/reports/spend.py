@@ -15,9 +15,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from goodwill.auth import Principal
+from goodwill.bulk.report import escape_cell
 from goodwill.clock import now
 from goodwill.errors import ValidationFailedError
-from goodwill.imports.report import escape_cell
 from goodwill.repositories import keys, pages
 
 MAX_DAYS = 92

@@ -5,7 +5,7 @@ first, with the single reversal's semantics and code (lots.reversal): a `REVERSA
 the opposite points and `reverses`, `reversed_by` on the original, a reversed credit taking back
 its own lot's remainder (FAILED when spent and negative balances are not allowed).
 
-The import's cost shape (services.imports_apply): BatchGetItem reads of the originals and the
+The import's cost shape (bulk.apply): BatchGetItem reads of the originals and the
 balances; a customer's rows share ONE balance Put (guarded by the version read); customers share
 TransactWriteItems of at most 100 items (a row: its reversal entry and its original's update).
 
@@ -24,6 +24,7 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from goodwill import clock
+from goodwill.bulk.apply import THROTTLED_CODES
 from goodwill.errors import GoodwillError, InsufficientBalanceError, ServiceUnavailableError
 from goodwill.lots import reversal
 from goodwill.models.config import OrgConfig
@@ -31,7 +32,6 @@ from goodwill.points import ledger
 from goodwill.repositories import imports_records, keys, table
 from goodwill.repositories.table import Item
 from goodwill.retry import Policy, pause
-from goodwill.services.imports_apply import THROTTLED_CODES
 
 MAX_ITEMS: Final = 100  # TransactWriteItems' limit
 MAX_ROWS_PER_GROUP: Final = (MAX_ITEMS - 1) // 2  # a balance, then two items a row
@@ -278,7 +278,7 @@ def _change(job: RevertJob, row: RevertRow, original: Item) -> ledger.Change:
 def _balance_item(
     job: RevertJob, customer_id: str, stored: Item | None, before: ledger.Balance, after: ledger.Balance, last: Any
 ) -> Item:
-    """The balance after the group, as a Put of every attribute (services.imports_plan does the same)."""
+    """The balance after the group, as a Put of every attribute (bulk.plan does the same)."""
     item = {
         **job.balance_key(customer_id),
         "customer_id": customer_id,

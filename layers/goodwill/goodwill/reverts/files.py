@@ -1,4 +1,4 @@
-"""The files of an import revert, in the import bucket (services.imports_files):
+"""The files of an import revert, in the import bucket (repositories.import_files):
 
     reports/{org_id}/{import_id}.csv            the import's report: the rows it applied (read)
     work/{org_id}/{import_id}/revert/chunks.json     the chunk list the Distributed Map reads
@@ -23,14 +23,14 @@ from typing import Any, Final
 from botocore.exceptions import ClientError
 
 from goodwill import aws
+from goodwill.repositories import import_files
 from goodwill.reverts.apply import RevertRow
-from goodwill.services import imports_files
 
 PARALLEL: Final = 16
 
 
 def prefix(org_id: str, import_id: str) -> str:
-    return imports_files.work_prefix(org_id, import_id) + "revert/"
+    return import_files.work_prefix(org_id, import_id) + "revert/"
 
 
 def chunks_key(org_id: str, import_id: str) -> str:
@@ -52,7 +52,7 @@ class ReportGoneError(Exception):
 def applied_rows(key: str) -> Iterator[RevertRow]:
     """The rows the import report lists as APPLIED, in row order, read as a stream."""
     try:
-        body = aws.s3().get_object(Bucket=imports_files.bucket(), Key=key)["Body"]
+        body = aws.s3().get_object(Bucket=import_files.bucket(), Key=key)["Body"]
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
             raise ReportGoneError(f"the import's report {key} is gone (reports expire after 90 days)") from exc
@@ -82,16 +82,16 @@ def write_chunks(org_id: str, import_id: str, rows: Iterator[RevertRow], chunk_r
     ]
 
     def put(chunk: dict[str, Any]) -> None:
-        imports_files.put_bytes(chunk["key"], buffers[chunk["index"]].getvalue().encode())
+        import_files.put_bytes(chunk["key"], buffers[chunk["index"]].getvalue().encode())
 
     with ThreadPoolExecutor(PARALLEL) as pool:
         list(pool.map(put, chunks))
-    imports_files.put_text(chunks_key(org_id, import_id), json.dumps(chunks), "application/json")
+    import_files.put_text(chunks_key(org_id, import_id), json.dumps(chunks), "application/json")
     return len(chunks)
 
 
 def chunk_rows(key: str) -> list[RevertRow]:
-    text = imports_files.get_text(key)
+    text = import_files.get_text(key)
     if text is None:
         raise LookupError(f"the revert chunk {key} is gone")
     return [RevertRow(int(r), c, e or None, t) for r, c, e, t in csv.reader(io.StringIO(text, newline=""))]
@@ -99,4 +99,4 @@ def chunk_rows(key: str) -> list[RevertRow]:
 
 def read_parts(keys: list[str]) -> list[bytes]:
     with ThreadPoolExecutor(PARALLEL) as pool:
-        return list(pool.map(lambda k: (imports_files.get_text(k) or "").encode(), keys))
+        return list(pool.map(lambda k: (import_files.get_text(k) or "").encode(), keys))

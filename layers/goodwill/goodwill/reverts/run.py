@@ -16,16 +16,15 @@ from collections import Counter
 from typing import Any, Final
 
 from goodwill import clock
-from goodwill.imports.report import format_lines, merge_runs
+from goodwill.bulk.notify import tell_actor
+from goodwill.bulk.report import format_lines, merge_runs
 from goodwill.models.imports import ImportStatus
 from goodwill.observability import logger
-from goodwill.repositories import imports_records, keys, pages, table
+from goodwill.repositories import import_files, imports_records, keys, pages, table
 from goodwill.repositories.table import Item
 from goodwill.reverts import files
 from goodwill.reverts.apply import RevertJob, revert_rows
-from goodwill.services import imports_files
 from goodwill.services.config import get_config
-from goodwill.services.imports_notify import tell_actor
 from goodwill.settings import get_settings
 
 BOM: Final = "\ufeff"
@@ -52,7 +51,7 @@ def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     if record is None:
         return {"proceed": False}
     chunks_key = files.chunks_key(org_id, import_id)
-    if record.get("revert_chunks") is not None and imports_files.get_text(chunks_key) is not None:
+    if record.get("revert_chunks") is not None and import_files.get_text(chunks_key) is not None:
         return {"proceed": True, "chunks_key": chunks_key, "header": "", "chunks": int(record["revert_chunks"])}
     expected = int((record.get("totals") or {}).get("applied", 0))
     try:
@@ -93,7 +92,7 @@ def process_chunk(org_id: str, import_id: str, spec: dict[str, Any]) -> dict[str
     )
     lines = revert_rows(job, files.chunk_rows(str(spec["key"])))
     part = files.part_key(org_id, import_id, index, clock.ulid())
-    imports_files.put_bytes(part, format_lines(lines).encode())
+    import_files.put_bytes(part, format_lines(lines).encode())
     statuses = Counter(line[4] for line in lines)
     counts = {"rows": len(lines), **{s: statuses[s] for s in STATUSES}}
     table.put({**keys.revert_chunk(org_id, import_id, index), **counts, "part_key": part, "at": clock.now_iso()})
@@ -126,7 +125,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     totals.update({s.lower(): sum(int(c[s]) for c in done) for s in STATUSES})
     report = files.report_key(org_id, import_id)
     merged = merge_runs(files.read_parts([str(c["part_key"]) for c in done]))
-    imports_files.assemble(report, (BOM + format_lines([], header=True)).encode(), [merged])
+    import_files.assemble(report, (BOM + format_lines([], header=True)).encode(), [merged])
     ok = totals["failed"] == 0
     status = ImportStatus.REVERTED if ok else ImportStatus.REVERTED_WITH_ERRORS
     fields: dict[str, Any] = {"status": status.value, "revert_totals": totals, "revert_report_key": report}
@@ -135,7 +134,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     if not imports_records.update(org_id, import_id, fields, expect):
         return {"status": require(org_id, import_id)["status"]}
     tell_actor({**record, **fields})
-    imports_files.delete_prefix(files.prefix(org_id, import_id))
+    import_files.delete_prefix(files.prefix(org_id, import_id))
     logger.info("import reverted", extra={"import_id": import_id, "status": status.value, "totals": totals})
     return {"status": status.value, "totals": totals}
 

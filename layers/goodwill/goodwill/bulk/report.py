@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, NamedTuple
 
-from goodwill.imports.csvfile import InvalidRow, ValidRow
+from goodwill.bulk.csvfile import InvalidRow, ValidRow
 
 Status = Literal["APPLIED", "FAILED", "VALID"]
 

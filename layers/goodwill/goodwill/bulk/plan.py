@@ -17,8 +17,8 @@ from typing import Any, Final
 
 from goodwill import clock
 from goodwill.approvals import records
+from goodwill.bulk.csvfile import ValidRow
 from goodwill.errors import InsufficientBalanceError
-from goodwill.imports.csvfile import ValidRow
 from goodwill.lots import model as lots_model
 from goodwill.points import ledger
 from goodwill.points.changes import change_type

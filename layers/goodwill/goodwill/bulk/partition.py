@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final, NamedTuple
 
-from goodwill.imports import csvfile
-from goodwill.imports.csvfile import CsvFileError, ImportRules, InvalidRow, ValidRow
+from goodwill.bulk import csvfile
+from goodwill.bulk.csvfile import CsvFileError, ImportRules, InvalidRow, ValidRow
 
 BUCKETS: Final = 4096  # hash buckets; partitions are runs of them, sized by their row counts
 SEGMENT_ROWS: Final = 25_000  # about 1.5 MB of a typical file: what the scan holds at once

@@ -2,7 +2,7 @@
 
 A chunk holds every row of its customers (imports.partition), applied in file order. Every
 applied row is a ledger entry with its balance change in one transaction (contract §5); a
-customer's next rows share one balance write (imports_plan), and several customers share a
+customer's next rows share one balance write (plan), and several customers share a
 TransactWriteItems (at most 100 items). Exactly once: a row's ledger entry id derives from the
 import and the row number and is put with attribute_not_exists, and the balance records the last
 row of the import it decided, so a crashed, redelivered or retried chunk applies nothing twice
@@ -30,13 +30,8 @@ from typing import Any, Final
 
 from botocore.exceptions import ClientError
 
-from goodwill.errors import ServiceUnavailableError
-from goodwill.imports.csvfile import DUPLICATE_CUSTOMER, InvalidRow, ValidRow
-from goodwill.imports.report import ReportLine, Status, failed_line
-from goodwill.repositories import imports_records, keys, table
-from goodwill.repositories.table import Cancelled, Item
-from goodwill.retry import Policy, pause
-from goodwill.services.imports_plan import (
+from goodwill.bulk.csvfile import DUPLICATE_CUSTOMER, InvalidRow, ValidRow
+from goodwill.bulk.plan import (
     BALANCE_ATTRIBUTES,
     MAX_ITEMS_PER_TRANSACTION,
     Group,
@@ -45,6 +40,11 @@ from goodwill.services.imports_plan import (
     balance_key,
     plan,
 )
+from goodwill.bulk.report import ReportLine, Status, failed_line
+from goodwill.errors import ServiceUnavailableError
+from goodwill.repositories import imports_records, keys, table
+from goodwill.repositories.table import Cancelled, Item
+from goodwill.retry import Policy, pause
 
 MAX_STALLED_ROUNDS: Final = 30  # transactions in a row that settle no row: give the chunk back
 TAKEN: Final = "ConditionalCheckFailed"

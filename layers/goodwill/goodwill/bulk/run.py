@@ -8,7 +8,7 @@ IMPORT_CHUNK_ROWS rows a partition, and writes the partitions as a JSON list, wh
 Distributed Map reads and fans out. Each chunk task applies one partition: every row of its
 customers, in file order, so the file gives the result of applying it row by row. It writes its
 part of the report, then a checkpoint: a resumed import skips finished chunks, and a chunk that
-crashed half-way re-applies nothing (imports_apply). The finish merges the parts back into file
+crashed half-way re-applies nothing (apply). The finish merges the parts back into file
 order, one segment of the file at a time.
 """
 
@@ -22,19 +22,19 @@ from itertools import groupby
 from typing import Any, Final
 
 from goodwill import clock
+from goodwill.bulk import csvfile
+from goodwill.bulk.apply import Job, apply_rows
+from goodwill.bulk.csvfile import CsvFileError, ImportRules
+from goodwill.bulk.notify import tell_actor
+from goodwill.bulk.partition import Partition, PartitionRow, parse_partition, partition_file
+from goodwill.bulk.report import ReportLine, format_lines, merge_runs
 from goodwill.errors import GoodwillError
-from goodwill.imports import csvfile
-from goodwill.imports.csvfile import CsvFileError, ImportRules
-from goodwill.imports.partition import Partition, PartitionRow, parse_partition, partition_file
-from goodwill.imports.report import ReportLine, format_lines, merge_runs
 from goodwill.models.imports import FINAL_STATUSES, ImportStatus
 from goodwill.observability import logger
+from goodwill.repositories import import_files as files
 from goodwill.repositories import imports_records, keys
 from goodwill.repositories.table import Item
-from goodwill.services import imports_files as files
 from goodwill.services.config import get_config
-from goodwill.services.imports_apply import Job, apply_rows
-from goodwill.services.imports_notify import tell_actor
 from goodwill.settings import get_settings
 
 MAX_NOTIFY_ROWS: Final = 10_000  # notify_customers starts one notification workflow per row

@@ -22,17 +22,17 @@ from botocore.exceptions import ClientError
 
 from goodwill import aws, clock
 from goodwill.auth import Principal
+from goodwill.bulk.csvfile import MAX_FILE_BYTES
+from goodwill.bulk.run import fail
 from goodwill.errors import NotFoundError
-from goodwill.imports.csvfile import MAX_FILE_BYTES
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import BulkImportCreateRequest, ImportMode, ImportSource, ImportStatus
 from goodwill.observability import logger
+from goodwill.repositories import import_files as files
 from goodwill.repositories import imports_records, orgs
 from goodwill.repositories.table import Item, strip_keys
 from goodwill.reverts.start import view_fields as revert_view
-from goodwill.services import imports_files as files
 from goodwill.services.config import get_config
-from goodwill.services.imports_run import fail
 from goodwill.settings import get_settings
 
 SHOWN: Final = (

@@ -1,0 +1,5 @@
+"""Bulk CSV imports: creating one and reacting to its upload (imports), the workflow's tasks
+(run: scan, chunk, finish, fail), checking the CSV (csvfile) and splitting it into partitions
+(partition), planning and applying one chunk's rows exactly once (plan, apply), the per-row report
+(report), and telling the uploader (notify). The import's S3 files are repositories.import_files,
+its records repositories.imports_records; undoing an import is goodwill.reverts."""
