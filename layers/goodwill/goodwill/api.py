@@ -147,13 +147,6 @@ def _answer(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
     return app.resolve(event, context)
 
 
-def build_resolver() -> APIGatewayRestResolver:
-    """An API Gateway REST resolver with pydantic validation and Goodwill's error shape."""
-    app = APIGatewayRestResolver(enable_validation=True, serializer=dumps)
-    register_error_handlers(app)
-    return app
-
-
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(GoodwillError)  # type: ignore[untyped-decorator]
     def _domain(exc: GoodwillError) -> Response[str]:
