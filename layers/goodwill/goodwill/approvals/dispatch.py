@@ -10,15 +10,11 @@ write sends the task token back, retried by the event source until Step Function
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from goodwill import aws
 from goodwill.models.requests import RequestStatus
 from goodwill.observability import logger
-from goodwill.repositories import keys
+from goodwill.repositories import keys, workflows
 from goodwill.services.config import get_config
 from goodwill.settings import get_settings
 
@@ -41,21 +37,15 @@ def request_transition(old: dict[str, Any] | None, new: dict[str, Any] | None) -
 
 # The token was used already (a redelivered record) or its wait ended (timed out, execution
 # stopped): the workflow has what it needs, or reads the decision from the request itself.
-_TOKEN_DONE = {"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"}
+_TOKEN_DONE = frozenset({"TaskTimedOut", "InvalidToken", "TaskDoesNotExist"})
 
 
 def hand_over(record: dict[str, Any]) -> bool:
     """Resume the workflow waiting for this request's decision. Any other error is raised, so the
     stream record is retried (and, after the event source's retries, lands in its failure queue;
     the workflow then still reads the decision when its wait times out)."""
-    try:
-        aws.stepfunctions().send_task_success(
-            taskToken=record["task_token"], output=json.dumps({"status": record["status"]})
-        )
-    except ClientError as exc:
-        code = exc.response["Error"]["Code"]
-        if code not in _TOKEN_DONE:
-            raise
+    code = workflows.resume(record["task_token"], {"status": record["status"]}, _TOKEN_DONE)
+    if code:
         logger.info("decision already handed over", extra={"request_id": record.get("request_id"), "aws_error": code})
         return False
     return True
@@ -94,11 +84,7 @@ def start(kind: str, record: dict[str, Any]) -> bool:
     if not arn:
         logger.warning("no state machine configured", extra={"kind": kind})
         return False
-    try:
-        aws.stepfunctions().start_execution(stateMachineArn=arn, name=name, input=json.dumps(payload))
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
-            raise
+    if not workflows.start(arn, name, payload):
         logger.info("execution already started", extra={"execution": name})
         return False
     return True

@@ -21,14 +21,12 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from goodwill import aws
 from goodwill.approvals import decisions, dispatch
 from goodwill.clock import now, parse_iso, ulid
 from goodwill.models.requests import RequestStatus
 from goodwill.observability import logger
-from goodwill.repositories import keys, orgs, table
+from goodwill.repositories import keys, orgs, table, workflows
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
 from goodwill.settings import get_settings
@@ -91,11 +89,4 @@ def reconcile(record: Item, at: datetime) -> str:
 
 def _execution_status(request_id: str) -> str | None:
     """The status of the request's workflow execution; None when it was never started."""
-    machine = get_settings().request_state_machine_arn
-    arn = machine.replace(":stateMachine:", ":execution:") + f":req-{request_id}"
-    try:
-        return str(aws.stepfunctions().describe_execution(executionArn=arn)["status"])
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ExecutionDoesNotExist":
-            return None
-        raise
+    return workflows.status(get_settings().request_state_machine_arn, f"req-{request_id}")

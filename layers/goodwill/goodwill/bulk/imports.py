@@ -12,15 +12,12 @@ resumes it if it stopped (FAILED with resumable: true), and a different file is 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from goodwill import aws, clock
+from goodwill import clock
 from goodwill.auth import Principal
 from goodwill.bulk.csvfile import MAX_FILE_BYTES
 from goodwill.bulk.run import fail
@@ -29,7 +26,7 @@ from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import BulkImportCreateRequest, ImportMode, ImportSource, ImportStatus
 from goodwill.observability import logger
 from goodwill.repositories import import_files as files
-from goodwill.repositories import imports_records, orgs
+from goodwill.repositories import imports_records, orgs, workflows
 from goodwill.repositories.table import Item, strip_keys
 from goodwill.reverts.start import view_fields as revert_view
 from goodwill.services.config import get_config
@@ -241,27 +238,12 @@ def execution_name(import_id: str, attempt: int) -> str:
 
 
 def _execution_status(import_id: str, attempt: int) -> str | None:
-    arn = get_settings().import_state_machine_arn
-    execution = arn.replace(":stateMachine:", ":execution:") + ":" + execution_name(import_id, attempt)
-    try:
-        return str(aws.stepfunctions().describe_execution(executionArn=execution)["status"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-            return None
-        raise
+    return workflows.status(get_settings().import_state_machine_arn, execution_name(import_id, attempt))
 
 
 def _start_execution(org_id: str, import_id: str, attempt: int) -> bool:
     payload = {"job": "import", "org_id": org_id, "import_id": import_id, "attempt": attempt}
-    try:
-        aws.stepfunctions().start_execution(
-            stateMachineArn=get_settings().import_state_machine_arn,
-            name=execution_name(import_id, attempt),
-            input=json.dumps(payload),
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
+    if not workflows.start(get_settings().import_state_machine_arn, execution_name(import_id, attempt), payload):
         return False
     logger.info("bulk import workflow started", extra=payload)
     return True

@@ -10,19 +10,16 @@ workflow stopped (or whose start was lost) is resumed by the same request, as th
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from goodwill import aws, clock
+from goodwill import clock
 from goodwill.auth import Principal
 from goodwill.errors import ConflictError, NotFoundError
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import ImportStatus, RevertImportRequest
 from goodwill.observability import logger
-from goodwill.repositories import imports_records
+from goodwill.repositories import imports_records, workflows
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
 from goodwill.settings import get_settings
@@ -88,27 +85,12 @@ def execution_name(import_id: str, attempt: int) -> str:
 
 
 def _execution_status(import_id: str, attempt: int) -> str | None:
-    arn = get_settings().import_state_machine_arn
-    execution = arn.replace(":stateMachine:", ":execution:") + ":" + execution_name(import_id, attempt)
-    try:
-        return str(aws.stepfunctions().describe_execution(executionArn=execution)["status"])
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ExecutionDoesNotExist":
-            return None
-        raise
+    return workflows.status(get_settings().import_state_machine_arn, execution_name(import_id, attempt))
 
 
 def _start_execution(org_id: str, import_id: str, attempt: int) -> None:
     payload = {"job": "revert", "org_id": org_id, "import_id": import_id, "attempt": attempt}
-    try:
-        aws.stepfunctions().start_execution(
-            stateMachineArn=get_settings().import_state_machine_arn,
-            name=execution_name(import_id, attempt),
-            input=json.dumps(payload),
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ExecutionAlreadyExists":
-            raise
+    workflows.start(get_settings().import_state_machine_arn, execution_name(import_id, attempt), payload)
     logger.info("import revert started", extra=payload)
 
 
