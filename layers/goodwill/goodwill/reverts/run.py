@@ -18,6 +18,7 @@ from typing import Any, Final
 from goodwill import clock
 from goodwill.bulk.notify import tell_actor
 from goodwill.bulk.report import format_lines, merge_runs
+from goodwill.bulk.run import require
 from goodwill.models.imports import ImportStatus
 from goodwill.observability import logger
 from goodwill.repositories import import_files, imports_records, keys, pages, table
@@ -29,13 +30,6 @@ from goodwill.settings import get_settings
 
 BOM: Final = "\ufeff"
 STATUSES: Final = ("REVERSED", "FAILED", "SKIPPED")
-
-
-def require(org_id: str, import_id: str) -> Item:
-    record = imports_records.get(org_id, import_id)
-    if record is None:
-        raise LookupError(f"import {import_id} of org {org_id} not found")
-    return record
 
 
 def _current(org_id: str, import_id: str, attempt: int) -> Item | None:
