@@ -3,7 +3,7 @@
 //   (X-Goodwill-Org/-Actor/-Roles/-Email) that only the local run accepts.
 // - "cognito": the Cognito hosted UI with the authorization-code grant and PKCE. The code
 //   verifier and the tokens live in sessionStorage (gone with the tab; never localStorage); the
-//   ID token goes in the Authorization header (the API's Cognito authorizer); tokens are
+//   ID token goes in the Authorization header (verified by the API's Lambda authorizer); tokens are
 //   refreshed a minute before they expire; a 401 signs out.
 const KEY = "goodwill.session";
 const PKCE_KEY = "goodwill.pkce";
