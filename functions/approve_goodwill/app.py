@@ -12,13 +12,12 @@ from goodwill.auth import Role
 from goodwill.handler import Api, NextToken, PageLimit, PathId, count
 from goodwill.models.common import ID_PATTERN
 from goodwill.models.requests import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest, RequestStatus
-from goodwill.models.responses import GoodwillRequestResponse, RequestDecisionsResponse, RequestPage
 
 app = Api("Goodwill requests")
 NOT_PENDING = "NOT_PENDING: the request was decided already, or expired"
 
 
-@app.endpoint("GET /goodwill/requests", {200: (RequestPage, "A page of requests")})
+@app.endpoint("GET /goodwill/requests", {200: ("RequestPage", "A page of requests")})
 def list_requests(
     status: Annotated[RequestStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
@@ -33,7 +32,9 @@ def list_requests(
 
 
 @app.endpoint(
-    "GET /goodwill/requests/<request_id>", {200: (GoodwillRequestResponse, "The request")}, not_found="no such request"
+    "GET /goodwill/requests/<request_id>",
+    {200: ("GoodwillRequestResponse", "The request")},
+    not_found="no such request",
 )
 def get_request(request_id: PathId) -> Any:
     """Read a goodwill request with its history
@@ -44,7 +45,7 @@ def get_request(request_id: PathId) -> Any:
 
 @app.endpoint(
     "POST /goodwill/requests/<request_id>/approve",
-    {200: (GoodwillRequestResponse, "Approved")},
+    {200: ("GoodwillRequestResponse", "Approved")},
     not_found="no such request",
     conflict=NOT_PENDING,
 )
@@ -60,7 +61,7 @@ def approve_request(request_id: PathId, body: Annotated[ApproveRequest, Body()])
 
 @app.endpoint(
     "POST /goodwill/requests/<request_id>/reject",
-    {200: (GoodwillRequestResponse, "Rejected")},
+    {200: ("GoodwillRequestResponse", "Rejected")},
     not_found="no such request",
     conflict=NOT_PENDING,
 )
@@ -73,7 +74,7 @@ def reject_request(request_id: PathId, body: Annotated[RejectRequest, Body()]) -
     return json_response(200, records.view(decided))
 
 
-@app.endpoint("POST /goodwill/request-decisions", {200: (RequestDecisionsResponse, "A result per request")})
+@app.endpoint("POST /goodwill/request-decisions", {200: ("RequestDecisionsResponse", "A result per request")})
 def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
     """Approve or reject up to 50 pending requests at once
 

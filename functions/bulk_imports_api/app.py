@@ -11,7 +11,6 @@ from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.bulk import imports
 from goodwill.handler import Api, PathId, count
-from goodwill.models.import_responses import BulkImportCreatedResponse, BulkImportResponse
 from goodwill.models.imports import BulkImportCreateRequest, RevertImportRequest
 from goodwill.reverts import start as reverts
 
@@ -21,7 +20,7 @@ NOT_REVERTIBLE = "NOT_REVERTIBLE: reverted or being reverted already, a dry run,
 
 @app.endpoint(
     "POST /goodwill/bulk-imports",
-    {201: (BulkImportCreatedResponse, "Created: waiting for the upload")},
+    {201: ("BulkImportCreatedResponse", "Created: waiting for the upload")},
     not_found="no such program",
 )
 def create_bulk_import(body: Annotated[BulkImportCreateRequest, Body()]) -> Any:
@@ -35,7 +34,7 @@ def create_bulk_import(body: Annotated[BulkImportCreateRequest, Body()]) -> Any:
 
 
 @app.endpoint(
-    "GET /goodwill/bulk-imports/<import_id>", {200: (BulkImportResponse, "The import")}, not_found="no such import"
+    "GET /goodwill/bulk-imports/<import_id>", {200: ("BulkImportResponse", "The import")}, not_found="no such import"
 )
 def get_bulk_import(import_id: PathId) -> Any:
     """Read a bulk import: status, totals and the report's URL
@@ -46,7 +45,7 @@ def get_bulk_import(import_id: PathId) -> Any:
 
 @app.endpoint(
     "POST /goodwill/bulk-imports/<import_id>/revert",
-    {202: (BulkImportResponse, "Accepted: the revert runs")},
+    {202: ("BulkImportResponse", "Accepted: the revert runs")},
     not_found="no such import",
     conflict=NOT_REVERTIBLE,
 )

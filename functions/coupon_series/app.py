@@ -11,12 +11,13 @@ from goodwill.auth import Role
 from goodwill.coupons import series
 from goodwill.handler import Api, NextToken, PageLimit, PathId
 from goodwill.models.coupons import SeriesPutRequest
-from goodwill.models.responses import SeriesPage, SeriesResponse
 
 app = Api("Coupon series")
 
 
-@app.endpoint("PUT /coupon-series/<series_id>", {201: (SeriesResponse, "Created"), 200: (SeriesResponse, "Updated")})
+@app.endpoint(
+    "PUT /coupon-series/<series_id>", {201: ("SeriesResponse", "Created"), 200: ("SeriesResponse", "Updated")}
+)
 def put_coupon_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> Any:
     """Create or update a coupon series
 
@@ -25,7 +26,7 @@ def put_coupon_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body(
     return json_response(201 if created else 200, view)
 
 
-@app.endpoint("GET /coupon-series", {200: (SeriesPage, "A page of series")})
+@app.endpoint("GET /coupon-series", {200: ("SeriesPage", "A page of series")})
 def list_coupon_series(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupon series
 
@@ -33,7 +34,7 @@ def list_coupon_series(limit: PageLimit = 25, next_token: NextToken = None) -> A
     return json_response(200, series.list_series(app.caller(Role.AGENT), limit, next_token))
 
 
-@app.endpoint("GET /coupon-series/<series_id>", {200: (SeriesResponse, "The series")}, not_found="no such series")
+@app.endpoint("GET /coupon-series/<series_id>", {200: ("SeriesResponse", "The series")}, not_found="no such series")
 def get_coupon_series(series_id: PathId) -> Any:
     """Read a coupon series
 

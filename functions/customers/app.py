@@ -12,13 +12,12 @@ from goodwill.customer_search import search
 from goodwill.customers import profiles
 from goodwill.handler import Api, NextToken, PageLimit, PathId
 from goodwill.models.customers import CustomerPutRequest
-from goodwill.models.responses import CouponPage, CustomerPage, CustomerResponse, TransactionPage
 
 app = Api("Customers")
 NO_SUCH_CUSTOMER = "no such customer"
 
 
-@app.endpoint("GET /customers", {200: (CustomerPage, "A page of customers")})
+@app.endpoint("GET /customers", {200: ("CustomerPage", "A page of customers")})
 def search_customers(
     q: Annotated[str, Query(min_length=1, max_length=254)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
@@ -36,7 +35,7 @@ def search_customers(
 
 @app.endpoint(
     "PUT /customers/<customer_id>",
-    {201: (CustomerResponse, "Created"), 200: (CustomerResponse, "Replaced")},
+    {201: ("CustomerResponse", "Created"), 200: ("CustomerResponse", "Replaced")},
     conflict="EMAIL_IN_USE: another customer of the org has this e-mail",
 )
 def put_customer(customer_id: PathId, body: Annotated[CustomerPutRequest, Body()]) -> Any:
@@ -47,7 +46,7 @@ def put_customer(customer_id: PathId, body: Annotated[CustomerPutRequest, Body()
     return json_response(201 if created else 200, view)
 
 
-@app.endpoint("GET /customers/<customer_id>", {200: (CustomerResponse, "The customer")}, not_found=NO_SUCH_CUSTOMER)
+@app.endpoint("GET /customers/<customer_id>", {200: ("CustomerResponse", "The customer")}, not_found=NO_SUCH_CUSTOMER)
 def get_customer(customer_id: PathId) -> Any:
     """Read a customer with their balances
 
@@ -57,7 +56,7 @@ def get_customer(customer_id: PathId) -> Any:
 
 @app.endpoint(
     "GET /customers/<customer_id>/transactions",
-    {200: (TransactionPage, "A page of ledger entries")},
+    {200: ("TransactionPage", "A page of ledger entries")},
     not_found=NO_SUCH_CUSTOMER,
 )
 def list_transactions(
@@ -74,7 +73,7 @@ def list_transactions(
 
 
 @app.endpoint(
-    "GET /customers/<customer_id>/coupons", {200: (CouponPage, "A page of coupons")}, not_found=NO_SUCH_CUSTOMER
+    "GET /customers/<customer_id>/coupons", {200: ("CouponPage", "A page of coupons")}, not_found=NO_SUCH_CUSTOMER
 )
 def list_customer_coupons(customer_id: PathId, limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupons issued to a customer

@@ -9,7 +9,6 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from goodwill.coupons import grants
 from goodwill.handler import Api, IdempotencyKey, granted
 from goodwill.models.requests import CouponGrantRequest
-from goodwill.models.responses import CouponGrantResponse, PendingResponse
 
 app = Api("Goodwill requests")
 
@@ -17,8 +16,8 @@ app = Api("Goodwill requests")
 @app.endpoint(
     "POST /goodwill/coupons",
     {
-        201: (CouponGrantResponse, "Auto-approved: the coupon is issued"),
-        202: (PendingResponse, "Waiting for an approver"),
+        201: ("CouponGrantResponse", "Auto-approved: the coupon is issued"),
+        202: ("PendingResponse", "Waiting for an approver"),
     },
     not_found="no such customer or coupon series",
     conflict="SERIES_EXHAUSTED: the pool has no codes left; IDEMPOTENCY_KEY_REUSED: the key was used with another body",

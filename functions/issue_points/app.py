@@ -10,16 +10,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from goodwill.api import json_response
 from goodwill.handler import Api, IdempotencyKey, PathId, Successes, granted
 from goodwill.lots import reversal
-from goodwill.models.downstream import AgentLimitsResponse
 from goodwill.models.requests import PointsGrantRequest, ReverseRequest
-from goodwill.models.responses import PendingResponse, PointsGrantResponse
 from goodwill.points import grants, limits
 from goodwill.services.config import get_config
 
 app = Api("Goodwill requests")
-WAITING = (PendingResponse, "Waiting for an approver")
-GRANTED: Successes = {201: (PointsGrantResponse, "Auto-approved: the balance has changed"), 202: WAITING}
-REVERSED: Successes = {201: (PointsGrantResponse, "Applied: the balance has changed"), 202: WAITING}
+WAITING = ("PendingResponse", "Waiting for an approver")
+GRANTED: Successes = {201: ("PointsGrantResponse", "Auto-approved: the balance has changed"), 202: WAITING}
+REVERSED: Successes = {201: ("PointsGrantResponse", "Applied: the balance has changed"), 202: WAITING}
 GRANT_CONFLICTS = (
     "INSUFFICIENT_BALANCE: the debit would take current below 0; "
     "IDEMPOTENCY_KEY_REUSED: the key was used with another body"
@@ -62,7 +60,7 @@ def reverse_transaction(
     return granted(outcome, "Reversals")
 
 
-@app.endpoint("GET /me/limits", {200: (AgentLimitsResponse, "Today's limit and use")})
+@app.endpoint("GET /me/limits", {200: ("AgentLimitsResponse", "Today's limit and use")})
 def get_my_limits() -> Any:
     """The caller's agent daily limit
 

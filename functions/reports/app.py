@@ -11,14 +11,17 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.errors import ValidationFailedError
-from goodwill.handler import Api, route_responses
-from goodwill.models.downstream import GoodwillReportResponse
+from goodwill.handler import Api, Responses, route_responses
 from goodwill.reports import spend
 
 app = Api("Reports")
 Day = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")]
-_RESPONSES = route_responses({200: (GoodwillReportResponse, "The report")})
-_RESPONSES[200]["content"]["text/csv"] = {"schema": {"type": "string"}}
+
+
+def _responses() -> Responses:
+    found = route_responses({200: ("GoodwillReportResponse", "The report")})
+    found[200]["content"]["text/csv"] = {"schema": {"type": "string"}}
+    return found
 
 
 def _day(name: str, value: str | None) -> date | None:
@@ -30,7 +33,7 @@ def _day(name: str, value: str | None) -> date | None:
         raise ValidationFailedError.field(name, "not a date (YYYY-MM-DD)") from exc
 
 
-@app.endpoint("GET /reports/goodwill", {}, responses=_RESPONSES)
+@app.endpoint("GET /reports/goodwill", {}, responses=_responses)
 def get_goodwill_report(
     from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     to: Day = None,

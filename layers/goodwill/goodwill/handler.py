@@ -1,11 +1,14 @@
 """The one handler helper: what every API function's app.py would otherwise repeat.
 
 `Api` is the function's Powertools resolver (validation on, Goodwill's error shape), with
-- `endpoint("GET /path/<id>", {200: (Model, "what")})`: a route and its OpenAPI entry in one
+- `endpoint("GET /path/<id>", {200: ("Model", "what")})`: a route and its OpenAPI entry in one
   decorator. The operation id is the view's name in camelCase (`list_webhooks`: listWebhooks),
   the summary and description its docstring (first paragraph, then the rest), the error responses
   follow from what the route takes (a `body` parameter: 400 and 415; an id in the path: the 404
-  for a bad id) plus the route's own `not_found` / `conflict`;
+  for a bad id) plus the route's own `not_found` / `conflict`. A response model is named (a
+  string: a model of the response modules, `RESPONSE_MODULES`) or given; named ones are imported,
+  and every route's responses attached, only when the document is built (`get_openapi_schema`):
+  requests never use them, and a handler's cold start would otherwise build ~40 models for nothing;
 - `caller(role)`: the verified caller of the current request (goodwill.api.current_principal);
 - `entry_point()`: the Lambda handler, under the logger and metrics decorators;
 and `task_entry(Model, actions)`, the handler of a Step Functions task function.
@@ -15,15 +18,15 @@ A handler module is then its routes and their wiring to services, nothing else.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
@@ -31,13 +34,19 @@ from goodwill.api import current_principal, json_response, register_error_handle
 from goodwill.auth import Principal, Role
 from goodwill.jsonutil import dumps
 from goodwill.models.common import ID_PATTERN
-from goodwill.models.responses import ErrorResponse
-from goodwill.models.tasks import TaskPayload
 from goodwill.observability import logger, metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+
+    from goodwill.models.tasks import TaskPayload
 
 View = TypeVar("View", bound=Callable[..., Any])
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
-Successes = Mapping[int, tuple[type[BaseModel], str]]
+Model = type[BaseModel] | str  # a model, or the name of one in RESPONSE_MODULES
+Successes = Mapping[int, tuple[Model, str]]
+Responses = dict[int, OpenAPIResponse]
+RESPONSE_MODULES = ("goodwill.models.responses", "goodwill.models.import_responses", "goodwill.models.downstream")
 
 # Parameter types several routes share.
 PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
@@ -53,6 +62,8 @@ class Api(APIGatewayRestResolver):
         super().__init__(enable_validation=True, serializer=dumps)
         register_error_handlers(self)
         self.tag = tag
+        # (METHOD, path) -> its responses, made when the document is built (get_openapi_schema)
+        self._documented: dict[tuple[str, str], Callable[[], Responses]] = {}
 
     def endpoint(
         self,
@@ -62,19 +73,22 @@ class Api(APIGatewayRestResolver):
         not_found: str | None = None,
         conflict: str | None = None,
         ids_in_path: bool | None = None,
-        responses: dict[int, OpenAPIResponse] | None = None,
+        responses: Callable[[], Responses] | None = None,
     ) -> Callable[[View], View]:
         method, path = route.split(" ", 1)
 
         def register(view: View) -> View:
             summary, _, description = (inspect.getdoc(view) or "").partition("\n\n")
             first, *rest = view.__name__.split("_")
-            documented = responses or route_responses(
-                ok,
-                body="body" in inspect.signature(view).parameters,
-                ids_in_path="<" in path if ids_in_path is None else ids_in_path,
-                not_found=not_found,
-                conflict=conflict,
+            body = "body" in inspect.signature(view).parameters
+            self._documented[method.upper(), path] = responses or (
+                lambda: route_responses(
+                    ok,
+                    body=body,
+                    ids_in_path="<" in path if ids_in_path is None else ids_in_path,
+                    not_found=not_found,
+                    conflict=conflict,
+                )
             )
             add_route = self.route(
                 path,
@@ -83,12 +97,20 @@ class Api(APIGatewayRestResolver):
                 description=" ".join(description.split()),
                 tags=[self.tag],
                 operation_id=first + "".join(word.capitalize() for word in rest),
-                responses=documented,
             )
             add_route(view)
             return view
 
         return register
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> OpenAPI:
+        """The document, each route with its responses (attached now, once)."""
+        for route in self._static_routes + self._dynamic_routes:
+            make = self._documented.pop((route.method, route.path), None)
+            if make is not None:
+                route.responses = make()
+                route._dependant = route._body_field = None  # built again with the response models
+        return super().get_openapi_schema(*args, **kwargs)
 
     def caller(self, role: Role = Role.AGENT) -> Principal:
         return current_principal(self, role)
@@ -105,6 +127,7 @@ class Api(APIGatewayRestResolver):
 def task_entry[T: TaskPayload](model: type[T], actions: Mapping[str, Callable[[T], dict[str, Any]]]) -> LambdaHandler:
     """The Lambda handler of a workflow's task function: the payload parsed as `model` (Powertools
     parser: a bad payload fails the task), then the function of its `action`."""
+    from aws_lambda_powertools.utilities.parser import event_parser  # task functions only
 
     @logger.inject_lambda_context
     @event_parser(model=model)
@@ -142,15 +165,27 @@ _ERRORS: dict[int, str] = {
 }
 
 
+def response_model(model: Model) -> type[BaseModel]:
+    """`model`, or the model of that name in the first of RESPONSE_MODULES that has one."""
+    if not isinstance(model, str):
+        return model
+    for name in RESPONSE_MODULES:
+        found = getattr(importlib.import_module(name), model, None)
+        if isinstance(found, type) and issubclass(found, BaseModel):
+            return found
+    raise LookupError(f"no response model {model} in {', '.join(RESPONSE_MODULES)}")
+
+
 def _error(status: int, description: str) -> OpenAPIResponse:
-    response: OpenAPIResponse = {"description": description, "content": {_JSON: {"model": ErrorResponse}}}
+    model = response_model("ErrorResponse")
+    response: OpenAPIResponse = {"description": description, "content": {_JSON: {"model": model}}}
     if status == 503:
         response["headers"] = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}
     return response
 
 
 def route_responses(
-    ok: Mapping[int, tuple[type[BaseModel], str]],
+    ok: Successes,
     *,
     body: bool = False,
     ids_in_path: bool = False,
@@ -164,7 +199,8 @@ def route_responses(
     its path (`ids_in_path`) is also 404 for an id holding characters no route accepts.
     """
     found: dict[int, OpenAPIResponse] = {
-        status: {"description": text, "content": {_JSON: {"model": model}}} for status, (model, text) in ok.items()
+        status: {"description": text, "content": {_JSON: {"model": response_model(model)}}}
+        for status, (model, text) in ok.items()
     }
     errors: dict[int, str] = {code: _ERRORS[code] for code in (401, 403, 413, 422, 429, 503)}
     if body:

@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from goodwill.models.common import StrictModel
-from goodwill.models.responses import Timestamp
+from goodwill.models.common import StrictModel, Timestamp
 
 
 class Scope(StrEnum):

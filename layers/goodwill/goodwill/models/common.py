@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -51,3 +52,12 @@ class StrictModel(BaseModel):
     # defer_build: a model's validator is built when first used, not when its module is imported;
     # a handler imports far more models (config, every route's body) than one request touches.
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
+
+
+class View(BaseModel):
+    """An answer's model (goodwill.models.responses): it documents a view, never validates one."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+Timestamp = Annotated[datetime, Field(description="ISO 8601 UTC, e.g. 2026-11-23T10:00:00.000Z")]

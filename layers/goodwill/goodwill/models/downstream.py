@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from goodwill.models.responses import View
+from goodwill.models.common import View
 
 
 class AgentLimitsResponse(View):

@@ -12,14 +12,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from goodwill.models.common import Timestamp, View
 from goodwill.models.import_responses import ImportRevert, ImportTotals
-from goodwill.models.responses import (
-    CouponView,
-    GoodwillRequestResponse,
-    Timestamp,
-    TransactionView,
-    View,
-)
+from goodwill.models.responses import CouponView, GoodwillRequestResponse, TransactionView
 
 
 class EventHead(View):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from goodwill.models.responses import Timestamp, View
+from goodwill.models.common import Timestamp, View
 
 ImportStatusName = Literal[
     "AWAITING_UPLOAD",

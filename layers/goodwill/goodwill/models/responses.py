@@ -10,22 +10,14 @@ fields they do not list, so a field added to a view without its model fails that
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from goodwill.models.common import Channel
+from goodwill.models.common import Channel, Timestamp, View
 from goodwill.models.coupons import DiscountType
 from goodwill.models.requests import RequestStatus, RequestType, Source
-
-
-class View(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-Timestamp = Annotated[datetime, Field(description="ISO 8601 UTC, e.g. 2026-11-23T10:00:00.000Z")]
 
 
 # ---------------------------------------------------------------- errors

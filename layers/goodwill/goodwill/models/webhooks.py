@@ -6,8 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from goodwill.models.common import StrictModel
-from goodwill.models.responses import Timestamp, View
+from goodwill.models.common import StrictModel, Timestamp, View
 
 EventType = Literal["Points Changed", "Request Decided", "Coupon Issued", "Import Finished", "Points Expiring"]
 
