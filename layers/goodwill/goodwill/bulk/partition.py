@@ -15,7 +15,7 @@ The scan streams the file once, in segments of `segment_rows` rows (memory is bo
 segment). Each segment is written once (`write`) with its rows grouped by hash bucket, each line
 `row,customer_id,<the record as uploaded>`; a partition is a run of consecutive buckets, hence one
 byte range per segment. A worker reads its ranges segment by segment: its rows, in file order.
-Pure: no AWS in here (csvfile parses and validates the rows).
+Pure: no AWS in here (csvrows validates the rows).
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, Final, NamedTuple
 
-from goodwill.bulk import csvfile
-from goodwill.bulk.csvfile import CsvFileError, ImportRules, InvalidRow, ValidRow
+from goodwill.bulk.csvcolumns import EMAIL, ImportRules, InvalidRow, ValidRow
+from goodwill.bulk.csvlines import CsvFileError, Lines, malformed, read_header
+from goodwill.bulk.csvrows import check_row, context
 
 BUCKETS: Final = 4096  # hash buckets; partitions are runs of them, sized by their row counts
 SEGMENT_ROWS: Final = 25_000  # about 1.5 MB of a typical file: what the scan holds at once
@@ -85,7 +86,7 @@ def _identity(cells: list[str], id_index: int | None, email_index: int | None) -
         return customer_id, ""
     if email_index is not None and email_index < len(cells):
         address = cells[email_index].strip().lower()
-        if len(address) <= 254 and csvfile._EMAIL.fullmatch(address):
+        if len(address) <= 254 and EMAIL.fullmatch(address):
             return "", address
     return "", ""
 
@@ -160,10 +161,10 @@ def partition_file(
     segments and return its partitions. File errors raise CsvFileError (nothing is applied)."""
     if rows_per_partition < 1 or segment_rows < 1:
         raise ValueError("rows_per_partition and segment_rows must be at least 1")
-    source = csvfile._Lines(chunks, at_file_start=True)
+    source = Lines(chunks, at_file_start=True)
     capture = _Capture(source)
     reader = csv.reader(capture, strict=True)
-    ctx = csvfile._context(csvfile._read_header(reader), rules, ())
+    ctx = context(read_header(reader), rules, ())
     segments = _Segments(resolve, write)
     row = 0
     try:
@@ -181,7 +182,7 @@ def partition_file(
             if len(segments.pending) >= segment_rows:
                 segments.flush()
     except csv.Error as exc:
-        raise csvfile._malformed(exc, reader.line_num) from None
+        raise malformed(exc, reader.line_num) from None
     if row == 0:
         raise CsvFileError("the file has a header but no rows")
     segments.flush()
@@ -200,15 +201,15 @@ def parse_partition(
 ) -> Iterator[PartitionRow]:
     """Validate a partition's rows, read from its segments' byte ranges (segment, bytes), in
     file order. In SET mode a customer repeated by the same id or e-mail fails after its first row."""
-    ctx = csvfile._context(next(csv.reader([header]), []), rules, ())
+    ctx = context(next(csv.reader([header]), []), rules, ())
     for segment, chunks in ranges:
-        reader = csv.reader(csvfile._Lines(chunks, at_file_start=False), strict=True)
+        reader = csv.reader(Lines(chunks, at_file_start=False), strict=True)
         try:  # a range holds several buckets: file order within each, so sort them together
             records = sorted(((int(cells[0]), cells) for cells in reader), key=_first)
         except csv.Error as exc:  # the segments are ours: a broken one is a bug, not the upload
             raise RuntimeError(f"segment {segment} is not what the scan wrote: {exc}") from None
         for row, cells in records:
-            yield PartitionRow(csvfile._check_row(cells[2:], row, ctx), segment, cells[1] or None)
+            yield PartitionRow(check_row(cells[2:], row, ctx), segment, cells[1] or None)
 
 
 def _first(pair: tuple[int, list[str]]) -> int:
