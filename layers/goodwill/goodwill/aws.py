@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, partial
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -40,87 +41,35 @@ def dynamodb() -> DynamoDBClient:
     return client
 
 
-@lru_cache(maxsize=1)
-def s3() -> S3Client:
-    client: S3Client = _client("s3", config=Config(signature_version="s3v4"))
-    return client
-
-
-@lru_cache(maxsize=1)
-def sns() -> SNSClient:
-    client: SNSClient = _client("sns")
-    return client
-
-
-@lru_cache(maxsize=1)
-def ses() -> SESClient:
-    client: SESClient = _client("ses")
-    return client
-
-
 # The notification workflow retries a failed send itself (Retry with back-off, each try in its
 # history): its clients try once, so one task is one Publish / SendEmail.
 _SINGLE_TRY = Config(retries={"mode": "standard", "max_attempts": 1})
+_FACTORIES: list[Any] = [_session, dynamodb]
 
 
-@lru_cache(maxsize=1)
-def sns_single_try() -> SNSClient:
-    client: SNSClient = _client("sns", config=_SINGLE_TRY)
-    return client
+def _cached(name: str, config: Config | None = None) -> Callable[[], Any]:
+    """A factory of one client, built on first use and cached (reset_clients forgets it)."""
+    factory = lru_cache(maxsize=1)(partial(_client, name, config))
+    _FACTORIES.append(factory)
+    return factory
 
 
-@lru_cache(maxsize=1)
-def ses_single_try() -> SESClient:
-    client: SESClient = _client("ses", config=_SINGLE_TRY)
-    return client
-
-
-@lru_cache(maxsize=1)
-def stepfunctions() -> SFNClient:
-    client: SFNClient = _client("stepfunctions")
-    return client
-
-
-@lru_cache(maxsize=1)
-def events() -> EventBridgeClient:
-    client: EventBridgeClient = _client("events")
-    return client
-
-
-@lru_cache(maxsize=1)
-def sqs() -> SQSClient:
-    client: SQSClient = _client("sqs")
-    return client
-
-
-@lru_cache(maxsize=1)
-def cognito_idp() -> CognitoIdentityProviderClient:
-    client: CognitoIdentityProviderClient = _client("cognito-idp")
-    return client
-
-
-@lru_cache(maxsize=1)
-def kms() -> Any:  # no boto3 stubs for KMS in this environment: two calls, typed where they are made
-    return _client("kms")
+s3: Callable[[], S3Client] = _cached("s3", Config(signature_version="s3v4"))
+sns: Callable[[], SNSClient] = _cached("sns")
+ses: Callable[[], SESClient] = _cached("ses")
+sns_single_try: Callable[[], SNSClient] = _cached("sns", _SINGLE_TRY)
+ses_single_try: Callable[[], SESClient] = _cached("ses", _SINGLE_TRY)
+stepfunctions: Callable[[], SFNClient] = _cached("stepfunctions")
+events: Callable[[], EventBridgeClient] = _cached("events")
+sqs: Callable[[], SQSClient] = _cached("sqs")
+cognito_idp: Callable[[], CognitoIdentityProviderClient] = _cached("cognito-idp")
+# No boto3 stubs for KMS in this environment: two calls, typed where they are made.
+kms: Callable[[], Any] = _cached("kms")
 
 
 def reset_clients() -> None:
     """Forget cached clients and settings (tests switch endpoints and environments)."""
     from goodwill.settings import get_settings
 
-    for factory in (
-        _session,
-        dynamodb,
-        s3,
-        sns,
-        ses,
-        sns_single_try,
-        ses_single_try,
-        stepfunctions,
-        events,
-        sqs,
-        cognito_idp,
-        kms,
-        get_settings,
-    ):
+    for factory in (*_FACTORIES, get_settings):
         factory.cache_clear()

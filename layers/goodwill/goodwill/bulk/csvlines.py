@@ -24,11 +24,8 @@ MAX_LINE_BYTES: Final = 1024 * 1024  # one physical line; bounds the memory of a
 MAX_ROWS: Final = 1_000_000
 
 
-class CsvFileError(GoodwillError):
+class CsvFileError(GoodwillError, status_code=422, code="INVALID_FILE"):
     """The file as a whole cannot be imported; `line` is the physical line, when known."""
-
-    status_code = 422
-    code = "INVALID_FILE"
 
     def __init__(self, message: str, line: int | None = None) -> None:
         super().__init__(message, [{"field": "file", "message": message}])

@@ -27,8 +27,7 @@ PROFILE_FIELDS = (
 )
 
 
-class EmailInUseError(ConflictError):
-    code = "EMAIL_IN_USE"
+class EmailInUseError(ConflictError, code="EMAIL_IN_USE"): ...
 
 
 def profile_view(item: Item) -> dict[str, Any]:
