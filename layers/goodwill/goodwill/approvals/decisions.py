@@ -134,18 +134,11 @@ def _fulfilled_op(org_id: str, record: Item, history: dict[str, Any], **fields: 
 def _fulfil_points(org_id: str, record: Item) -> None:
     points = int(record.get("approved_points") or record["points"])
     config = get_config(org_id)
-    change = ledger.Change(
-        org_id=org_id,
-        customer_id=record["customer_id"],
-        program_id=record["program_id"],
-        points=points,
+    change = records.ledger_change(
+        org_id,
+        record,
+        points,
         type=change_type(points),
-        reason=record["reason"],
-        actor=record["requested_by"],
-        source=record["source"],
-        affects_tier=bool(record.get("affects_tier", True)),
-        comment=record.get("comment"),
-        request_id=record["request_id"],
         expires_at=record.get("expires_at"),
         remind_at=credit_terms(config, points, record.get("expires_at"))[1],
     )

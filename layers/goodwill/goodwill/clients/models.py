@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from goodwill.models.common import StrictModel, Timestamp
+from goodwill.models.common import StrictModel, Timestamp, listed_once
 
 
 class Scope(StrEnum):
@@ -26,12 +26,7 @@ class ApiClientCreateRequest(StrictModel):
     scopes: list[Scope] = Field(min_length=1, max_length=len(Scope), description="What the client may do")
     rate_limit_per_second: int = Field(default=50, ge=1, le=1000, description="Requests per second")
 
-    @field_validator("scopes")
-    @classmethod
-    def _distinct(cls, value: list[Scope]) -> list[Scope]:
-        if len(set(value)) != len(value):
-            raise ValueError("a scope is listed twice")
-        return value
+    _distinct = listed_once("scopes", message="a scope is listed twice")
 
 
 class ApiClientStatus(StrEnum):

@@ -121,18 +121,11 @@ def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig
         expires_at, remind_at = lots_model.credit_terms(
             points, original.get("spent_expires_at"), None, config.points.expiry_reminder_days, now_iso()
         )
-    return ledger.Change(
-        org_id=org_id,
-        customer_id=record["customer_id"],
-        program_id=record["program_id"],
-        points=points,
+    return records.ledger_change(
+        org_id,
+        record,
+        points,
         type="REVERSAL",
-        reason=record["reason"],
-        actor=record["requested_by"],
-        source=record["source"],
-        affects_tier=bool(record.get("affects_tier", True)),
-        comment=record.get("comment"),
-        request_id=record["request_id"],
         expires_at=expires_at,
         remind_at=remind_at,
         reverses=original["transaction_id"],

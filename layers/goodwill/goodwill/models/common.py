@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
 ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -29,6 +29,18 @@ SnsEndpointArn = Annotated[
     StringConstraints(pattern=r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:endpoint/[A-Za-z0-9_./-]+$", max_length=512),
 ]
 Points = Annotated[int, Field(strict=True)]
+
+
+def listed_once(*fields: str, message: str) -> Any:
+    """A model's validator: each item of these list fields appears once; `message` names a repeat
+    (the 422's words). Use it as a class attribute: `_once = listed_once("scopes", message=...)`."""
+
+    def check(value: list[Any] | None) -> list[Any] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError(message)
+        return value
+
+    return field_validator(*fields)(check)
 
 
 def push_endpoint_allowed(endpoint_arn: str) -> bool:

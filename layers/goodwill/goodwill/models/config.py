@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from goodwill.models.common import Channel, ReasonCode, StrictModel
+from goodwill.models.common import Channel, ReasonCode, StrictModel, listed_once
 
 DEFAULT_REASONS = [
     ("SERVICE_RECOVERY", "Service recovery"),
@@ -85,12 +85,7 @@ class ChannelsConfig(StrictModel):
     mandatory: list[Channel] = Field(default_factory=list, max_length=3)
     priority: list[Channel] = Field(default_factory=lambda: [Channel.SMS, Channel.EMAIL, Channel.PUSH], max_length=3)
 
-    @field_validator("mandatory", "priority")
-    @classmethod
-    def _unique(cls, value: list[Channel]) -> list[Channel]:
-        if len(set(value)) != len(value):
-            raise ValueError("a channel may be listed once")
-        return value
+    _unique = listed_once("mandatory", "priority", message="a channel may be listed once")
 
 
 Template = Annotated[str, StringConstraints(min_length=1, max_length=1000)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, model_validator
 
-from goodwill.models.common import StrictModel
+from goodwill.models.common import StrictModel, listed_once
 
 CouponCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$")]
 
@@ -38,9 +38,4 @@ class SeriesPutRequest(StrictModel):
     valid_days: Annotated[int, Field(strict=True, ge=1, le=3650)]
     codes: list[CouponCode] | None = Field(default=None, min_length=1, max_length=5000)
 
-    @field_validator("codes")
-    @classmethod
-    def _unique(cls, value: list[str] | None) -> list[str] | None:
-        if value is not None and len(set(value)) != len(value):
-            raise ValueError("codes must be unique")
-        return value
+    _unique = listed_once("codes", message="codes must be unique")

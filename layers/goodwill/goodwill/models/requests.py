@@ -16,6 +16,7 @@ from goodwill.models.common import (
     Points,
     ReasonCode,
     StrictModel,
+    listed_once,
 )
 from goodwill.models.config import ProgramId
 
@@ -101,12 +102,7 @@ class RequestDecisionsRequest(StrictModel):
     request_ids: list[EntityId] = Field(min_length=1, max_length=MAX_DECISIONS)
     comment: Annotated[Comment | None, Field(validate_default=True)] = None
 
-    @field_validator("request_ids")
-    @classmethod
-    def _once_each(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("name each request once")
-        return value
+    _once_each = listed_once("request_ids", message="name each request once")
 
     @field_validator("comment")
     @classmethod

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints
 
-from goodwill.models.common import StrictModel, Timestamp, View
+from goodwill.models.common import StrictModel, Timestamp, View, listed_once
 
 EventType = Literal["Points Changed", "Request Decided", "Coupon Issued", "Import Finished", "Points Expiring"]
 
@@ -19,12 +19,7 @@ class WebhookRequest(StrictModel):
     enabled: bool = True
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
 
-    @field_validator("event_types")
-    @classmethod
-    def _unique(cls, value: list[str]) -> list[str]:
-        if len(set(value)) != len(value):
-            raise ValueError("an event type may be listed once")
-        return value
+    _unique = listed_once("event_types", message="an event type may be listed once")
 
 
 class AttemptView(View):
