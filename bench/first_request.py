@@ -69,8 +69,10 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
 _logger, _metrics = Logger(), Metrics()
 _app = APIGatewayRestResolver(enable_validation=True)
+from botocore.config import Config
+_config = Config(retries={{"mode": "standard", "max_attempts": 4}}, connect_timeout=2, read_timeout=10)
 def _route({params}):
-    client = boto3.session.Session().client("dynamodb")
+    client = boto3.session.Session().client("dynamodb", config=_config)  # as goodwill/aws.py builds it
     for op, params in _rec["calls"]:
         try:
             getattr(client, op)(**params)

@@ -79,7 +79,8 @@ def cpu(r: dict[str, Any]) -> list[Row]:
             f"{v['route']} ({v['dynamodb_requests']} DynamoDB calls, answers canned)",
             f"{v['handler_cpu_ms']:.2f} ms CPU; {v['gb_s_per_million']:,} GB-s"
             f" (${v['usd_per_million']:.2f}) per million",
-            f"{v['floor_cpu_ms']:.2f} ms",
+            f"{v['floor_cpu_ms']:.2f} ms"
+            + (f" (Powertools skeleton {v['skeleton_cpu_ms']:.2f} ms)" if "skeleton_cpu_ms" in v else ""),
             _x(v["ratio"]) if v["ratio"] else "",
             f"≤ {v['goal_ratio']}x",
             v["meets_goal"],
