@@ -150,6 +150,53 @@ def test_spent_points_fail_their_row_and_a_row_reversed_before_is_skipped(api: A
     assert reversals(stack) == Counter({by_row["c-2"]: 1, by_row["c-3"]: 1})
 
 
+def test_a_revert_over_many_chunks_and_segments_reports_every_row_in_row_order(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.repositories import import_files
+
+    # Given an import of 48 rows (12 customers, 4 rows each, one row failed) in chunks of 8 rows
+    # and segments of 5 row numbers (the revert's report is merged a segment at a time)
+    monkeypatch.setenv("IMPORT_CHUNK_ROWS", "8")
+    monkeypatch.setenv("IMPORT_SEGMENT_ROWS", "5")
+    names = [f"c-{n}" for n in range(1, 13)]
+    customers(api, *names)
+    text = "customer_id,points\n" + "".join(f"{c},{10 + r}\n" for r in range(4) for c in names)
+    import_id, done = run_import(api, stack, text.replace("c-5,12\n", "c-99,12\n"))
+    assert done["totals"] == {"rows": 48, "applied": 47, "failed": 1}
+    # ... and the revert's reads of its report parts watched
+    reads: list[bytes] = []
+    get_range = import_files.get_range
+
+    def watched(key: str, start: int, end: int) -> bytes:
+        body = get_range(key, start, end)
+        if "/revert/parts/" in key:
+            reads.append(body)
+        return body
+
+    monkeypatch.setattr(import_files, "get_range", watched)
+
+    # When it is reverted
+    view = run_revert(api, stack, import_id)
+
+    # Then the report has every applied row once, in row order, each with its own reversal
+    assert view["revert"]["totals"] == {"rows": 47, "reversed": 47, "failed": 0, "skipped": 0}
+    lines = revert_report(stack, import_id)
+    applied = [n for n in range(1, 49) if n != 29]  # row 29 named c-99, who does not exist
+    assert [int(r["row"]) for r in lines] == applied
+    assert [(r["customer_id"], r["points"]) for r in lines] == [
+        (names[(n - 1) % 12], str(-(10 + (n - 1) // 12))) for n in applied
+    ]
+    entries = {e["transaction_id"]: e for e in ledger_rows(stack)}
+    assert all(entries[r["transaction_id"]]["type"] == "REVERSAL" for r in lines)
+    assert all(api.balance(c) == {"current": 0, "lifetime": 0} for c in names)
+    # ... and the finish read the parts a segment's slice at a time, never a part whole
+    assert len(reads) >= 10  # 10 segments (rows 1-4, 5-9, ..., 45-48), each in several parts
+    for body in reads:
+        rows = {int(line.split(",", 1)[0]) // 5 for line in body.decode().splitlines()}
+        assert len(rows) == 1
+
+
 # ---------------------------------------------------------------------------------- exactly once
 
 

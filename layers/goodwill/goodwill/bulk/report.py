@@ -11,8 +11,10 @@ import csv
 import heapq
 import io
 import re
-from collections.abc import Iterable, Sequence
-from typing import Final, Literal, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from itertools import groupby
+from typing import Any, Final, Literal, NamedTuple
 
 from goodwill.bulk.csvfile import InvalidRow, ValidRow
 
@@ -31,6 +33,7 @@ REPORT_HEADER: Final = [
 # ASCII triggers from OWASP, plus their full-width forms, which some spreadsheets also accept.
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+PARALLEL_READS: Final = 16  # report slices the finish fetches at once
 
 
 class ReportLine(NamedTuple):
@@ -98,3 +101,35 @@ def merge_runs(runs: Iterable[bytes]) -> bytes:
 
 def _row_number(cells: list[str]) -> int:
     return int(cells[0])
+
+
+def report_part(lines: Iterable[tuple[int, Sequence[object]]]) -> tuple[bytes, list[list[int]]]:
+    """A chunk's report part from its lines, each with its segment (a stretch of the file; the
+    lines in row order), and where each segment's lines are in it: [segment, start, end]."""
+    blocks: list[bytes] = []
+    slices: list[list[int]] = []
+    at = 0
+    for segment, group in groupby(lines, key=lambda pair: pair[0]):
+        block = format_lines([line for _, line in group]).encode()
+        blocks.append(block)
+        slices.append([segment, at, at + len(block)])
+        at += len(block)
+    return b"".join(blocks), slices
+
+
+Fetch = Callable[[str, int, int], bytes]  # bytes [start, end) of a part
+
+
+def segment_runs(done: Sequence[Mapping[str, Any]], segments: int, fetch: Fetch) -> Iterator[bytes]:
+    """The report's lines segment by segment, in row order, merged from the chunks' parts (each
+    checkpoint in `done` names its `part_key` and `slices`): memory holds one segment's lines,
+    not the file's, however many chunks and rows there are."""
+    with ThreadPoolExecutor(PARALLEL_READS) as pool:
+        for segment in range(segments):
+            wanted = [
+                (str(c["part_key"]), int(start), int(end))
+                for c in done
+                for seg, start, end in c.get("slices", [])
+                if int(seg) == segment
+            ]
+            yield merge_runs(pool.map(lambda w: fetch(*w), wanted))

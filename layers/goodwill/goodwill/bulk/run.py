@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from itertools import groupby
 from typing import Any, Final
 
 from goodwill import clock
@@ -26,8 +25,8 @@ from goodwill.bulk import csvfile
 from goodwill.bulk.apply import Job, apply_rows
 from goodwill.bulk.csvfile import CsvFileError, ImportRules
 from goodwill.bulk.notify import tell_actor
-from goodwill.bulk.partition import Partition, PartitionRow, parse_partition, partition_file
-from goodwill.bulk.report import ReportLine, format_lines, merge_runs
+from goodwill.bulk.partition import Partition, parse_partition, partition_file
+from goodwill.bulk.report import format_lines, report_part, segment_runs
 from goodwill.errors import GoodwillError
 from goodwill.models.imports import FINAL_STATUSES, ImportStatus
 from goodwill.observability import logger
@@ -38,7 +37,7 @@ from goodwill.services.config import get_config
 from goodwill.settings import get_settings
 
 MAX_NOTIFY_ROWS: Final = 10_000  # notify_customers starts one notification workflow per row
-PARALLEL_READS: Final = 16  # segment ranges a chunk, or report slices the finish, fetches at once
+PARALLEL_READS: Final = 16  # segment ranges a chunk fetches at once
 BOM: Final = "\ufeff"  # the report opens as UTF-8 in spreadsheets, as "CSV UTF-8" files do
 
 
@@ -174,7 +173,7 @@ def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str,
     owners = {p.row.row: p.customer_id for p in parsed if p.customer_id}
     lines = apply_rows(job, [p.row for p in parsed], owners)
     part = files.part_key(org_id, import_id, spec.index)
-    body, slices = _report_part(parsed, lines)
+    body, slices = report_part((p.segment, line) for p, line in zip(parsed, lines, strict=True))
     files.put_bytes(part, body)
     statuses = Counter(line.status for line in lines)
     counts = {
@@ -198,33 +197,6 @@ def _segment_ranges(org_id: str, import_id: str, spec: Partition) -> list[tuple[
         return [(r[0], [body]) for r, body in zip(spec.ranges, pool.map(fetch, spec.ranges), strict=True)]
 
 
-def _report_part(parsed: list[PartitionRow], lines: list[ReportLine]) -> tuple[bytes, list[list[int]]]:
-    """The chunk's report lines, and where each segment's lines are: [segment, start, end]."""
-    blocks: list[bytes] = []
-    slices: list[list[int]] = []
-    at = 0
-    for segment, group in groupby(zip(parsed, lines, strict=True), key=lambda pair: pair[0].segment):
-        block = format_lines([line for _, line in group]).encode()
-        blocks.append(block)
-        slices.append([segment, at, at + len(block)])
-        at += len(block)
-    return b"".join(blocks), slices
-
-
-def _report_runs(done: list[dict[str, Any]], segments: int) -> Iterator[bytes]:
-    """The report's lines segment by segment (each a stretch of the file, in row order), merged
-    from the chunks' parts: memory holds one segment's lines, not the file's."""
-    with ThreadPoolExecutor(PARALLEL_READS) as pool:
-        for segment in range(segments):
-            wanted = [
-                (str(c["part_key"]), int(start), int(end))
-                for c in done
-                for seg, start, end in c.get("slices", [])
-                if int(seg) == segment
-            ]
-            yield merge_runs(pool.map(lambda w: files.get_range(*w), wanted))
-
-
 def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     record = require(org_id, import_id)
     if record["status"] in FINAL_STATUSES:  # a retried finish: only the message may be missing
@@ -240,7 +212,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
         totals["valid"] = sum(int(c["valid"]) for c in done)
     report = files.report_key(org_id, import_id)
     first = (BOM + format_lines([], header=True)).encode()
-    files.assemble(report, first, _report_runs(done, int(record.get("segments", 1))))
+    files.assemble(report, first, segment_runs(done, int(record.get("segments", 1)), files.get_range))
     status = ImportStatus.COMPLETED if totals["failed"] == 0 else ImportStatus.COMPLETED_WITH_ERRORS
     fields = {
         "status": status.value,

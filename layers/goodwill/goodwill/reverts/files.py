@@ -95,8 +95,3 @@ def chunk_rows(key: str) -> list[RevertRow]:
     if text is None:
         raise LookupError(f"the revert chunk {key} is gone")
     return [RevertRow(int(r), c, e or None, t) for r, c, e, t in csv.reader(io.StringIO(text, newline=""))]
-
-
-def read_parts(keys: list[str]) -> list[bytes]:
-    with ThreadPoolExecutor(PARALLEL) as pool:
-        return list(pool.map(lambda k: (import_files.get_text(k) or "").encode(), keys))

@@ -5,8 +5,9 @@ finish, fail.
 The scan reads the import report once and cuts the rows it APPLIED into chunks by customer
 (reverts.files). Each chunk reverses its rows (reverts.apply), writes its report lines, then a
 checkpoint: a resumed revert skips finished chunks, a chunk run again (a crash, a twin execution)
-reverses nothing twice. The finish merges the parts into the revert report, sets REVERTED or
-REVERTED_WITH_ERRORS with the totals, and tells the actor as an import's end does.
+reverses nothing twice. The finish merges the parts into the revert report one segment of rows
+(IMPORT_SEGMENT_ROWS row numbers) at a time, as the import's finish does (bulk.report), sets
+REVERTED or REVERTED_WITH_ERRORS with the totals, and tells the actor as an import's end does.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, Final
 
 from goodwill import clock
 from goodwill.bulk.notify import tell_actor
-from goodwill.bulk.report import format_lines, merge_runs
+from goodwill.bulk.report import format_lines, report_part, segment_runs
 from goodwill.bulk.run import require
 from goodwill.models.imports import ImportStatus
 from goodwill.observability import logger
@@ -48,14 +49,16 @@ def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     if record.get("revert_chunks") is not None and import_files.get_text(chunks_key) is not None:
         return {"proceed": True, "chunks_key": chunks_key, "header": "", "chunks": int(record["revert_chunks"])}
     expected = int((record.get("totals") or {}).get("applied", 0))
+    settings = get_settings()
     try:
         rows = files.applied_rows(str(record["report_key"]))
-        chunks = files.write_chunks(org_id, import_id, rows, get_settings().import_chunk_rows, expected)
+        chunks = files.write_chunks(org_id, import_id, rows, settings.import_chunk_rows, expected)
     except files.ReportGoneError as exc:
         _give_back(record, str(exc))
         return {"proceed": False}
     expect = {"status": ImportStatus.REVERTING.value, "revert_attempt": attempt}
-    imports_records.update(org_id, import_id, {"revert_chunks": chunks}, expect)
+    fields = {"revert_chunks": chunks, "revert_segment_rows": settings.import_segment_rows}
+    imports_records.update(org_id, import_id, fields, expect)
     logger.info("import revert scanned", extra={"import_id": import_id, "chunks": chunks})
     return {"proceed": True, "chunks_key": chunks_key, "header": "", "chunks": chunks}
 
@@ -86,10 +89,13 @@ def process_chunk(org_id: str, import_id: str, spec: dict[str, Any]) -> dict[str
     )
     lines = revert_rows(job, files.chunk_rows(str(spec["key"])))
     part = files.part_key(org_id, import_id, index, clock.ulid())
-    import_files.put_bytes(part, format_lines(lines).encode())
+    per_segment = int(record.get("revert_segment_rows") or get_settings().import_segment_rows)
+    body, slices = report_part((line[0] // per_segment, line) for line in lines)  # lines in row order
+    import_files.put_bytes(part, body)
     statuses = Counter(line[4] for line in lines)
     counts = {"rows": len(lines), **{s: statuses[s] for s in STATUSES}}
-    table.put({**keys.revert_chunk(org_id, import_id, index), **counts, "part_key": part, "at": clock.now_iso()})
+    checkpoint = {**counts, "part_key": part, "slices": slices, "at": clock.now_iso()}
+    table.put({**keys.revert_chunk(org_id, import_id, index), **checkpoint})
     return counts
 
 
@@ -118,8 +124,10 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     totals = {"rows": sum(int(c["rows"]) for c in done)}
     totals.update({s.lower(): sum(int(c[s]) for c in done) for s in STATUSES})
     report = files.report_key(org_id, import_id)
-    merged = merge_runs(files.read_parts([str(c["part_key"]) for c in done]))
-    import_files.assemble(report, (BOM + format_lines([], header=True)).encode(), [merged])
+    # The import's merge (bulk.report): the report assembled one segment of rows at a time.
+    segments = 1 + max((int(s[0]) for c in done for s in c.get("slices", [])), default=-1)
+    runs = segment_runs(done, segments, import_files.get_range)
+    import_files.assemble(report, (BOM + format_lines([], header=True)).encode(), runs)
     ok = totals["failed"] == 0
     status = ImportStatus.REVERTED if ok else ImportStatus.REVERTED_WITH_ERRORS
     fields: dict[str, Any] = {"status": status.value, "revert_totals": totals, "revert_report_key": report}
