@@ -77,6 +77,44 @@ def test_handlers_reach_data_only_through_the_domain(path: Path) -> None:
     assert wrong == set() and "import boto3" not in source, f"{path.parent.name} reaches AWS directly: {wrong}"
 
 
+def aws_access(path: Path) -> list[str]:
+    """How `path` reaches AWS itself: importing goodwill.aws or boto3, calling `aws.<client>()`."""
+    found = [f"imports goodwill.{m}" for m in goodwill_imports(path) if m == "aws" or m.startswith("aws.")]
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
+            found += [f"imports {n}" for n in names if n.split(".")[0] == "boto3"]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            client = node.func
+            if isinstance(client.value, ast.Name) and client.value.id == "aws":  # aws.sqs()
+                found.append(f"line {node.lineno} calls aws.{client.attr}()")
+    return found
+
+
+# Modules that still reach AWS themselves, each with what moves it. Empty is the goal.
+AWS_OUTSIDE_REPOSITORIES: dict[str, str] = {
+    "reverts/files.py": "issue 11: after the import revert's report lands (branch revert-finish)",
+}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in sources(LAYER) if p.relative_to(LAYER).parts[0] != "repositories" and p.name != "aws.py"],
+    ids=lambda p: str(p.relative_to(LAYER)),
+)
+def test_only_repositories_reach_aws(path: Path) -> None:
+    if str(path.relative_to(LAYER)) in AWS_OUTSIDE_REPOSITORIES:
+        pytest.skip(AWS_OUTSIDE_REPOSITORIES[str(path.relative_to(LAYER))])
+    access = aws_access(path)
+    assert access == [], f"{path.relative_to(LAYER)} reaches AWS itself ({access}): move the call to repositories/"
+
+
+def test_the_aws_check_sees_a_client_call(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text("from goodwill import aws\n\ndef f():\n    aws.sqs().send_message(QueueUrl='q')\n")
+    assert aws_access(sample) == ["imports goodwill.aws", "line 4 calls aws.sqs()"]
+
+
 def test_only_handlers_use_the_handler_helper() -> None:
     users = [p.relative_to(LAYER) for p in sources(LAYER) if "handler" in goodwill_imports(p)]
     assert users == [], f"the layer must not depend on the handler helper: {users}"

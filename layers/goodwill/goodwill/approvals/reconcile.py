@@ -19,14 +19,12 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
 
-from goodwill import aws
 from goodwill.approvals import decisions, dispatch
 from goodwill.clock import now, parse_iso, ulid
 from goodwill.models.requests import RequestStatus
 from goodwill.observability import logger
-from goodwill.repositories import keys, orgs, table, workflows
+from goodwill.repositories import keys, orgs, pages, table, workflows
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
 from goodwill.settings import get_settings
@@ -54,19 +52,12 @@ def run(at: datetime | None = None) -> dict[str, int]:
 
 def _older(org_id: str, status: str, before: str) -> list[Item]:
     """The org's requests in `status` whose id (a ULID: their creation time) is before `before`."""
-    args: dict[str, Any] = {
-        "TableName": table.table_name(),
+    query = {
         "IndexName": "GSI2",
         "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :before",
         "ExpressionAttributeValues": table.values({":pk": keys.requests_by_status(org_id, status), ":before": before}),
     }
-    found: list[Item] = []
-    while True:
-        resp = aws.dynamodb().query(**args)
-        found.extend(table.deserialize(i) for i in resp.get("Items", []))
-        if not resp.get("LastEvaluatedKey"):
-            return found
-        args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return [item for page in pages.all_pages("query", query) for item in page]
 
 
 def reconcile(record: Item, at: datetime) -> str:

@@ -8,10 +8,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from goodwill import aws
 from goodwill.clock import now_iso
 from goodwill.observability import logger, mask_email
-from goodwill.repositories import imports_records
+from goodwill.repositories import imports_records, messages
 from goodwill.repositories.table import Item
 from goodwill.settings import get_settings
 
@@ -81,24 +80,12 @@ def tell_actor(record: Item) -> None:
     subject = f"Goodwill bulk import {record['status'].replace('_', ' ').lower()}"
     try:
         if settings.import_events_topic_arn:
-            aws.sns().publish(
-                TopicArn=settings.import_events_topic_arn,
-                Subject=subject,
-                Message=json.dumps(message(record), default=str),
-                MessageAttributes={
-                    "org_id": {"DataType": "String", "StringValue": record["org_id"]},
-                    "status": {"DataType": "String", "StringValue": record["status"]},
-                },
+            attributes = {"org_id": record["org_id"], "status": record["status"]}
+            messages.publish(
+                settings.import_events_topic_arn, subject, json.dumps(message(record), default=str), attributes
             )
         if record.get("actor_email"):
-            aws.ses().send_email(
-                Source=settings.ses_sender,
-                Destination={"ToAddresses": [record["actor_email"]]},
-                Message={
-                    "Subject": {"Data": subject, "Charset": "UTF-8"},
-                    "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
-                },
-            )
+            messages.send_email(record["actor_email"], subject, body)
     except (ClientError, BotoCoreError) as exc:
         logger.warning(
             "the import's outcome could not be sent",

@@ -12,9 +12,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from goodwill import aws
 from goodwill.errors import TooManyRequestsError
 from goodwill.repositories import keys, table
 
@@ -25,22 +22,9 @@ def now_second() -> int:
 
 def _update(client_id: str, update: str, condition: str, vals: dict[str, Any]) -> dict[str, Any] | None:
     """None when the update applied; else the item as it was (an empty dict when there is none)."""
-    try:
-        aws.dynamodb().update_item(
-            TableName=table.table_name(),
-            Key=table.serialize(keys.api_client_rate(client_id)),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#w": "win", "#h": "hits"},
-            ExpressionAttributeValues=table.values(vals),
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
-        old: Any = exc.response.get("Item")
-        return table.deserialize(old) if old else {}
-    return None
+    names = {"#w": "win", "#h": "hits"}
+    window = keys.api_client_rate(client_id)
+    return table.update_or_old(table.update_op(window, update, names=names, vals=vals, condition=condition))
 
 
 def admit(client_id: str, limit: int) -> bool:

@@ -14,14 +14,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from goodwill import aws
 from goodwill.auth import Principal
 from goodwill.clients import registry
 from goodwill.clients.models import ApiClientCreateRequest
 from goodwill.clock import now_iso
 from goodwill.errors import NotFoundError, ServiceUnavailableError
 from goodwill.observability import logger
-from goodwill.repositories import keys, pages, table
+from goodwill.repositories import app_clients, keys, pages, table
 from goodwill.settings import get_settings
 
 ACCESS_TOKEN_MINUTES = 60
@@ -50,19 +49,7 @@ def _app_client_name(org_id: str) -> str:
 def create(principal: Principal, body: ApiClientCreateRequest) -> dict[str, Any]:
     settings = get_settings()
     scopes = [s.value for s in body.scopes]
-    created = aws.cognito_idp().create_user_pool_client(
-        UserPoolId=settings.user_pool_id,
-        ClientName=_app_client_name(principal.org_id),
-        GenerateSecret=True,
-        AllowedOAuthFlows=["client_credentials"],
-        AllowedOAuthFlowsUserPoolClient=True,
-        AllowedOAuthScopes=scopes,
-        ExplicitAuthFlows=["ALLOW_REFRESH_TOKEN_AUTH"],
-        AccessTokenValidity=ACCESS_TOKEN_MINUTES,
-        TokenValidityUnits={"AccessToken": "minutes"},
-        EnableTokenRevocation=True,
-    )["UserPoolClient"]
-    client_id, secret = created["ClientId"], created["ClientSecret"]
+    client_id, secret = app_clients.create(_app_client_name(principal.org_id), scopes, ACCESS_TOKEN_MINUTES)
     at = now_iso()
     item = {
         **keys.api_client(client_id),
@@ -83,10 +70,10 @@ def create(principal: Principal, body: ApiClientCreateRequest) -> dict[str, Any]
             [table.put_op(item, "attribute_not_exists(PK)"), table.put_op(window, "attribute_not_exists(PK)")]
         )
     except ClientError:
-        _delete_app_client(client_id)  # no registry item: no app client left behind either
+        app_clients.delete(client_id)  # no registry item: no app client left behind either
         raise
     if cancelled is not None:
-        _delete_app_client(client_id)
+        app_clients.delete(client_id)
         raise ServiceUnavailableError("the client could not be registered, retry")
     logger.info("API client created", extra={"client_id": client_id, "scopes": scopes})
     return {**view(item), "client_secret": secret, "token_url": settings.token_url}
@@ -116,14 +103,6 @@ def revoke(principal: Principal, client_id: str) -> dict[str, Any]:
         item.update(fields)
     registry.forget(client_id)
     # A repeat of the DELETE finishes what a failed one started.
-    _delete_app_client(client_id)
+    app_clients.delete(client_id)
     logger.info("API client revoked", extra={"client_id": client_id})
     return view(item)
-
-
-def _delete_app_client(client_id: str) -> None:
-    try:
-        aws.cognito_idp().delete_user_pool_client(UserPoolId=get_settings().user_pool_id, ClientId=client_id)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
-            raise

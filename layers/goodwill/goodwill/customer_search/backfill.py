@@ -10,28 +10,21 @@ and to run again: an indexed profile is skipped.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
-from goodwill import aws
 from goodwill.repositories import customer_index as index
-from goodwill.repositories import keys, table
+from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 
 
-def unindexed_profiles() -> Any:
+def unindexed_profiles() -> Iterator[list[Item]]:
     """Pages of profiles without the marker, as they are stored."""
-    args: dict[str, Any] = {
-        "TableName": table.table_name(),
+    scan = {
         "FilterExpression": "SK = :profile AND attribute_not_exists(#m)",
         "ExpressionAttributeNames": {"#m": index.MARKER},
         "ExpressionAttributeValues": table.values({":profile": "PROFILE"}),
     }
-    while True:
-        resp = aws.dynamodb().scan(**args)
-        yield [table.deserialize(i) for i in resp.get("Items", [])]
-        if not resp.get("LastEvaluatedKey"):
-            return
-        args["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+    return pages.all_pages("scan", scan)
 
 
 def index_profile(profile: Item) -> bool:

@@ -17,10 +17,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from goodwill import aws
 from goodwill.models.common import push_endpoint_allowed
 from goodwill.notify import plan
-from goodwill.settings import get_settings
+from goodwill.repositories import messages
 
 TRANSIENT = frozenset(
     {
@@ -79,19 +78,10 @@ def fail(org_id: str, request_id: str, index: int, error: dict[str, Any]) -> dic
 def _deliver(attempt: dict[str, Any]) -> str:
     channel, to, body = attempt["channel"], attempt["to"], attempt["body"]
     if channel == "SMS":
-        sms: dict[str, Any] = {"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}}
-        return aws.sns_single_try().publish(PhoneNumber=to, Message=body, MessageAttributes=sms)["MessageId"]
+        return messages.send_sms(to, body)
     if channel == "PUSH":
-        return aws.sns_single_try().publish(TargetArn=to, Message=body)["MessageId"]
-    sent = aws.ses_single_try().send_email(
-        Source=get_settings().ses_sender,
-        Destination={"ToAddresses": [to]},
-        Message={
-            "Subject": {"Data": attempt["subject"], "Charset": "UTF-8"},
-            "Body": {"Text": {"Data": body, "Charset": "UTF-8"}},
-        },
-    )
-    return sent["MessageId"]
+        return messages.send_push(to, body)
+    return messages.send_email(to, attempt["subject"], body, one_try=True)
 
 
 def _record(org_id: str, request_id: str, attempt: dict[str, Any]) -> None:

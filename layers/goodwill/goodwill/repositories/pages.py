@@ -1,13 +1,14 @@
 """Listing a partition page by page: one Query page at a time, behind an opaque next_token that is
-checked against the listing it claims to continue before it reaches DynamoDB."""
+checked against the listing it claims to continue before it reaches DynamoDB; and every page of a
+query or scan (`all_pages`), for the jobs that walk them all."""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -138,3 +139,14 @@ def _query(args: Mapping[str, Any], from_caller: bool) -> Any:
         if from_caller and exc.response.get("Error", {}).get("Code") == "ValidationException":
             raise _bad_token() from exc
         raise
+
+
+def all_pages(method: Literal["query", "scan"], args: Mapping[str, Any]) -> Iterator[list[Item]]:
+    """Every page of a Query or a Scan of the table (`args` without TableName), deserialised."""
+    request = {"TableName": table_name(), **args}
+    while True:
+        resp = getattr(aws.dynamodb(), method)(**request)
+        yield [deserialize(i) for i in resp.get("Items", [])]
+        if not resp.get("LastEvaluatedKey"):
+            return
+        request["ExclusiveStartKey"] = resp["LastEvaluatedKey"]

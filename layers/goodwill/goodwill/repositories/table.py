@@ -1,5 +1,5 @@
-"""The DynamoDB boundary: (de)serialisation, reads, writes and transaction outcomes (listing a
-partition page by page is repositories.pages).
+"""The DynamoDB boundary: (de)serialisation, reads, writes and transaction outcomes (listing
+page by page is repositories.pages).
 
 The domain sees plain Python values with ints; Decimals and attribute-value JSON stop here.
 """
@@ -160,6 +160,20 @@ def update_returning(operation: Mapping[str, Any]) -> Item | None:
             return None
         raise
     return deserialize(resp["Attributes"])
+
+
+def update_or_old(operation: Mapping[str, Any]) -> Item | None:
+    """Run one `update_op` on its own; None when it applied, else the item as it was when its
+    condition failed (an empty dict when there was no item)."""
+    args = {**operation["Update"], "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    try:
+        aws.dynamodb().update_item(**args)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        old: Any = exc.response.get("Item")
+        return deserialize(old) if old else {}
+    return None
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from goodwill import aws
 from goodwill.clock import now, now_iso, parse_iso
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
+from goodwill.repositories import webhook_queue as queue
 from goodwill.repositories import webhook_secrets as secrets
 from goodwill.repositories import webhooks as repo
-from goodwill.settings import get_settings
 from goodwill.webhooks import sender
 
 RETRY_FOR = timedelta(hours=24)
@@ -74,15 +73,11 @@ def fan_out(event: Mapping[str, Any]) -> bool:
     payload = {"event_type": event_type, **detail}
     queued = now_iso()
     sent: list[str] = []
-    for start in range(0, len(todo), 10):
-        chunk = todo[start : start + 10]
-        message = {"kind": "delivery", "org_id": org_id, "event_id": event_id, "event_type": event_type}
-        entries = [
-            {"Id": str(i), "MessageBody": dumps({**message, "webhook_id": w, "queued_at": queued, "payload": payload})}
-            for i, w in enumerate(chunk)
-        ]
-        resp = aws.sqs().send_message_batch(QueueUrl=get_settings().webhook_queue_url, Entries=entries)  # type: ignore[arg-type]
-        sent.extend(chunk[int(ok["Id"])] for ok in resp.get("Successful", []))
+    message = {"kind": "delivery", "org_id": org_id, "event_id": event_id, "event_type": event_type}
+    for start in range(0, len(todo), queue.BATCH):
+        chunk = todo[start : start + queue.BATCH]
+        bodies = [dumps({**message, "webhook_id": w, "queued_at": queued, "payload": payload}) for w in chunk]
+        sent.extend(chunk[i] for i in queue.send_batch(bodies))
     repo.mark(org_id, sent, event_id)  # a redelivered event is not queued again for these
     return len(sent) == len(todo)
 
@@ -106,12 +101,10 @@ def deliver(message: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     wait = delay(attempt)
     if now() + timedelta(seconds=wait) > parse_iso(str(message["queued_at"])) + RETRY_FOR:
         dead = {**message, "last_error": error, "last_status_code": status, "attempts": attempt}
-        aws.sqs().send_message(QueueUrl=get_settings().webhook_dead_letter_queue_url, MessageBody=dumps(dead))
+        queue.dead_letter(dumps(dead))
         repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("DEAD_LETTERED", status, error, took)})
         return True
-    aws.sqs().change_message_visibility(
-        QueueUrl=get_settings().webhook_queue_url, ReceiptHandle=str(record["receiptHandle"]), VisibilityTimeout=wait
-    )
+    queue.hide(str(record["receiptHandle"]), wait)
     repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("RETRYING", status, error, took)})
     return False
 
