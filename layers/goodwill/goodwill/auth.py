@@ -63,7 +63,8 @@ ROUTE_SCOPES: dict[tuple[str, str], str] = {
 class Claims(BaseModel):
     """A person's Cognito token claims (as the authorizer verified them; locally, the header claims)."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    # Built on first use: deployed requests carry the authorizer's context, not claims (local run, tests).
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     org_id: str = Field(alias="custom:org_id", pattern=ORG_ID_PATTERN)
     sub: str = Field(min_length=1, max_length=128)
