@@ -10,7 +10,7 @@ from goodwill import auth
 from goodwill.auth import Principal, Role
 from goodwill.clients import rate, registry
 from goodwill.errors import ForbiddenError, UnauthorizedError
-from goodwill.models.requests import Source
+from goodwill.models.common import Source
 
 CONSOLE = "console-app-client"
 

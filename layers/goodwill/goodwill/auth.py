@@ -24,8 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from goodwill.errors import ForbiddenError, UnauthorizedError
-from goodwill.models.common import ORG_ID_PATTERN
-from goodwill.models.requests import Source
+from goodwill.models.common import ORG_ID_PATTERN, Source
 
 
 class Role(StrEnum):

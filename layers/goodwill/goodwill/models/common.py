@@ -58,6 +58,14 @@ class Channel(StrEnum):
     PUSH = "PUSH"
 
 
+# Where a change came from: derived from who calls (goodwill.auth), never sent by a caller.
+class Source(StrEnum):
+    API = "API"
+    CONSOLE = "CONSOLE"
+    BULK_IMPORT = "BULK_IMPORT"
+    SYSTEM = "SYSTEM"  # what Goodwill does by itself: expiring lots
+
+
 class StrictModel(BaseModel):
     """External input: unknown fields are an error, points are never floats or strings."""
 

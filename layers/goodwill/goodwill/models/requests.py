@@ -36,13 +36,6 @@ class RequestType(StrEnum):
     REVERSAL = "REVERSAL"
 
 
-class Source(StrEnum):
-    API = "API"
-    CONSOLE = "CONSOLE"
-    BULK_IMPORT = "BULK_IMPORT"
-    SYSTEM = "SYSTEM"  # what Goodwill does by itself: expiring lots
-
-
 class PointsGrantRequest(StrictModel):
     customer_id: EntityId
     program_id: ProgramId
