@@ -91,20 +91,12 @@ def aws_access(path: Path) -> list[str]:
     return found
 
 
-# Modules that still reach AWS themselves, each with what moves it. Empty is the goal.
-AWS_OUTSIDE_REPOSITORIES: dict[str, str] = {
-    "reverts/files.py": "issue 11: after the import revert's report lands (branch revert-finish)",
-}
-
-
 @pytest.mark.parametrize(
     "path",
     [p for p in sources(LAYER) if p.relative_to(LAYER).parts[0] != "repositories" and p.name != "aws.py"],
     ids=lambda p: str(p.relative_to(LAYER)),
 )
 def test_only_repositories_reach_aws(path: Path) -> None:
-    if str(path.relative_to(LAYER)) in AWS_OUTSIDE_REPOSITORIES:
-        pytest.skip(AWS_OUTSIDE_REPOSITORIES[str(path.relative_to(LAYER))])
     access = aws_access(path)
     assert access == [], f"{path.relative_to(LAYER)} reaches AWS itself ({access}): move the call to repositories/"
 

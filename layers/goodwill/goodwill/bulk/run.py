@@ -69,16 +69,19 @@ def fail(record: Item, error: str, *, resumable: bool = False, **extra: Any) -> 
     return failed
 
 
-def _current(org_id: str, import_id: str, attempt: int) -> Item | None:
-    """The record, if this attempt is the one running it (a stale attempt does nothing)."""
+def current(
+    org_id: str, import_id: str, attempt: int, status: ImportStatus = ImportStatus.RUNNING, counter: str = "attempt"
+) -> Item | None:
+    """The record, if this attempt (its number in `counter`) is the one running it in `status`: a
+    stale attempt does nothing. A revert's attempts are `revert_attempt` in REVERTING."""
     record = require(org_id, import_id)
-    if record["status"] != ImportStatus.RUNNING.value or int(record.get("attempt", 0)) != attempt:
+    if record["status"] != status.value or int(record.get(counter, 0)) != attempt:
         return None
     return record
 
 
 def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
-    record = _current(org_id, import_id, attempt)
+    record = current(org_id, import_id, attempt)
     if record is None:
         return {"proceed": False}
     chunks_key = files.chunks_key(org_id, import_id)
@@ -202,7 +205,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     if record["status"] in FINAL_STATUSES:  # a retried finish: only the message may be missing
         tell_actor(record)
         return {"status": record["status"]}
-    if _current(org_id, import_id, attempt) is None:
+    if current(org_id, import_id, attempt) is None:
         return {"status": record["status"]}
     done = imports_records.checkpoints(org_id, import_id)
     if len(done) != int(record["chunks"]):
@@ -234,7 +237,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
 
 def record_failure(org_id: str, import_id: str, attempt: int, error: dict[str, Any] | None) -> dict[str, Any]:
     """The workflow could not go on (a chunk kept failing): FAILED, resumable."""
-    record = _current(org_id, import_id, attempt)
+    record = current(org_id, import_id, attempt)
     if record is None:
         return {"status": require(org_id, import_id)["status"]}
     name, cause = _error_text(error or {})

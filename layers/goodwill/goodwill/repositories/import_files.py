@@ -22,6 +22,7 @@ from goodwill import aws
 from goodwill.settings import get_settings
 
 if TYPE_CHECKING:
+    from botocore.response import StreamingBody
     from mypy_boto3_s3.type_defs import CompletedPartTypeDef, ObjectIdentifierTypeDef
 
 UPLOAD_PREFIX: Final = "imports/"
@@ -131,15 +132,26 @@ def put_text(key: str, text: str, content_type: str = "text/csv; charset=utf-8")
     aws.s3().put_object(Bucket=bucket(), Key=key, Body=text.encode(), ContentType=content_type)
 
 
-def get_text(key: str) -> str | None:
+def _body(key: str, gone: tuple[str, ...] = ("NoSuchKey", "404")) -> StreamingBody | None:
+    """The object's body, to read; None when S3 answers with one of the `gone` codes."""
     try:
-        resp = aws.s3().get_object(Bucket=bucket(), Key=key)
+        return aws.s3().get_object(Bucket=bucket(), Key=key)["Body"]
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if exc.response.get("Error", {}).get("Code") in gone:
             return None
         raise
-    body: bytes = resp["Body"].read()
-    return body.decode()
+
+
+def get_text(key: str) -> str | None:
+    body = _body(key)
+    return None if body is None else body.read().decode()
+
+
+def read_lines(key: str) -> Iterator[bytes] | None:
+    """The object's lines (each with its line end), read as a stream; None when it is gone or no
+    longer readable (an expired report may answer AccessDenied)."""
+    body = _body(key, ("NoSuchKey", "404", "AccessDenied", "403"))
+    return None if body is None else body.iter_lines(keepends=True)
 
 
 def assemble(key: str, first: bytes, blocks: Iterable[bytes]) -> None:

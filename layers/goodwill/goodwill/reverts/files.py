@@ -20,9 +20,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
-from botocore.exceptions import ClientError
-
-from goodwill import aws
 from goodwill.repositories import import_files
 from goodwill.reverts.apply import RevertRow
 
@@ -51,13 +48,10 @@ class ReportGoneError(Exception):
 
 def applied_rows(key: str) -> Iterator[RevertRow]:
     """The rows the import report lists as APPLIED, in row order, read as a stream."""
-    try:
-        body = aws.s3().get_object(Bucket=import_files.bucket(), Key=key)["Body"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "AccessDenied", "403"):
-            raise ReportGoneError(f"the import's report {key} is gone (reports expire after 90 days)") from exc
-        raise
-    text = (line.decode("utf-8-sig") for line in body.iter_lines(keepends=True))
+    lines = import_files.read_lines(key)
+    if lines is None:
+        raise ReportGoneError(f"the import's report {key} is gone (reports expire after 90 days)")
+    text = (line.decode("utf-8-sig") for line in lines)
     for cells in csv.DictReader(text):
         if cells.get("status") == "APPLIED" and cells.get("transaction_id"):
             email = cells.get("email") or None

@@ -19,7 +19,7 @@ from typing import Any, Final
 from goodwill import clock
 from goodwill.bulk.notify import tell_actor
 from goodwill.bulk.report import format_lines, report_part, segment_runs
-from goodwill.bulk.run import require
+from goodwill.bulk.run import current, require
 from goodwill.models.imports import ImportStatus
 from goodwill.observability import logger
 from goodwill.repositories import import_files, imports_records, keys, pages, table
@@ -35,10 +35,7 @@ STATUSES: Final = ("REVERSED", "FAILED", "SKIPPED")
 
 def _current(org_id: str, import_id: str, attempt: int) -> Item | None:
     """The record, if this attempt is the one running the revert (a stale one does nothing)."""
-    record = require(org_id, import_id)
-    if record["status"] != ImportStatus.REVERTING.value or int(record.get("revert_attempt", 0)) != attempt:
-        return None
-    return record
+    return current(org_id, import_id, attempt, ImportStatus.REVERTING, "revert_attempt")
 
 
 def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
