@@ -166,3 +166,52 @@ def test_other_errors_are_not_mistaken_for_a_cancellation(monkeypatch: pytest.Mo
     use(monkeypatch, {"Error": {"Code": "ResourceNotFoundException", "Message": "no table"}})
     with pytest.raises(ClientError):
         table.transact(TWO_OPS)
+
+
+def test_update_or_old_gives_the_item_its_condition_saw(monkeypatch: pytest.MonkeyPatch) -> None:
+    old = table.serialize({"PK": "a", "SK": "b", "win": 7})
+    use(monkeypatch, {"Error": {"Code": "ConditionalCheckFailedException", "Message": "no"}, "Item": old})
+    assert table.update_or_old(TWO_OPS[0]) == {"PK": "a", "SK": "b", "win": 7}
+
+
+def test_update_or_old_gives_an_empty_item_when_there_was_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, {"Error": {"Code": "ConditionalCheckFailedException", "Message": "no"}})
+    assert table.update_or_old(TWO_OPS[0]) == {}
+
+
+def test_update_or_old_raises_what_is_not_a_condition(monkeypatch: pytest.MonkeyPatch) -> None:
+    use(monkeypatch, {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow"}})
+    with pytest.raises(ClientError):
+        table.update_or_old(TWO_OPS[0])
+
+
+class PagedClient:
+    """Answers a Query or Scan with one page per call, each naming the next until the last."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.pages = pages
+        self.requests: list[dict[str, Any]] = []
+
+    def _page(self, **request: Any) -> dict[str, Any]:
+        self.requests.append(request)
+        at = len(self.requests) - 1
+        answer: dict[str, Any] = {"Items": [table.serialize(i) for i in self.pages[at]]}
+        if at + 1 < len(self.pages):
+            answer["LastEvaluatedKey"] = {"PK": {"S": f"after-{at}"}}
+        return answer
+
+    query = scan = _page
+
+
+@pytest.mark.parametrize("method", ["query", "scan"])
+def test_all_pages_follows_every_page_to_the_last(monkeypatch: pytest.MonkeyPatch, method: Any) -> None:
+    client = PagedClient([[{"n": 1}, {"n": 2}], [], [{"n": 3}]])
+    monkeypatch.setattr(aws, "dynamodb", lambda: client)
+    found = list(pages.all_pages(method, {"IndexName": "GSI2"}))
+    assert found == [[{"n": 1}, {"n": 2}], [], [{"n": 3}]]
+    assert [r.get("ExclusiveStartKey") for r in client.requests] == [
+        None,
+        {"PK": {"S": "after-0"}},
+        {"PK": {"S": "after-1"}},
+    ]
+    assert all(r["IndexName"] == "GSI2" and r["TableName"] == table.table_name() for r in client.requests)
