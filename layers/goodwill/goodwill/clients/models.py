@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
-from goodwill.models.common import StrictModel, Timestamp, listed_once
+from goodwill.models.common import StrictModel, Timestamp, View, listed_once
 
 
 class Scope(StrEnum):
@@ -34,9 +34,7 @@ class ApiClientStatus(StrEnum):
     REVOKED = "REVOKED"
 
 
-class ApiClientResponse(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
+class ApiClientResponse(View):
     client_id: str
     name: str
     scopes: list[Scope]
@@ -53,8 +51,6 @@ class ApiClientCreatedResponse(ApiClientResponse):
     token_url: str = Field(description="The OAuth 2.0 token endpoint (client-credentials grant)")
 
 
-class ApiClientPage(BaseModel):
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
+class ApiClientPage(View):
     items: list[ApiClientResponse] = Field(description="Newest first, revoked ones included")
     next_token: str | None
