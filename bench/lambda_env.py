@@ -11,7 +11,8 @@ Processes run with `python -S` so nothing else of the venv is importable. Two by
 only the standard library and the runtime compiled, which is what Lambda has on a cold start of a
 layer built by sam (it ships no .pyc, and /opt is read-only, so nothing is cached between starts).
 If a handler does not import because the layer lacks a distribution, that distribution is added
-in `extras` (for measuring only) and named in `missing`: the layer as specified fails on AWS.
+in `extras` (for measuring only) and named in `missing`: the layer as specified fails on AWS
+(unless the function's own requirements.txt lists it, as the authorizer's lists joserfc).
 """
 
 from __future__ import annotations
@@ -140,6 +141,16 @@ def _missing_module(env: LambdaEnv, code_dir: Path, extras: bool = True) -> str 
     return found.group(1).split(".")[0] if done.returncode and found else None
 
 
+def _own_requirement(code_dir: Path, distribution: str) -> bool:
+    """Whether the function ships `distribution` itself (its requirements.txt, which sam build
+    installs into the function's own package: the authorizer's joserfc), so the layer need not."""
+    listed = code_dir / "requirements.txt"
+    if not listed.exists():
+        return False
+    names = (re.split(r"[=<>!~\[; ]", line.strip(), maxsplit=1)[0] for line in listed.read_text().splitlines())
+    return distribution.lower().replace("_", "-") in {n.lower().replace("_", "-") for n in names if n and n[0] != "#"}
+
+
 def _complete(env: LambdaEnv, code_dirs: tuple[Path, ...]) -> None:
     """Import every handler once (warming the byte code); add what the layer lacks, and say so."""
     distributions = importlib.metadata.packages_distributions()
@@ -154,7 +165,7 @@ def _complete(env: LambdaEnv, code_dirs: tuple[Path, ...]) -> None:
         for code_dir in code_dirs:
             missing = _missing_module(env, code_dir, extras=False)
             name = distributions.get(missing, [missing])[0] if missing else None
-            if name and name not in env.missing:
+            if name and name not in env.missing and not _own_requirement(code_dir, name):
                 env.missing.append(name)
             if len(env.missing) >= len(list(env.extras.glob("*.dist-info"))):
                 break  # every added distribution is accounted for
