@@ -14,11 +14,14 @@ class Settings(BaseModel):
     # Each field is read from the variable of its name in capitals (TABLE_NAME), unless it names another.
     model_config = ConfigDict(extra="ignore", frozen=True, alias_generator=str.upper)
 
+    # The single table every record lives in, and the stage (local / dev / prod) in names and logs.
     table_name: str = "goodwill"
     stage: str = "local"
+    # Step Functions: the approval workflow, the notification walk, the bulk import / revert map.
     request_state_machine_arn: str = ""
     notify_state_machine_arn: str = ""
     import_state_machine_arn: str = ""
+    # Where finished imports are announced (SNS), and the bucket uploads and reports live in.
     import_events_topic_arn: str = ""
     import_bucket: str = ""
     # Rows per chunk of a bulk import: one Step Functions Distributed Map item, one Lambda run.

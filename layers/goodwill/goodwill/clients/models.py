@@ -35,15 +35,15 @@ class ApiClientStatus(StrEnum):
 
 
 class ApiClientResponse(View):
-    client_id: str
+    client_id: str = Field(description="The Cognito app client id; the client's tokens carry it")
     name: str
-    scopes: list[Scope]
-    rate_limit_per_second: int
-    status: ApiClientStatus
+    scopes: list[Scope] = Field(description="What the client may do; a token gets no more than these")
+    rate_limit_per_second: int = Field(description="Requests per second before it is answered 429")
+    status: ApiClientStatus = Field(description="REVOKED: every token of the client is refused at once")
     created_at: Timestamp
-    created_by: str
+    created_by: str = Field(description="The admin who created it")
     revoked_at: Timestamp | None = None
-    revoked_by: str | None = None
+    revoked_by: str | None = Field(default=None, description="The admin who revoked it")
 
 
 class ApiClientCreatedResponse(ApiClientResponse):

@@ -39,13 +39,15 @@ class RequestType(StrEnum):
 class PointsGrantRequest(StrictModel):
     customer_id: EntityId
     program_id: ProgramId
-    points: Points
-    reason: ReasonCode
+    points: Points = Field(description="A credit if positive, a debit if negative; never 0")
+    reason: ReasonCode = Field(description="One of the org's configured reason codes")
     comment: Comment | None = None
     customer_message: CustomerMessage | None = None
-    expires_at: AwareDatetime | None = None
-    affects_tier: Annotated[bool, Field(strict=True)] = True
-    notify: Annotated[bool, Field(strict=True)] = True
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When a credit expires (future); default: points.default_expiry_days"
+    )
+    affects_tier: Annotated[bool, Field(strict=True, description="Whether the points count towards tier")] = True
+    notify: Annotated[bool, Field(strict=True, description="Tell the customer on their channels")] = True
 
     @field_validator("points")
     @classmethod

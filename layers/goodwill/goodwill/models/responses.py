@@ -177,10 +177,10 @@ class GoodwillRequestResponse(View):
 
     request_id: str
     type: RequestType
-    status: RequestStatus
+    status: RequestStatus = Field(description="PENDING_APPROVAL, then APPROVED/REJECTED/EXPIRED; FULFILLED or FAILED")
     customer_id: str
     program_id: str | None = None
-    points: int | None = None
+    points: int | None = Field(default=None, description="The points asked for (POINTS requests)")
     approved_points: int | None = Field(default=None, description="Set when an approver changed the points")
     affects_tier: bool | None = None
     expires_at: Timestamp | None = None
