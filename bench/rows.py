@@ -146,22 +146,10 @@ def bulk(r: dict[str, Any], per_1000: dict[str, float] | None) -> list[Row]:
         rows.append(Row("Bulk", "import of 10k / 100k / 1M rows", f"skipped: {imported['skipped']}"))
         return rows
     if per_1000:
-        n = per_1000["requests_per_1000_rows"]
-        rows.append(
-            Row("DynamoDB cost", "bulk import, per 1,000 rows", f"{n:g} requests", goal="≤ 60 requests", met=n <= 60)
-        )
+        rows.append(_import_cost(per_1000))
     undone = imported.get("revert") or {}
-    if "requests_per_1000_reverted_rows" in undone:
-        n, units = undone["requests_per_1000_reverted_rows"], undone["wcu_per_reverted_row"]
-        rows.append(
-            Row(
-                "DynamoDB cost",
-                "bulk import revert, per 1,000 reverted rows (same fan-out)",
-                f"{n:g} requests, {units:g} WCU a row",
-                goal="≤ 60 requests",
-                met=n <= 60,
-            )
-        )
+    if per_1000 and "requests_per_1000_reverted_rows" in undone:
+        rows.append(_revert_cost(undone, per_1000))
     for line in imported.get("table", []):
         rows.append(
             Row(
@@ -173,6 +161,30 @@ def bulk(r: dict[str, Any], per_1000: dict[str, float] | None) -> list[Row]:
             )
         )
     return rows
+
+
+def _import_cost(per_1000: dict[str, float]) -> Row:
+    n, units = per_1000["requests_per_1000_rows"], per_1000.get("wcu_per_row")
+    result = f"{n:g} requests" + (f", {units:g} WCU a row" if units is not None else "")
+    return Row("DynamoDB cost", "bulk import, per 1,000 rows", result, goal="≤ 60 requests", met=n <= 60)
+
+
+def _revert_cost(undone: dict[str, Any], per_1000: dict[str, float]) -> Row:
+    """The revert of that import beside the import: the same fan-out, a REVERSAL entry and the
+    original's reversed_by a row where the import wrote one entry."""
+    n, units = undone["requests_per_1000_reverted_rows"], undone["wcu_per_reverted_row"]
+    imported, imported_units = per_1000["requests_per_1000_rows"], per_1000.get("wcu_per_row")
+    floor = f"import: {imported:g} requests" + (f", {imported_units:g} WCU a row" if imported_units else "")
+    ratio = f"{n / imported:.2f}x requests" + (f", {units / imported_units:.2f}x WCU" if imported_units else "")
+    return Row(
+        "DynamoDB cost",
+        "bulk import revert, per 1,000 reverted rows (same file, same fan-out)",
+        f"{n:g} requests, {units:g} WCU a row",
+        floor,
+        ratio,
+        goal="≤ 60 requests",
+        met=n <= 60,
+    )
 
 
 def scale(r: dict[str, Any]) -> list[Row]:
