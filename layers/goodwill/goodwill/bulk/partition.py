@@ -91,8 +91,9 @@ def _identity(cells: list[str], id_index: int | None, email_index: int | None) -
     return "", ""
 
 
-class _Segments:
-    """Rows held until a segment is full, then written grouped by bucket."""
+class Segments:
+    """Rows held until a segment is full, then written grouped by bucket (the import's scan, and
+    the revert's, which cuts the rows an import applied into chunks the same way)."""
 
     def __init__(self, resolve: Resolve, write: Write) -> None:
         self.resolve, self.write = resolve, write
@@ -165,7 +166,7 @@ def partition_file(
     capture = _Capture(source)
     reader = csv.reader(capture, strict=True)
     ctx = context(read_header(reader), rules, ())
-    segments = _Segments(resolve, write)
+    segments = Segments(resolve, write)
     row = 0
     try:
         capture.taken.clear()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Collection
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from goodwill import clock
@@ -37,7 +36,6 @@ from goodwill.services.config import get_config
 from goodwill.settings import get_settings
 
 MAX_NOTIFY_ROWS: Final = 10_000  # notify_customers starts one notification workflow per row
-PARALLEL_READS: Final = 16  # segment ranges a chunk fetches at once
 BOM: Final = "\ufeff"  # the report opens as UTF-8 in spreadsheets, as "CSV UTF-8" files do
 
 
@@ -192,12 +190,8 @@ def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str,
 
 def _segment_ranges(org_id: str, import_id: str, spec: Partition) -> list[tuple[int, list[bytes]]]:
     """The chunk's byte range of every segment (a small one each: fetched together)."""
-
-    def fetch(found: tuple[int, int, int]) -> bytes:
-        return files.get_range(files.segment_key(org_id, import_id, found[0]), found[1], found[2])
-
-    with ThreadPoolExecutor(PARALLEL_READS) as pool:
-        return [(r[0], [body]) for r, body in zip(spec.ranges, pool.map(fetch, spec.ranges), strict=True)]
+    wanted = [(files.segment_key(org_id, import_id, segment), start, end) for segment, start, end in spec.ranges]
+    return [(r[0], [body]) for r, body in zip(spec.ranges, files.get_ranges(wanted), strict=True)]
 
 
 def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:

@@ -45,11 +45,10 @@ def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     chunks_key = files.chunks_key(org_id, import_id)
     if record.get("revert_chunks") is not None and import_files.get_text(chunks_key) is not None:
         return {"proceed": True, "chunks_key": chunks_key, "header": "", "chunks": int(record["revert_chunks"])}
-    expected = int((record.get("totals") or {}).get("applied", 0))
     settings = get_settings()
     try:
         rows = files.applied_rows(str(record["report_key"]))
-        chunks = files.write_chunks(org_id, import_id, rows, settings.import_chunk_rows, expected)
+        chunks = files.write_chunks(org_id, import_id, rows, settings.import_chunk_rows, settings.import_segment_rows)
     except files.ReportGoneError as exc:
         _give_back(record, str(exc))
         return {"proceed": False}
@@ -84,7 +83,7 @@ def process_chunk(org_id: str, import_id: str, spec: dict[str, Any]) -> dict[str
         allow_negative=bool(record["revert_rules"]["allow_negative"]),
         config=get_config(org_id),
     )
-    lines = revert_rows(job, files.chunk_rows(str(spec["key"])))
+    lines = revert_rows(job, files.chunk_rows(org_id, import_id, spec))
     part = files.part_key(org_id, import_id, index, clock.ulid())
     per_segment = int(record.get("revert_segment_rows") or get_settings().import_segment_rows)
     body, slices = report_part((line[0] // per_segment, line) for line in lines)  # lines in row order
