@@ -71,3 +71,13 @@ def test_the_scan_holds_one_segment_and_every_row_lands_in_its_customers_chunk_o
 def test_nothing_applied_is_no_chunk(bucket: dict[str, bytes]) -> None:
     assert files.write_chunks("acme", "imp", iter(()), 500, SEGMENT_ROWS) == 0
     assert bucket[files.chunks_key("acme", "imp")] == b"[]"
+
+
+def test_a_chunk_list_written_before_segments_is_still_read(bucket: dict[str, bytes]) -> None:
+    # A revert under way when the scan changed: its chunk list names one file per chunk
+    bucket["work/acme/imp/revert/0000003.csv"] = b'7,c-1,,T7\n9,c-1,"a,b@x.org",T9\n'
+    spec = {"index": 3, "key": "work/acme/imp/revert/0000003.csv", "rows": 2}
+    assert files.chunk_rows("acme", "imp", spec) == [
+        RevertRow(7, "c-1", None, "T7"),
+        RevertRow(9, "c-1", "a,b@x.org", "T9"),
+    ]
