@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from goodwill.approvals import decisions
+from goodwill.approvals import fulfilment
 from goodwill.handler import task_entry
 from goodwill.models.tasks import WorkflowTask
 
@@ -13,15 +13,15 @@ from goodwill.models.tasks import WorkflowTask
 def record_failure(task: WorkflowTask) -> dict[str, Any]:
     error = task.error or {}
     cause = str(error.get("Cause", "the fulfilment step failed"))
-    decisions.mark_failed(task.org_id, task.request_id, str(error.get("Error", "FULFILMENT_FAILED")), cause)
+    fulfilment.mark_failed(task.org_id, task.request_id, str(error.get("Error", "FULFILMENT_FAILED")), cause)
     return {"status": "FAILED"}
 
 
 lambda_handler = task_entry(
     WorkflowTask,
     {
-        "fulfil": lambda task: decisions.fulfil(task.org_id, task.request_id),
-        "expire": lambda task: decisions.expire(task.org_id, task.request_id),
+        "fulfil": lambda task: fulfilment.fulfil(task.org_id, task.request_id),
+        "expire": lambda task: fulfilment.expire(task.org_id, task.request_id),
         "fail": record_failure,
     },
 )

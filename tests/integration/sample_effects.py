@@ -35,10 +35,10 @@ def _approve_req1(api: Api, event: dict[str, Any] | None = None) -> None:
 
 
 def _fulfil_req1(api: Api, event: dict[str, Any]) -> None:
-    from goodwill.approvals import decisions
+    from goodwill.approvals import fulfilment
 
     _approve_req1(api)
-    assert decisions.fulfil("acme", REQ1)["status"] == "FULFILLED"
+    assert fulfilment.fulfil("acme", REQ1)["status"] == "FULFILLED"
 
 
 def _waiting_req1(api: Api, event: dict[str, Any]) -> None:

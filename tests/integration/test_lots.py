@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from goodwill import clock
-from goodwill.approvals import decisions
+from goodwill.approvals import fulfilment
 from goodwill.repositories import keys, table
 from local.aws.stack import Stack
 from tests.integration.test_bulk_imports import HEADER, run_import
@@ -85,7 +85,7 @@ def test_an_approved_debit_consumes_lots_when_the_workflow_fulfils_it(api: Api) 
     assert pending.status == 202, pending.body
     request_id = pending.body["request"]["request_id"]
     assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
-    assert decisions.fulfil("acme", request_id) == {"status": "FULFILLED"}
+    assert fulfilment.fulfil("acme", request_id) == {"status": "FULFILLED"}
     assert lots_of(api) == [(30, days(20)[:10])]
 
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from goodwill import clock
-from goodwill.approvals import decisions
+from goodwill.approvals import fulfilment
 from local.aws.stack import Stack
 from tests.support import AGENT, APPROVER, Api, Reply, claims
 
@@ -115,7 +115,7 @@ def test_a_large_reversal_waits_for_an_approver_and_blocks_a_second_one(api: Api
     blocked = reverse(api, big.body["transaction"]["transaction_id"])
     assert (blocked.status, blocked.error_code) == (409, "ALREADY_REVERSED")
     assert api.post(f"/goodwill/requests/{request['request_id']}/approve", {}, as_=APPROVER).status == 200
-    assert decisions.fulfil("acme", request["request_id"]) == {"status": "FULFILLED"}
+    assert fulfilment.fulfil("acme", request["request_id"]) == {"status": "FULFILLED"}
     assert api.balance()["current"] == 90
     assert entry(api, big.body["transaction"]["transaction_id"])["reversed_by"]
     assert reverse(api, txn).status == 201

@@ -96,14 +96,14 @@ def reconciler(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Any:
 def _strand(api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch) -> str:
     """A waiting request whose workflow failed and could not even record it (its "Record failure"
     task failing too): the execution has ended FAILED, the request still says PENDING_APPROVAL."""
-    from goodwill.approvals import decisions
+    from goodwill.approvals import fulfilment
     from goodwill.approvals.records import get
 
     request_id = _pending(api)
     stack.settle()
     arn = stack.ref("RequestStateMachine").replace(":stateMachine:", ":execution:") + f":req-{request_id}"
     with monkeypatch.context() as patched:
-        patched.setattr(decisions, "mark_failed", _raise)
+        patched.setattr(fulfilment, "mark_failed", _raise)
         token = (get("acme", request_id) or {})["task_token"]
         stack.client("stepfunctions").send_task_failure(taskToken=token, error="Broken")
         assert stack.wait_for(arn)["status"] == "FAILED"

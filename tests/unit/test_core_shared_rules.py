@@ -1,5 +1,5 @@
 """Rules with one home that several domains use: a list whose items may each appear once
-(models.common.listed_once) and the ledger change a request makes (approvals.records)."""
+(models.common.listed_once) and the ledger change a request makes (points.ledger)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from goodwill.approvals import records
 from goodwill.models.common import StrictModel, listed_once
+from goodwill.points import ledger
 
 
 class Listing(StrictModel):
@@ -44,12 +44,12 @@ REQUEST = {
 
 
 def test_a_requests_change_carries_its_customer_reason_requester_and_id() -> None:
-    change = records.ledger_change("acme", REQUEST, 40, type="CREDIT", expires_at="2027-01-01T00:00:00.000Z")
+    change = ledger.request_change("acme", REQUEST, 40, type="CREDIT", expires_at="2027-01-01T00:00:00.000Z")
     assert (change.org_id, change.customer_id, change.program_id, change.points) == ("acme", "c1", "main", 40)
     assert (change.reason, change.actor, change.source, change.request_id) == ("GOODWILL", "agent-1", "CONSOLE", "r1")
     assert (change.type, change.expires_at, change.comment) == ("CREDIT", "2027-01-01T00:00:00.000Z", "late parcel")
 
 
 def test_a_request_affects_the_tier_unless_it_says_otherwise() -> None:
-    assert records.ledger_change("acme", REQUEST, 5, type="CREDIT").affects_tier is True
-    assert records.ledger_change("acme", {**REQUEST, "affects_tier": False}, 5, type="CREDIT").affects_tier is False
+    assert ledger.request_change("acme", REQUEST, 5, type="CREDIT").affects_tier is True
+    assert ledger.request_change("acme", {**REQUEST, "affects_tier": False}, 5, type="CREDIT").affects_tier is False

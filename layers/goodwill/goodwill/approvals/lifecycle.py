@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from goodwill.approvals import records
-from goodwill.models.requests import RequestStatus
+from goodwill.models.common import RequestStatus
 from goodwill.points import ledger
 from goodwill.repositories import table
 from goodwill.repositories.table import Item

@@ -20,9 +20,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from goodwill.approvals import decisions, dispatch
+from goodwill.approvals import dispatch, fulfilment
 from goodwill.clock import now, parse_iso, ulid
-from goodwill.models.requests import RequestStatus
+from goodwill.models.common import RequestStatus
 from goodwill.observability import logger
 from goodwill.repositories import keys, orgs, pages, table, workflows
 from goodwill.repositories.table import Item
@@ -67,15 +67,15 @@ def reconcile(record: Item, at: datetime) -> str:
     if execution == "RUNNING":
         return "running"
     if record["status"] == RequestStatus.APPROVED.value:
-        return str(decisions.fulfil(org_id, request_id)["status"]).lower()
+        return str(fulfilment.fulfil(org_id, request_id)["status"]).lower()
     if execution is None:
         dispatch.start("approval", record)
         return "started"
     deadline = parse_iso(record["created_at"]) + timedelta(hours=get_config(org_id).approval_timeout_hours)
     if at >= deadline:
-        return str(decisions.expire(org_id, request_id)["status"]).lower()
+        return str(fulfilment.expire(org_id, request_id)["status"]).lower()
     reason = f"the approval workflow ended ({execution}) before a decision; send the request again"
-    return "failed" if decisions.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason) else "ended"
+    return "failed" if fulfilment.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason) else "ended"
 
 
 def _execution_status(request_id: str) -> str | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.clock import now_iso
-from goodwill.points import ledger
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
@@ -16,24 +15,6 @@ def history_entry(event: str, actor: str, at: str | None = None, **detail: Any) 
     entry: dict[str, Any] = {"event": event, "actor": actor, "at": at or now_iso()}
     entry.update({k: v for k, v in detail.items() if v is not None})
     return entry
-
-
-def ledger_change(org_id: str, record: Item, points: int, **terms: Any) -> ledger.Change:
-    """The ledger change a request makes: its customer, program, reason, requester, source, tier
-    flag, comment and id, with `points` and the change's own terms (type, expiry, what it reverses)."""
-    return ledger.Change(
-        org_id=org_id,
-        customer_id=record["customer_id"],
-        program_id=record["program_id"],
-        points=points,
-        reason=record["reason"],
-        actor=record["requested_by"],
-        source=record["source"],
-        affects_tier=bool(record.get("affects_tier", True)),
-        comment=record.get("comment"),
-        request_id=record["request_id"],
-        **terms,
-    )
 
 
 def index_attrs(org_id: str, request_id: str, customer_id: str, status: str) -> dict[str, str]:

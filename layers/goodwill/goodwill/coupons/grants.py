@@ -10,7 +10,8 @@ from goodwill.auth import Principal
 from goodwill.clock import ulid
 from goodwill.coupons import series
 from goodwill.errors import NotFoundError, ValidationFailedError
-from goodwill.models.requests import CouponGrantRequest, RequestStatus, RequestType
+from goodwill.models.common import RequestStatus, RequestType
+from goodwill.models.coupons import CouponGrantRequest
 from goodwill.points import ledger
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item

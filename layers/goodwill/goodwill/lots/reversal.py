@@ -22,8 +22,9 @@ from goodwill.clock import now_iso, ulid
 from goodwill.customers.profiles import ledger_view
 from goodwill.errors import AlreadyReversedError, NotFoundError, NotReversibleError, ValidationFailedError
 from goodwill.lots import model as lots_model
+from goodwill.models.common import RequestStatus, RequestType
 from goodwill.models.config import OrgConfig
-from goodwill.models.requests import RequestStatus, RequestType, ReverseFingerprint, ReverseRequest
+from goodwill.models.requests import ReverseFingerprint, ReverseRequest
 from goodwill.points import ledger
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
@@ -121,7 +122,7 @@ def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig
         expires_at, remind_at = lots_model.credit_terms(
             points, original.get("spent_expires_at"), None, config.points.expiry_reminder_days, now_iso()
         )
-    return records.ledger_change(
+    return ledger.request_change(
         org_id,
         record,
         points,

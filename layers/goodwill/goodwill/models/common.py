@@ -81,3 +81,18 @@ class View(BaseModel):
 
 
 Timestamp = Annotated[datetime, Field(description="ISO 8601 UTC, e.g. 2026-11-23T10:00:00.000Z")]
+
+
+class RequestStatus(StrEnum):
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    FULFILLED = "FULFILLED"
+    FAILED = "FAILED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class RequestType(StrEnum):
+    POINTS = "POINTS"
+    COUPON = "COUPON"
+    REVERSAL = "REVERSAL"

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, Field, field_validator
 
 from goodwill.clock import now
 from goodwill.models.common import (
@@ -16,24 +15,8 @@ from goodwill.models.common import (
     Points,
     ReasonCode,
     StrictModel,
-    listed_once,
 )
 from goodwill.models.config import ProgramId
-
-
-class RequestStatus(StrEnum):
-    PENDING_APPROVAL = "PENDING_APPROVAL"
-    APPROVED = "APPROVED"
-    FULFILLED = "FULFILLED"
-    FAILED = "FAILED"
-    REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"
-
-
-class RequestType(StrEnum):
-    POINTS = "POINTS"
-    COUPON = "COUPON"
-    REVERSAL = "REVERSAL"
 
 
 class PointsGrantRequest(StrictModel):
@@ -62,55 +45,6 @@ class PointsGrantRequest(StrictModel):
         if value is not None and value <= now():
             raise ValueError("expires_at must be in the future")
         return value
-
-
-class CouponGrantRequest(StrictModel):
-    customer_id: EntityId
-    series_id: EntityId
-    reason: ReasonCode
-    comment: Comment | None = None
-    customer_message: CustomerMessage | None = None
-    notify: Annotated[bool, Field(strict=True)] = True
-
-
-class ApproveRequest(StrictModel):
-    comment: Comment | None = None
-    points: Points | None = None
-
-
-class RejectRequest(StrictModel):
-    comment: Annotated[str, Field(min_length=1, max_length=500)]
-
-
-class Decision(StrEnum):
-    APPROVE = "APPROVE"
-    REJECT = "REJECT"
-
-
-MAX_DECISIONS = 50
-
-
-class RequestDecisionsRequest(StrictModel):
-    """Decide up to 50 requests at once, each exactly as its own approve / reject would."""
-
-    decision: Decision
-    request_ids: list[EntityId] = Field(min_length=1, max_length=MAX_DECISIONS)
-    comment: Annotated[Comment | None, Field(validate_default=True)] = None
-
-    _once_each = listed_once("request_ids", message="name each request once")
-
-    @field_validator("comment")
-    @classmethod
-    def _required_to_reject(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if info.data.get("decision") is Decision.REJECT and not value:
-            raise ValueError("required to reject")
-        return value
-
-    def single(self) -> ApproveRequest | RejectRequest:
-        """The body each request's own route would have been sent."""
-        if self.decision is Decision.APPROVE:
-            return ApproveRequest(comment=self.comment)
-        return RejectRequest(comment=self.comment or "")
 
 
 class ReverseRequest(StrictModel):

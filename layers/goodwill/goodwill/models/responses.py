@@ -15,9 +15,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from goodwill.models.common import Channel, Source, Timestamp, View
+from goodwill.models.common import Channel, RequestStatus, RequestType, Source, Timestamp, View
 from goodwill.models.coupons import DiscountType
-from goodwill.models.requests import RequestStatus, RequestType
 
 
 # ---------------------------------------------------------------- errors

@@ -68,6 +68,24 @@ class Change:
     expired_lot: str | None = None  # an EXPIRY: the lot (credit) that expired
 
 
+def request_change(org_id: str, record: Item, points: int, **terms: Any) -> Change:
+    """The ledger change a request makes: its customer, program, reason, requester, source, tier
+    flag, comment and id, with `points` and the change's own terms (type, expiry, what it reverses)."""
+    return Change(
+        org_id=org_id,
+        customer_id=record["customer_id"],
+        program_id=record["program_id"],
+        points=points,
+        reason=record["reason"],
+        actor=record["requested_by"],
+        source=record["source"],
+        affects_tier=bool(record.get("affects_tier", True)),
+        comment=record.get("comment"),
+        request_id=record["request_id"],
+        **terms,
+    )
+
+
 OPEN = "OPEN"
 
 
