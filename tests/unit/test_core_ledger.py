@@ -14,6 +14,7 @@ from goodwill.lots.model import Lot
 from goodwill.points import ledger
 from goodwill.points.ledger import Balance, Change
 from goodwill.repositories import table as table_module
+from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Cancelled, TransactionRefusedError
 
 LOT = "2027-06-01T00:00:00.000Z"
@@ -132,13 +133,13 @@ def test_a_cancellation_no_retry_fixes_is_raised_not_retried(fake: Any) -> None:
 
 def test_a_failed_accompanying_write_cancels_the_change(fake: Any) -> None:
     fake(Cancelled(["None", "None", "ConditionalCheckFailed"]))
-    with pytest.raises(ledger.ExtraOpFailed):
+    with pytest.raises(ExtraOpFailed):
         ledger.apply(change(5), allow_negative=False, extra_ops=lambda entry, after: [{"Put": {}}])
 
 
 def test_an_entry_of_the_same_cause_already_written_is_not_applied_again(fake: Any) -> None:
     fake(Cancelled(["None", "ConditionalCheckFailed"]))
-    with pytest.raises(ledger.ExtraOpFailed):
+    with pytest.raises(ExtraOpFailed):
         ledger.apply(change(5, transaction_id="REQ-1"), allow_negative=False)
 
 

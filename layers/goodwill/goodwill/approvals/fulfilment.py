@@ -16,6 +16,7 @@ from goodwill.models.common import RequestStatus, RequestType
 from goodwill.points import ledger
 from goodwill.points.changes import change_type, credit_terms
 from goodwill.repositories import table
+from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
 
@@ -32,7 +33,7 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
             _fulfil_reversal(org_id, record)
         else:
             _fulfil_coupon(org_id, record)
-    except (ledger.ExtraOpFailed, series.CouponExtraOpFailed):
+    except (ExtraOpFailed, series.CouponExtraOpFailed):
         return {"status": require_request(org_id, request_id)["status"]}
     except GoodwillError as exc:
         if exc.status_code >= 500:

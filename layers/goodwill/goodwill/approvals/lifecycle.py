@@ -9,8 +9,8 @@ from typing import Any
 
 from goodwill.approvals import records
 from goodwill.models.common import RequestStatus
-from goodwill.points import ledger
 from goodwill.repositories import table
+from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency
 from goodwill.services.idempotency import IdempotencyKey
@@ -29,7 +29,7 @@ def queue_request(ikey: IdempotencyKey | None, record: Item) -> Outcome:
         ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
     cancelled = table.transact(ops)
     if cancelled is not None:
-        raise ledger.ExtraOpFailed(cancelled)
+        raise ExtraOpFailed(cancelled)
     return Outcome(202, body)
 
 

@@ -12,8 +12,8 @@ from goodwill.coupons import series
 from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.models.common import RequestStatus, RequestType
 from goodwill.models.coupons import CouponGrantRequest
-from goodwill.points import ledger
 from goodwill.repositories import keys, table
+from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency
 from goodwill.services.config import get_config
@@ -60,7 +60,7 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
         if not config.coupons.auto_approve:
             return queue_request(ikey, record)
         return _issue_now(ikey, record)
-    except (series.CouponExtraOpFailed, ledger.ExtraOpFailed):
+    except (series.CouponExtraOpFailed, ExtraOpFailed):
         # Only the idempotency record can fail here: a concurrent twin with the same key won.
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)

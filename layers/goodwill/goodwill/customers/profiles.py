@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from goodwill import retry
 from goodwill.auth import Principal
 from goodwill.clock import now_iso
 from goodwill.errors import ConflictError, NotFoundError, ServiceUnavailableError
 from goodwill.lots import model as lots_model
-from goodwill.models.customers import CustomerPutRequest
 from goodwill.repositories import customers as repo
 from goodwill.repositories import orgs
 from goodwill.repositories.table import Item, strip_keys
 from goodwill.services.config import get_config
+
+if TYPE_CHECKING:  # the body is validated by the customers handler; ledger readers need no model
+    from goodwill.models.customers import CustomerPutRequest
 
 PROFILE_FIELDS = (
     "customer_id",

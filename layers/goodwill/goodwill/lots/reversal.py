@@ -27,6 +27,7 @@ from goodwill.models.config import OrgConfig
 from goodwill.models.requests import ReverseFingerprint, ReverseRequest
 from goodwill.points import ledger
 from goodwill.repositories import keys, table
+from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency
 from goodwill.services.config import get_config
@@ -68,7 +69,7 @@ def reverse(
             ledger.next_balance(balance, change.points, change.affects_tier, allow, None, change.covered_by)
             return _queue(ikey, record, claim_op(org, original, record["request_id"], held))
         return _apply_now(org, config, ikey, record, original, held)
-    except ledger.ExtraOpFailed:
+    except ExtraOpFailed:
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)
         raise AlreadyReversedError(f"transaction {transaction_id} is being reversed by another request") from None
@@ -160,7 +161,7 @@ def _queue(ikey: IdempotencyKey | None, record: Item, claim: dict[str, Any]) -> 
         ops.append(idempotency.record_op(ikey, 202, body, record["request_id"]))
     if table.transact(ops) is not None:
         # The request id is fresh: the claim (or a concurrent twin's key) is what failed.
-        raise ledger.ExtraOpFailed(table.Cancelled(reasons=[]))
+        raise ExtraOpFailed(table.Cancelled(reasons=[]))
     return Outcome(202, body)
 
 

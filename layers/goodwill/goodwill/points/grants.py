@@ -16,6 +16,7 @@ from goodwill.models.requests import PointsGrantRequest
 from goodwill.points import ledger, limits
 from goodwill.points.changes import change_type, credit_terms
 from goodwill.repositories import keys, table
+from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency
 from goodwill.services.config import get_config
@@ -77,7 +78,7 @@ def grant(principal: Principal, body: PointsGrantRequest, key: str | None, sourc
         if allowance and not allowance.allows(body.points):
             return queue_request(ikey, held_for_limit(record, allowance))
         return _apply_now(principal, config, ikey, record, body, balance, allowance)
-    except ledger.ExtraOpFailed as exc:
+    except ExtraOpFailed as exc:
         # A concurrent twin with the same key won: answer what it answered.
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)

@@ -17,7 +17,8 @@ from goodwill.errors import InsufficientBalanceError, ServiceUnavailableError
 from goodwill.lots import model as lots_model
 from goodwill.lots.model import Lot
 from goodwill.repositories import keys, table
-from goodwill.repositories.table import Cancelled, Item
+from goodwill.repositories.extra_ops import ExtraOpFailed
+from goodwill.repositories.table import Item
 
 
 @dataclass(frozen=True)
@@ -221,14 +222,6 @@ def read_balance(org_id: str, customer_id: str, program_id: str) -> Balance:
 class Applied:
     entry: Item
     balance: Balance
-
-
-class ExtraOpFailed(Exception):
-    """An operation riding along with the balance change failed its condition."""
-
-    def __init__(self, cancelled: Cancelled) -> None:
-        super().__init__("transaction cancelled by an accompanying write")
-        self.cancelled = cancelled
 
 
 ExtraOps = Callable[[Item, Balance], Sequence[dict[str, Any]]]
