@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill import clock
 from goodwill.bulk import imports, run
-from goodwill.models.imports import ImportTask
+from goodwill.models.import_tasks import ImportTask
 from goodwill.observability import logger
 from goodwill.reverts import run as revert_run
 

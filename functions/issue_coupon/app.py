@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from goodwill.coupons import grants
 from goodwill.handler import Api, IdempotencyKey, granted
-from goodwill.models.coupons import CouponGrantRequest
+from goodwill.models.coupon_grants import CouponGrantRequest
 
 app = Api("Goodwill requests")
 

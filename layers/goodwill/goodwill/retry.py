@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from goodwill.errors import ServiceUnavailableError
 
@@ -24,8 +24,7 @@ from goodwill.errors import ServiceUnavailableError
 RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     """At most `attempts` tries; before try n (n >= 1) a random wait in [0, min(cap, base * 2**n)]."""
 
     attempts: int

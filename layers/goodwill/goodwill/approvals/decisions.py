@@ -9,7 +9,6 @@ from goodwill.auth import Principal, Role
 from goodwill.clock import now_iso
 from goodwill.errors import (
     GoodwillError,
-    NotFoundError,
     NotPendingError,
     SelfApprovalForbiddenError,
     ValidationFailedError,
@@ -20,18 +19,11 @@ from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
 
-PENDING = RequestStatus.PENDING_APPROVAL.value
-APPROVED = RequestStatus.APPROVED.value
-FULFILLED = RequestStatus.FULFILLED.value
-FAILED = RequestStatus.FAILED.value
-EXPIRED = RequestStatus.EXPIRED.value
+PENDING = records.PENDING
 
 
 def require_request(org_id: str, request_id: str) -> Item:
-    record = records.get(org_id, request_id)
-    if record is None:
-        raise NotFoundError(f"request {request_id} not found")
-    return record
+    return records.require(org_id, request_id)
 
 
 def _check_decider(principal: Principal, record: Item) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.approvals import records
-from goodwill.approvals.decisions import APPROVED, EXPIRED, FAILED, FULFILLED, PENDING, require_request
+from goodwill.approvals.records import APPROVED, EXPIRED, FAILED, FULFILLED, PENDING
 from goodwill.clock import now_iso
 from goodwill.coupons import series
 from goodwill.errors import GoodwillError
@@ -23,7 +23,7 @@ from goodwill.services.config import get_config
 
 def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
     """Apply an approved request (called by the workflow; safe to call again)."""
-    record = require_request(org_id, request_id)
+    record = records.require(org_id, request_id)
     if record["status"] != RequestStatus.APPROVED.value:
         return {"status": record["status"]}
     try:
@@ -34,7 +34,7 @@ def fulfil(org_id: str, request_id: str) -> dict[str, Any]:
         else:
             _fulfil_coupon(org_id, record)
     except (ExtraOpFailed, series.CouponExtraOpFailed):
-        return {"status": require_request(org_id, request_id)["status"]}
+        return {"status": records.require(org_id, request_id)["status"]}
     except GoodwillError as exc:
         if exc.status_code >= 500:
             # Transient (lost races, a busy table): raised, so the workflow retries the task with
@@ -113,4 +113,4 @@ def expire(org_id: str, request_id: str) -> dict[str, Any]:
     op = records.transition_op(org_id, request_id, PENDING, EXPIRED, history, expired_at=at, task_token=None)
     if table.transact([op]) is None:
         return {"status": EXPIRED}
-    return {"status": require_request(org_id, request_id)["status"]}
+    return {"status": records.require(org_id, request_id)["status"]}

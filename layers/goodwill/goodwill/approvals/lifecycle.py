@@ -4,8 +4,7 @@ the outcome a caller gets, a new request queued for an approver (202), a request
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from goodwill.approvals import records
 from goodwill.models.common import RequestStatus
@@ -16,8 +15,7 @@ from goodwill.services import idempotency
 from goodwill.services.idempotency import IdempotencyKey
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     status_code: int
     body: dict[str, Any]
 

@@ -5,10 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.clock import now_iso
+from goodwill.errors import NotFoundError
+from goodwill.models.common import RequestStatus
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
 HIDDEN = {"task_token", "org_id", "version"}
+PENDING = RequestStatus.PENDING_APPROVAL.value
+APPROVED = RequestStatus.APPROVED.value
+FULFILLED = RequestStatus.FULFILLED.value
+FAILED = RequestStatus.FAILED.value
+EXPIRED = RequestStatus.EXPIRED.value
 
 
 def history_entry(event: str, actor: str, at: str | None = None, **detail: Any) -> dict[str, Any]:
@@ -46,6 +53,14 @@ def view(record: Item) -> dict[str, Any]:
     shown.setdefault("notifications", [])
     shown.setdefault("history", [])
     return shown
+
+
+def require(org_id: str, request_id: str) -> Item:
+    """The request, or NotFoundError (404)."""
+    record = get(org_id, request_id)
+    if record is None:
+        raise NotFoundError(f"request {request_id} not found")
+    return record
 
 
 def get(org_id: str, request_id: str) -> Item | None:

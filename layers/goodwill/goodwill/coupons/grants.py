@@ -11,7 +11,7 @@ from goodwill.clock import ulid
 from goodwill.coupons import series
 from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.models.common import RequestStatus, RequestType
-from goodwill.models.coupons import CouponGrantRequest
+from goodwill.models.coupon_grants import CouponGrantRequest
 from goodwill.repositories import keys, table
 from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item

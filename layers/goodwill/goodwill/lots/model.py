@@ -10,10 +10,9 @@ balance item stays a few KB whatever the customer's history.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from datetime import timedelta
 from itertools import pairwise
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from goodwill.clock import iso, parse_iso
 
@@ -21,8 +20,7 @@ MAX_LOTS: Final = 50
 EXPIRING_SHOWN: Final = 5
 
 
-@dataclass(frozen=True, order=True)
-class Lot:
+class Lot(NamedTuple):
     expires_at: str  # ISO 8601 UTC, the same format everywhere, so strings sort as times
     lot_id: str  # the transaction id of the credit that made it
     remaining: int
@@ -68,13 +66,12 @@ def add(lots: Sequence[Lot], lot: Lot) -> tuple[Lot, ...]:
         _, i = min(gaps)
         first, second = merged[i], merged[i + 1]
         reminders = [r for r in (first.remind_at, second.remind_at) if r]
-        joined = replace(second, remaining=first.remaining + second.remaining, remind_at=max(reminders, default=None))
+        joined = second._replace(remaining=first.remaining + second.remaining, remind_at=max(reminders, default=None))
         merged[i : i + 2] = [joined]
     return tuple(merged)
 
 
-@dataclass(frozen=True)
-class Consumed:
+class Consumed(NamedTuple):
     lots: tuple[Lot, ...]  # what is left
     taken: int  # points taken from lots (the rest of the debit comes from the open lot)
     soonest: str | None  # the soonest expiry among the lots taken from
@@ -92,7 +89,7 @@ def consume(lots: Sequence[Lot], points: int, first: str | None = None) -> Consu
             need -= take
             soonest = min(soonest or lot.expires_at, lot.expires_at)
         if lot.remaining - take > 0:
-            left.append(replace(lot, remaining=lot.remaining - take))
+            left.append(lot._replace(remaining=lot.remaining - take))
     return Consumed(tuple(sorted(left)), points - need, soonest)
 
 
@@ -117,7 +114,7 @@ def to_remind(lots: Sequence[Lot], now: str) -> tuple[list[Lot], tuple[Lot, ...]
     reminders marked sent)."""
     due = [lot for lot in lots if lot.remind_at and lot.remind_at <= now < lot.expires_at]
     ids = {lot.lot_id for lot in due}
-    return due, tuple(replace(lot, remind_at=None) if lot.lot_id in ids else lot for lot in lots)
+    return due, tuple(lot._replace(remind_at=None) if lot.lot_id in ids else lot for lot in lots)
 
 
 def expiring_view(lots: Iterable[Lot]) -> list[dict[str, Any]]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from goodwill.models.common import Comment, CustomerMessage, EntityId, ReasonCode, StrictModel, listed_once
+from goodwill.models.common import StrictModel, listed_once
 
 CouponCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$")]
 
@@ -39,12 +39,3 @@ class SeriesPutRequest(StrictModel):
     codes: list[CouponCode] | None = Field(default=None, min_length=1, max_length=5000)
 
     _unique = listed_once("codes", message="codes must be unique")
-
-
-class CouponGrantRequest(StrictModel):
-    customer_id: EntityId
-    series_id: EntityId
-    reason: ReasonCode
-    comment: Comment | None = None
-    customer_message: CustomerMessage | None = None
-    notify: Annotated[bool, Field(strict=True)] = True

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import StrictBool
 
-from goodwill.models.common import ID_PATTERN, ORG_ID_PATTERN, Comment, StrictModel
+from goodwill.models.common import Comment, StrictModel
 from goodwill.models.config import ProgramId
 
 
@@ -44,16 +43,3 @@ class BulkImportCreateRequest(StrictModel):
 
 class RevertImportRequest(StrictModel):
     comment: Comment | None = None
-
-
-class ImportTask(BaseModel):
-    """One task of statemachine/bulk_import.asl.json, as its Lambda payload."""
-
-    job: Literal["import", "revert"] = "import"
-    action: Literal["scan", "chunk", "finish", "fail"]
-    org_id: str = Field(pattern=ORG_ID_PATTERN)
-    import_id: str = Field(pattern=ID_PATTERN)
-    attempt: int = Field(ge=1)
-    header: str | None = Field(default=None, max_length=200)
-    chunk: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None

@@ -1,6 +1,6 @@
 """The Lambda payloads of the Step Functions tasks (what each workflow's states send a function):
 the request workflow, the notification workflow and the expiry run. The bulk import's task is
-`models.imports.ImportTask`."""
+`models.import_tasks.ImportTask`."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from goodwill import retry
 from goodwill.clock import now_iso, ulid
@@ -21,8 +21,7 @@ from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
 
 
-@dataclass(frozen=True)
-class Balance:
+class Balance(NamedTuple):
     current: int = 0
     lifetime: int = 0
     version: int = 0
@@ -218,8 +217,7 @@ def read_balance(org_id: str, customer_id: str, program_id: str) -> Balance:
     return Balance.of(table.get(keys.balance(org_id, customer_id, program_id)))
 
 
-@dataclass(frozen=True)
-class Applied:
+class Applied(NamedTuple):
     entry: Item
     balance: Balance
 

@@ -9,9 +9,8 @@ refuses is queued for approval instead (202), with the reason in its history.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from goodwill.auth import Principal, Role
 from goodwill.clock import now
@@ -24,8 +23,7 @@ REASON = "AGENT_DAILY_LIMIT"
 KEEP = timedelta(days=2)
 
 
-@dataclass(frozen=True)
-class Allowance:
+class Allowance(NamedTuple):
     """An agent's limit for one UTC day, and what they have used of it."""
 
     org_id: str

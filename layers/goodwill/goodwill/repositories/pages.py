@@ -7,8 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -76,8 +75,7 @@ def _bad_token() -> ValidationFailedError:
     return ValidationFailedError.field("next_token", "not a token issued by this listing")
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(NamedTuple):
     items: list[Item]
     next_token: str | None
 

@@ -7,9 +7,8 @@ The domain sees plain Python values with ints; Decimals and attribute-value JSON
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -176,8 +175,7 @@ def update_or_old(operation: Mapping[str, Any]) -> Item | None:
     return None
 
 
-@dataclass(frozen=True)
-class Cancelled:
+class Cancelled(NamedTuple):
     """Why a TransactWriteItems was cancelled: one reason code per item ('None' when fine)."""
 
     reasons: list[str]

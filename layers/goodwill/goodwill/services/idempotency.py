@@ -10,10 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 
@@ -27,8 +26,7 @@ from goodwill.settings import get_settings
 MAX_KEY_LENGTH = 128
 
 
-@dataclass(frozen=True)
-class IdempotencyKey:
+class IdempotencyKey(NamedTuple):
     org_id: str
     scope: str
     key: str
@@ -39,8 +37,7 @@ class IdempotencyKey:
         return keys.idempotency(self.org_id, self.scope, self.key)
 
 
-@dataclass(frozen=True)
-class StoredResponse:
+class StoredResponse(NamedTuple):
     status_code: int
     body: Any
 
