@@ -88,11 +88,15 @@ def _merged(results: dict[str, Any], table: list[Any], info: dict[str, Any]) -> 
         previous = json.loads((RESULTS / "latest.json").read_text())
     except (OSError, ValueError):
         return results, table
-    fresh = {row.section for row in table}
-    kept = [Row(**row) for row in previous.get("rows", []) if row.get("section") not in fresh]
     info["sections_run"] = sorted(results)
     info["sections_kept_from"] = previous.get("machine", {}).get("date")
-    return {**previous.get("sections", {}), **results}, kept + table
+    merged = {**previous.get("sections", {}), **results}
+    try:  # the table drawn again from every section's results: a table heading ("DynamoDB cost") is
+        return merged, _rows(merged)  # shared by several sections, so rows cannot be kept by heading
+    except (KeyError, TypeError, ValueError):  # a kept section written by older code: its old rows
+        fresh = {row.section for row in table}
+        kept = [Row(**row) for row in previous.get("rows", []) if row.get("section") not in fresh]
+        return merged, kept + table
 
 
 if __name__ == "__main__":

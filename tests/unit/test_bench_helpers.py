@@ -149,3 +149,28 @@ def test_peak_rss_is_vmhwm_in_mib() -> None:
 
 def test_peak_rss_falls_back_to_ru_maxrss_without_proc() -> None:
     assert bulk_scale.peak_rss_mib("Name:\tpython\n") > 0
+
+
+def test_a_partial_run_keeps_every_other_sections_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the committed results, and a run of the bulk section alone (its rows include one under
+    # the "DynamoDB cost" heading, which the cost section's rows share)
+    import json
+
+    from bench import __main__ as main
+    from bench import report
+
+    committed = Path(__file__).resolve().parents[2] / "bench" / "results" / "latest.json"
+    previous = json.loads(committed.read_text())
+    (tmp_path / "latest.json").write_text(committed.read_text())
+    monkeypatch.setattr(report, "RESULTS", tmp_path)
+    fresh = {"bulk": previous["sections"]["bulk"]}
+
+    # When the partial run is merged with the last results
+    _, table = main._merged(fresh, main._rows(dict(fresh)), {})
+
+    # Then the cost section's rows are all still there, beside the bulk rows, each once
+    names = [(row.section, row.measure) for row in table]
+    before = [(row["section"], row["measure"]) for row in previous["rows"]]
+    assert ("DynamoDB cost", "grant, auto-approved") in names
+    assert ("DynamoDB cost", "bulk import, per 1,000 rows") in names
+    assert sorted(names) == sorted(before)
