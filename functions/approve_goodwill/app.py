@@ -10,8 +10,8 @@ from goodwill.api import json_response
 from goodwill.approvals import decisions, records
 from goodwill.auth import Role
 from goodwill.handler import Api, NextToken, PageLimit, PathId, count
-from goodwill.models.common import ID_PATTERN, RequestStatus
 from goodwill.models.decisions import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest
+from goodwill.models.vocabulary import ID_PATTERN, RequestStatus
 
 app = Api("Goodwill requests")
 NOT_PENDING = "NOT_PENDING: the request was decided already, or expired"

@@ -46,6 +46,10 @@ def test_unknown_groups_give_no_role() -> None:
         person(**{"custom:org_id": ""}),
         person(sub=""),
         person(sub="x" * 129),
+        person(sub=42),  # claims are strings
+        person(**{"custom:org_id": ["acme"]}),
+        person(email="a" * 250 + "@x.io"),
+        person(email=7),
         person(token_use="refresh"),
     ],
 )

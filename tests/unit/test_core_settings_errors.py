@@ -7,7 +7,7 @@ import pytest
 
 from goodwill import errors
 from goodwill.bulk.csvlines import CsvFileError
-from goodwill.settings import Settings
+from goodwill.settings import Settings, from_environ, variable
 from local.aws import template
 
 # Variables the template sets for the runtime around the code, not for goodwill.settings.
@@ -24,22 +24,38 @@ def template_variables() -> set[str]:
 
 
 def test_every_variable_the_template_sets_is_a_setting() -> None:
-    read = {field.alias for field in Settings.model_fields.values()}
+    read = {variable(field) for field in Settings._fields}
     assert template_variables() - NOT_SETTINGS - read == set()
 
 
 def test_a_setting_is_read_from_its_name_in_capitals_unless_it_names_another() -> None:
-    names = {name: field.alias for name, field in Settings.model_fields.items()}
+    names = {name: variable(name) for name in Settings._fields}
     assert names.pop("local_webhooks") == "GOODWILL_LOCAL_WEBHOOKS"
     assert names == {name: name.upper() for name in names}
 
 
 def test_settings_come_from_the_environment_and_are_checked() -> None:
-    settings = Settings.model_validate({"TABLE_NAME": "t", "IMPORT_CHUNK_ROWS": "7", "GOODWILL_LOCAL_WEBHOOKS": "1"})
+    settings = from_environ({"TABLE_NAME": "t", "IMPORT_CHUNK_ROWS": "7", "GOODWILL_LOCAL_WEBHOOKS": "1"})
     assert (settings.table_name, settings.import_chunk_rows, settings.local_webhooks) == ("t", 7, True)
-    assert Settings.model_validate({"LOCAL_WEBHOOKS": "1"}).local_webhooks is False  # not its name
-    with pytest.raises(ValueError, match="IMPORT_CHUNK_ROWS"):
-        Settings.model_validate({"IMPORT_CHUNK_ROWS": "0"})
+    assert from_environ({"LOCAL_WEBHOOKS": "1"}).local_webhooks is False  # not its name
+    assert from_environ({"DYNAMODB_PARAM_VALIDATION": "false"}).dynamodb_param_validation is False
+    assert from_environ({"WEBHOOK_TIMEOUT_SECONDS": "2.5"}).webhook_timeout_seconds == 2.5
+    assert from_environ({}) == Settings()  # every field has its default
+
+
+@pytest.mark.parametrize(
+    ("variable_name", "value", "words"),
+    [
+        ("IMPORT_CHUNK_ROWS", "0", "must be >= 1"),
+        ("IMPORT_CHUNK_ROWS", "many", "not a valid int"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "0", "must be > 0"),
+        ("API_CLIENT_CACHE_SECONDS", "61", "must be <= 60"),
+        ("GOODWILL_LOCAL_WEBHOOKS", "maybe", "not a valid bool"),
+    ],
+)
+def test_a_setting_that_does_not_fit_names_its_variable(variable_name: str, value: str, words: str) -> None:
+    with pytest.raises(ValueError, match=f"{variable_name}: .*{words}"):
+        from_environ({variable_name: value})
 
 
 @pytest.mark.parametrize(

@@ -33,7 +33,7 @@ from pydantic import BaseModel
 from goodwill.api import current_principal, json_response, register_error_handlers, resolve
 from goodwill.auth import Principal, Role
 from goodwill.jsonutil import dumps
-from goodwill.models.common import ID_PATTERN
+from goodwill.models.vocabulary import ID_PATTERN
 from goodwill.observability import logger, metrics
 
 if TYPE_CHECKING:

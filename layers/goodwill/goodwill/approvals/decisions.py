@@ -13,8 +13,8 @@ from goodwill.errors import (
     SelfApprovalForbiddenError,
     ValidationFailedError,
 )
-from goodwill.models.common import RequestStatus, RequestType
 from goodwill.models.decisions import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest
+from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config

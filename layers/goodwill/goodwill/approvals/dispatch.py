@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from goodwill.models.common import RequestStatus
+from goodwill.models.vocabulary import RequestStatus
 from goodwill.observability import logger
 from goodwill.repositories import keys, workflows
 from goodwill.services.config import get_config

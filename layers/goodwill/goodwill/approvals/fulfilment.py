@@ -12,7 +12,7 @@ from goodwill.clock import now_iso
 from goodwill.coupons import series
 from goodwill.errors import GoodwillError
 from goodwill.lots import reversal
-from goodwill.models.common import RequestStatus, RequestType
+from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.points import ledger
 from goodwill.points.changes import change_type, credit_terms
 from goodwill.repositories import table

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from goodwill.approvals import records
-from goodwill.models.common import RequestStatus
+from goodwill.models.vocabulary import RequestStatus
 from goodwill.repositories import table
 from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 from goodwill.approvals import dispatch, fulfilment
 from goodwill.clock import now, parse_iso, ulid
-from goodwill.models.common import RequestStatus
+from goodwill.models.vocabulary import RequestStatus
 from goodwill.observability import logger
 from goodwill.repositories import keys, orgs, pages, table, workflows
 from goodwill.repositories.table import Item

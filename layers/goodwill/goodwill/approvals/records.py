@@ -6,7 +6,7 @@ from typing import Any
 
 from goodwill.clock import now_iso
 from goodwill.errors import NotFoundError
-from goodwill.models.common import RequestStatus
+from goodwill.models.vocabulary import RequestStatus
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 

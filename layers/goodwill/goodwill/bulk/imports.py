@@ -21,8 +21,8 @@ from goodwill import clock
 from goodwill.auth import Principal
 from goodwill.bulk.csvlines import MAX_FILE_BYTES
 from goodwill.errors import NotFoundError
-from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import BulkImportCreateRequest, ImportMode, ImportSource, ImportStatus
+from goodwill.models.vocabulary import ID_PATTERN
 from goodwill.observability import logger
 from goodwill.repositories import import_files as files
 from goodwill.repositories import imports_records, orgs, workflows

@@ -17,7 +17,7 @@ from typing import Any
 from goodwill.auth import Principal
 from goodwill.clients import rate
 from goodwill.errors import UnauthorizedError
-from goodwill.models.common import Source
+from goodwill.models.vocabulary import Source
 from goodwill.repositories import keys, table
 from goodwill.settings import get_settings
 

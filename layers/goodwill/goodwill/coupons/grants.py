@@ -10,8 +10,8 @@ from goodwill.auth import Principal
 from goodwill.clock import ulid
 from goodwill.coupons import series
 from goodwill.errors import NotFoundError, ValidationFailedError
-from goodwill.models.common import RequestStatus, RequestType
 from goodwill.models.coupon_grants import CouponGrantRequest
+from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.repositories import keys, table
 from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item

@@ -17,7 +17,7 @@ from goodwill.auth import Principal
 from goodwill.customer_search import lookup
 from goodwill.customers.profiles import customer_view
 from goodwill.errors import ValidationFailedError
-from goodwill.models.common import ID_PATTERN
+from goodwill.models.vocabulary import ID_PATTERN
 from goodwill.repositories import customer_index as index
 from goodwill.repositories import customers as customers_repo
 from goodwill.repositories.table import Item

@@ -8,8 +8,8 @@ from typing import Any
 
 from goodwill.approvals.records import view as request_view
 from goodwill.customers.profiles import ledger_view
-from goodwill.models.common import RequestStatus
 from goodwill.models.imports import FINAL_STATUSES, ImportStatus
+from goodwill.models.vocabulary import RequestStatus
 from goodwill.repositories import keys
 from goodwill.repositories.table import Item
 from goodwill.reverts.start import view_fields as revert_view

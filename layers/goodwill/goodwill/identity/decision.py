@@ -17,7 +17,7 @@ from goodwill.auth import Principal
 from goodwill.clients import registry
 from goodwill.errors import UnauthorizedError
 from goodwill.identity import tokens
-from goodwill.models.common import Source
+from goodwill.models.vocabulary import Source
 from goodwill.settings import get_settings
 
 

@@ -22,9 +22,9 @@ from goodwill.clock import now_iso, ulid
 from goodwill.customers.profiles import ledger_view
 from goodwill.errors import AlreadyReversedError, NotFoundError, NotReversibleError, ValidationFailedError
 from goodwill.lots import model as lots_model
-from goodwill.models.common import RequestStatus, RequestType
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import ReverseFingerprint, ReverseRequest
+from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.points import ledger
 from goodwill.repositories import keys, table
 from goodwill.repositories.extra_ops import ExtraOpFailed

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"
-ORG_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-CODE_PATTERN = r"^[A-Z][A-Z0-9_]{0,39}$"
+from goodwill.models.vocabulary import (
+    CODE_PATTERN,
+    ID_PATTERN,
+    ORG_ID_PATTERN,
+    Channel,
+    RequestStatus,
+    RequestType,
+    Source,
+)
+
+# The vocabulary's names are models.common's too (where most of the code takes them from).
+__all__ = ["CODE_PATTERN", "ID_PATTERN", "ORG_ID_PATTERN", "Channel", "RequestStatus", "RequestType", "Source"]
 
 EntityId = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=64)]
 ReasonCode = Annotated[str, StringConstraints(pattern=CODE_PATTERN)]
@@ -52,20 +60,6 @@ def push_endpoint_allowed(endpoint_arn: str) -> bool:
     return any(endpoint_arn.startswith(app.replace(":app/", ":endpoint/", 1) + "/") for app in apps)
 
 
-class Channel(StrEnum):
-    SMS = "SMS"
-    EMAIL = "EMAIL"
-    PUSH = "PUSH"
-
-
-# Where a change came from: derived from who calls (goodwill.auth), never sent by a caller.
-class Source(StrEnum):
-    API = "API"
-    CONSOLE = "CONSOLE"
-    BULK_IMPORT = "BULK_IMPORT"
-    SYSTEM = "SYSTEM"  # what Goodwill does by itself: expiring lots
-
-
 class StrictModel(BaseModel):
     """External input: unknown fields are an error, points are never floats or strings."""
 
@@ -81,18 +75,3 @@ class View(BaseModel):
 
 
 Timestamp = Annotated[datetime, Field(description="ISO 8601 UTC, e.g. 2026-11-23T10:00:00.000Z")]
-
-
-class RequestStatus(StrEnum):
-    PENDING_APPROVAL = "PENDING_APPROVAL"
-    APPROVED = "APPROVED"
-    FULFILLED = "FULFILLED"
-    FAILED = "FAILED"
-    REJECTED = "REJECTED"
-    EXPIRED = "EXPIRED"
-
-
-class RequestType(StrEnum):
-    POINTS = "POINTS"
-    COUPON = "COUPON"
-    REVERSAL = "REVERSAL"

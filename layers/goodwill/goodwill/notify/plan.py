@@ -12,8 +12,8 @@ from typing import Any
 
 from goodwill.approvals import records
 from goodwill.clock import now_iso
-from goodwill.models.common import Channel
 from goodwill.models.config import OrgConfig
+from goodwill.models.vocabulary import Channel
 from goodwill.observability import logger, mask_email, mask_phone
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item

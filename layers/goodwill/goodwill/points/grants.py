@@ -10,9 +10,9 @@ from goodwill.auth import Principal
 from goodwill.clock import iso, ulid
 from goodwill.customers.profiles import ledger_view
 from goodwill.errors import NotFoundError, ValidationFailedError
-from goodwill.models.common import RequestStatus, RequestType
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import PointsGrantRequest
+from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.points import ledger, limits
 from goodwill.points.changes import change_type, credit_terms
 from goodwill.repositories import keys, table

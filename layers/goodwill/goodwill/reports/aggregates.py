@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from goodwill.events.shapes import event_id
-from goodwill.models.common import RequestStatus
+from goodwill.models.vocabulary import RequestStatus
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 

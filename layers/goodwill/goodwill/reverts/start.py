@@ -16,8 +16,8 @@ from typing import Any, Final
 from goodwill import clock
 from goodwill.auth import Principal
 from goodwill.errors import ConflictError, NotFoundError
-from goodwill.models.common import ID_PATTERN
 from goodwill.models.imports import ImportStatus, RevertImportRequest
+from goodwill.models.vocabulary import ID_PATTERN
 from goodwill.observability import logger
 from goodwill.repositories import imports_records, workflows
 from goodwill.repositories.table import Item

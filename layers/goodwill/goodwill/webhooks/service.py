@@ -8,7 +8,7 @@ from typing import Any
 from goodwill.auth import Principal
 from goodwill.clock import now_iso
 from goodwill.errors import NotFoundError, ValidationFailedError
-from goodwill.models.common import ID_PATTERN
+from goodwill.models.vocabulary import ID_PATTERN
 from goodwill.models.webhooks import WebhookRequest
 from goodwill.repositories import webhook_secrets as secrets
 from goodwill.repositories import webhooks as repo
