@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from datetime import UTC, datetime, timedelta, timezone
 
 from goodwill import clock
 
@@ -44,3 +45,11 @@ def test_a_seeded_ulid_is_the_same_for_the_same_cause() -> None:
     assert clock.ulid(at_ms=at, seed="imp#7") == clock.ulid(at_ms=at, seed="imp#7")
     assert clock.ulid(at_ms=at, seed="imp#7") != clock.ulid(at_ms=at, seed="imp#8")
     assert clock.ulid_ms(clock.ulid(at_ms=at, seed="imp#7")) == at
+
+
+def test_iso_is_utc_with_milliseconds_and_a_z_whatever_the_zone_given() -> None:
+    at = datetime(2026, 12, 5, 13, 4, 5, 123987, tzinfo=UTC)
+    assert clock.iso(at) == "2026-12-05T13:04:05.123Z"  # truncated, as strftime's %f[:-3] was
+    assert clock.iso(at.astimezone(timezone(timedelta(hours=-5)))) == "2026-12-05T13:04:05.123Z"
+    assert clock.iso(datetime(2026, 1, 2, tzinfo=UTC)) == "2026-01-02T00:00:00.000Z"
+    assert clock.parse_iso(clock.iso(at)) == at.replace(microsecond=123000)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from goodwill.errors import IdempotencyKeyReusedError, ValidationFailedError
+from goodwill.jsonutil import RawJson, dumps
 from goodwill.models.requests import PointsGrantRequest
 from goodwill.services import idempotency
 
@@ -53,6 +54,8 @@ def test_replay_returns_the_stored_answer_for_the_same_body_and_409_for_another(
     assert ikey is not None
     assert idempotency.replay(ikey, None) is None  # first use
     stored = {"fingerprint": ikey.fingerprint, "status_code": 201, "response_z": zlib.compress(b'{"a":1}')}
-    assert idempotency.replay(ikey, stored) == idempotency.StoredResponse(201, {"a": 1})
+    replayed = idempotency.replay(ikey, stored)
+    assert replayed == idempotency.StoredResponse(201, '{"a":1}')  # answered as stored, not re-encoded
+    assert isinstance(replayed.body, RawJson) and dumps(replayed.body) == '{"a":1}'
     with pytest.raises(IdempotencyKeyReusedError):
         idempotency.replay(ikey, stored | {"fingerprint": fp(points=51)})

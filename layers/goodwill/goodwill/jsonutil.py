@@ -25,5 +25,14 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+class RawJson(str):
+    """JSON text already encoded (a stored response replayed, an answer encoded once for both the
+    idempotency record and the reply): `dumps` hands it on as it is."""
+
+    __slots__ = ()
+
+
 def dumps(value: Any) -> str:
+    if type(value) is RawJson:
+        return value
     return json.dumps(value, default=_default, separators=(",", ":"), ensure_ascii=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from goodwill.approvals import records
+from goodwill.jsonutil import RawJson
 from goodwill.models.vocabulary import RequestStatus
 from goodwill.repositories import table
 from goodwill.repositories.extra_ops import ExtraOpFailed
@@ -17,7 +18,7 @@ from goodwill.services.idempotency import IdempotencyKey
 
 class Outcome(NamedTuple):
     status_code: int
-    body: dict[str, Any]
+    body: dict[str, Any] | RawJson  # RawJson: encoded already (a replayed or stored answer)
 
 
 def queue_request(ikey: IdempotencyKey | None, record: Item) -> Outcome:

@@ -10,6 +10,7 @@ from goodwill.auth import Principal
 from goodwill.clock import iso, ulid
 from goodwill.customers.profiles import ledger_view
 from goodwill.errors import NotFoundError, ValidationFailedError
+from goodwill.jsonutil import RawJson, dumps
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import PointsGrantRequest
 from goodwill.models.vocabulary import RequestStatus, RequestType
@@ -145,24 +146,19 @@ def _apply_now(
         expires_at=record["expires_at"],
         remind_at=credit_terms(config, body.points, record["expires_at"])[1],
     )
-    response: dict[str, Any] = {}
+    response: list[dict[str, Any] | RawJson] = [{}]
 
     def ride_along(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
         fulfilled = fulfilled_record(record, entry, "auto")
-        response.clear()
-        response.update(
-            {
-                "request": records.view(fulfilled),
-                "transaction": ledger_view(entry),
-                "balance": after.view(),
-            }
-        )
+        view = {"request": records.view(fulfilled), "transaction": ledger_view(entry), "balance": after.view()}
+        response[0] = view
         ops = [records.put_new_op(principal.org_id, fulfilled)]
-        if ikey:
-            ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
+        if ikey:  # encoded once, for the key's record and for the reply
+            response[0] = RawJson(dumps(view))
+            ops.append(idempotency.record_op(ikey, 201, response[0], record["request_id"]))
         if allowance:  # last: grant() reads a refusal of the limit from the last reason
             ops.append(limits.count_op(allowance, body.points))
         return ops
 
     ledger.apply(change, config.points.allow_negative_balance, ride_along, first_read=balance)
-    return Outcome(201, response)
+    return Outcome(201, response[0])

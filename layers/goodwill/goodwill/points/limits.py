@@ -63,7 +63,7 @@ def limited(principal: Principal, config: OrgConfig) -> bool:
 
 
 def today(at: datetime | None = None) -> str:
-    return (at or now()).strftime("%Y-%m-%d")
+    return (at or now()).date().isoformat()
 
 
 def allowance(principal: Principal, config: OrgConfig, counter: Item | None, day: str) -> Allowance:

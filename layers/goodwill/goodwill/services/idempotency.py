@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from goodwill.clock import iso, now
 from goodwill.errors import IdempotencyKeyReusedError, ValidationFailedError
-from goodwill.jsonutil import dumps
+from goodwill.jsonutil import RawJson, dumps
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 from goodwill.settings import get_settings
@@ -39,7 +39,7 @@ class IdempotencyKey(NamedTuple):
 
 class StoredResponse(NamedTuple):
     status_code: int
-    body: Any
+    body: RawJson  # the JSON text as first answered
 
 
 def make_key(org_id: str, scope: str, key: str | None, body: BaseModel) -> IdempotencyKey | None:
@@ -73,15 +73,16 @@ def replay(ikey: IdempotencyKey, item: Item | None) -> StoredResponse | None:
         return None
     if item.get("fingerprint") != ikey.fingerprint:
         raise IdempotencyKeyReusedError("this Idempotency-Key was used with a different request body")
-    return StoredResponse(status_code=int(item["status_code"]), body=json.loads(_stored_body(item)))
+    # Answered as stored: the JSON text is not decoded only to be encoded again.
+    return StoredResponse(status_code=int(item["status_code"]), body=_stored_body(item))
 
 
-def _stored_body(item: Item) -> bytes | str:
+def _stored_body(item: Item) -> RawJson:
     packed = item.get("response_z")
     if packed is None:
-        return str(item["response"])
+        return RawJson(item["response"])
     raw: Any = getattr(packed, "value", packed)  # boto3's Binary wraps the bytes
-    return zlib.decompress(raw)
+    return RawJson(zlib.decompress(raw).decode())
 
 
 def load(ikey: IdempotencyKey) -> StoredResponse | None:
