@@ -23,8 +23,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from typing import Any, NamedTuple
 
+from goodwill.bulk import MAX_FILE_BYTES
 from goodwill.bulk.csvcolumns import EMAIL_PATTERN, ID_PATTERN, ImportRules, InvalidRow, Mode, ValidRow
-from goodwill.bulk.csvlines import MAX_FILE_BYTES, MAX_ROWS, CsvFileError, Lines, read_header, records
+from goodwill.bulk.csvlines import MAX_ROWS, CsvFileError, Lines, read_header, records
 from goodwill.bulk.csvrows import DUPLICATE_CUSTOMER, Context, check_row, context, skip_row
 
 __all__ = [

@@ -19,7 +19,6 @@ from goodwill.errors import GoodwillError
 if TYPE_CHECKING:
     from _csv import Reader
 
-MAX_FILE_BYTES: Final = 200 * 1024 * 1024  # checked by the caller (S3 object size)
 MAX_LINE_BYTES: Final = 1024 * 1024  # one physical line; bounds the memory of a broken file
 MAX_ROWS: Final = 1_000_000
 

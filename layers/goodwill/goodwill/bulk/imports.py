@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from goodwill import clock
 from goodwill.auth import Principal
-from goodwill.bulk.csvlines import MAX_FILE_BYTES
+from goodwill.bulk import MAX_FILE_BYTES
 from goodwill.errors import NotFoundError
 from goodwill.models.imports import BulkImportCreateRequest, ImportMode, ImportSource, ImportStatus
 from goodwill.models.vocabulary import ID_PATTERN

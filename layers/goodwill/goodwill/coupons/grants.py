@@ -13,7 +13,7 @@ from goodwill.errors import NotFoundError, ValidationFailedError
 from goodwill.models.coupon_grants import CouponGrantRequest
 from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.repositories import keys, table
-from goodwill.repositories.extra_ops import ExtraOpFailed
+from goodwill.repositories.extra_ops import CouponExtraOpFailed, ExtraOpFailed
 from goodwill.repositories.table import Item
 from goodwill.services import idempotency
 from goodwill.services.config import get_config
@@ -60,7 +60,7 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
         if not config.coupons.auto_approve:
             return queue_request(ikey, record)
         return _issue_now(ikey, record)
-    except (series.CouponExtraOpFailed, ExtraOpFailed):
+    except (CouponExtraOpFailed, ExtraOpFailed):
         # Only the idempotency record can fail here: a concurrent twin with the same key won.
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)

@@ -19,6 +19,7 @@ from goodwill.clock import iso, now, now_iso, ulid
 from goodwill.coupons import pools
 from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavailableError
 from goodwill.repositories import keys, pages, table
+from goodwill.repositories.extra_ops import CouponExtraOpFailed
 from goodwill.repositories.table import Item
 
 if TYPE_CHECKING:  # validated by the series handler; granting and fulfilment need no model
@@ -188,12 +189,6 @@ def _count_issued(org: str, series_id: str) -> None:
     are applied in turn, they do not cancel each other as transactions do). A crash between the
     two leaves the count one short; the coupons themselves are exact."""
     table.update_returning(table.update_op(keys.series(org, series_id), "ADD issued :one", vals={":one": 1}))
-
-
-class CouponExtraOpFailed(Exception):
-    def __init__(self, reasons: list[str]) -> None:
-        super().__init__("coupon transaction cancelled by an accompanying write")
-        self.reasons = reasons
 
 
 def _generated_code(series_id: str) -> str:

@@ -13,3 +13,11 @@ class ExtraOpFailed(Exception):
     def __init__(self, cancelled: Cancelled) -> None:
         super().__init__("transaction cancelled by an accompanying write")
         self.cancelled = cancelled
+
+
+class CouponExtraOpFailed(Exception):
+    """An operation riding along with a coupon's allocation (coupons.series) failed its condition."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("coupon transaction cancelled by an accompanying write")
+        self.reasons = reasons
