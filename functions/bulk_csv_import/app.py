@@ -15,7 +15,6 @@ from goodwill import clock
 from goodwill.bulk import imports, run
 from goodwill.models.import_tasks import ImportTask
 from goodwill.observability import logger
-from goodwill.reverts import run as revert_run
 
 
 def on_uploads(event: S3Event) -> dict[str, Any]:
@@ -54,6 +53,8 @@ def run_task(task: ImportTask) -> dict[str, Any]:
 
 
 def run_revert_task(task: ImportTask) -> dict[str, Any]:
+    from goodwill.reverts import run as revert_run  # only a revert job loads the revert code
+
     if task.action == "scan":
         return revert_run.scan(task.org_id, task.import_id, task.attempt)
     if task.action == "chunk":

@@ -1,7 +1,5 @@
 """Shared field types for external input."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated, Any
 

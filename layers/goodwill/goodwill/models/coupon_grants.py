@@ -1,7 +1,5 @@
 """The body of POST /goodwill/coupons (apart from the series models its handler does not need)."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 from pydantic import Field

@@ -1,9 +1,7 @@
 """Coupon series: a pool of uploaded codes, or generated unique codes."""
 
-from __future__ import annotations
-
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, model_validator
 
@@ -22,7 +20,7 @@ class Discount(StrictModel):
     value: Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
 
     @model_validator(mode="after")
-    def _percent_range(self) -> Discount:
+    def _percent_range(self) -> Self:
         if self.type == DiscountType.PERCENT and self.value > 100:
             raise ValueError("a PERCENT discount is at most 100")
         return self

@@ -1,7 +1,5 @@
 """Customers: what an admin may write, what readers get back."""
 
-from __future__ import annotations
-
 from pydantic import Field, field_validator
 
 from goodwill.models.common import E164, Channel, EmailAddress, SnsEndpointArn, StrictModel, push_endpoint_allowed

@@ -1,7 +1,5 @@
 """The bodies of the deciding routes: approve, reject, and many requests decided at once."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated
 

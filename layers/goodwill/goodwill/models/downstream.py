@@ -1,7 +1,5 @@
 """Requests and answers of section 15: agent limits, webhooks and the goodwill spend report."""
 
-from __future__ import annotations
-
 from pydantic import Field
 
 from goodwill.models.common import View

@@ -6,8 +6,6 @@ JSON Schemas made from these models (`python -m local.tools.event_schemas`); a t
 actually published against those files.
 """
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

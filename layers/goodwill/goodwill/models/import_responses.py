@@ -1,8 +1,6 @@
 """What the bulk import routes answer (GET/POST /goodwill/bulk-imports...), for the OpenAPI document;
 the other routes' models are in responses.py."""
 
-from __future__ import annotations
-
 from typing import Literal
 
 from pydantic import Field

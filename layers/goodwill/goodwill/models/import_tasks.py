@@ -1,17 +1,17 @@
 """The bulk import's Step Functions task (statemachine/bulk_import.asl.json), as its Lambda
 payload; apart from models.imports, whose API bodies the task function does not need."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from goodwill.models.common import ID_PATTERN, ORG_ID_PATTERN
 
 
 class ImportTask(BaseModel):
     """One task of statemachine/bulk_import.asl.json, as its Lambda payload."""
+
+    model_config = ConfigDict(defer_build=True)  # built by the first task, not by an S3 event's start
 
     job: Literal["import", "revert"] = "import"
     action: Literal["scan", "chunk", "finish", "fail"]

@@ -1,7 +1,5 @@
 """Bulk CSV imports: the API body, the statuses, and the tasks of the import workflow."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 from pydantic import StrictBool

@@ -1,7 +1,5 @@
 """Goodwill requests: the bodies agents send, and the statuses a request goes through."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import Annotated
 

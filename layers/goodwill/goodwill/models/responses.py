@@ -8,8 +8,6 @@ holds the handlers to them: every response must match its documented schema. Vie
 fields they do not list, so a field added to a view without its model fails that test.
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 from typing import Annotated, Literal
 

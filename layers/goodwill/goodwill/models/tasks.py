@@ -2,11 +2,9 @@
 the request workflow, the notification workflow and the expiry run. The bulk import's task is
 `models.import_tasks.ImportTask`."""
 
-from __future__ import annotations
-
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from goodwill.models.common import ID_PATTERN, ORG_ID_PATTERN
 from goodwill.repositories.keys import DUE_SHARDS
@@ -16,6 +14,9 @@ ISO_MILLIS = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 
 class TaskPayload(BaseModel):
     """What every task payload has: the action its state asks for."""
+
+    # Each task function parses one of these; built on its first invocation, not at import.
+    model_config = ConfigDict(defer_build=True)
 
     action: str
 

@@ -4,8 +4,6 @@ No pydantic here: the API's authorizer and the identity decision of every reques
 without loading pydantic's model machinery (about 40 ms of the authorizer's cold start).
 """
 
-from __future__ import annotations
-
 from enum import StrEnum
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$"

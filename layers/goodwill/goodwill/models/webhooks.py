@@ -1,7 +1,5 @@
 """Webhooks: the PUT body, and what GET answers."""
 
-from __future__ import annotations
-
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
