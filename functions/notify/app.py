@@ -3,9 +3,9 @@ contact and message resolved here, never in the workflow's state), record a fail
 
 from __future__ import annotations
 
-from goodwill.handler import task_entry
 from goodwill.models.tasks import NotifyTask
 from goodwill.notify import plan, send
+from goodwill.task_handler import task_entry
 
 lambda_handler = task_entry(
     NotifyTask,

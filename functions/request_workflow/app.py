@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from goodwill.approvals import fulfilment
-from goodwill.handler import task_entry
 from goodwill.models.tasks import WorkflowTask
+from goodwill.task_handler import task_entry
 
 
 def record_failure(task: WorkflowTask) -> dict[str, Any]:

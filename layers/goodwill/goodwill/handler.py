@@ -10,8 +10,8 @@
   and every route's responses attached, only when the document is built (`get_openapi_schema`):
   requests never use them, and a handler's cold start would otherwise build ~40 models for nothing;
 - `caller(role)`: the verified caller of the current request (goodwill.api.current_principal);
-- `entry_point()`: the Lambda handler, under the logger and metrics decorators;
-and `task_entry(Model, actions)`, the handler of a Step Functions task function.
+- `entry_point()`: the Lambda handler, under the logger and metrics decorators.
+A Step Functions task function's handler is goodwill.task_handler's `task_entry` (it loads no resolver).
 
 A handler module is then its routes and their wiring to services, nothing else.
 """
@@ -21,7 +21,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -38,8 +38,6 @@ from goodwill.observability import logger, metrics
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
-
-    from goodwill.models.tasks import TaskPayload
 
 View = TypeVar("View", bound=Callable[..., Any])
 LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
@@ -122,19 +120,6 @@ class Api(APIGatewayRestResolver):
             return resolve(self, event, context)
 
         return lambda_handler
-
-
-def task_entry[T: TaskPayload](model: type[T], actions: Mapping[str, Callable[[T], dict[str, Any]]]) -> LambdaHandler:
-    """The Lambda handler of a workflow's task function: the payload parsed as `model` (Powertools
-    parser: a bad payload fails the task), then the function of its `action`."""
-    from aws_lambda_powertools.utilities.parser import event_parser  # task functions only
-
-    @logger.inject_lambda_context
-    @event_parser(model=model)
-    def lambda_handler(event: T, context: LambdaContext) -> dict[str, Any]:
-        return actions[event.action](event)
-
-    return cast(LambdaHandler, lambda_handler)
 
 
 def count(name: str, value: int = 1) -> None:

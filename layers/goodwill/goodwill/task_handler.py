@@ -1,0 +1,33 @@
+"""The handler of a Step Functions task function: `task_entry(Model, actions)`.
+
+Kept apart from goodwill.handler (the API functions' helper) so a task function loads no HTTP
+resolver: Powertools' event_handler with its OpenAPI machinery is ~10% of a cold start that a
+task, answered by Step Functions and never by API Gateway, never uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from goodwill.observability import logger
+
+if TYPE_CHECKING:
+    from goodwill.models.tasks import TaskPayload
+
+LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def task_entry[T: TaskPayload](model: type[T], actions: Mapping[str, Callable[[T], dict[str, Any]]]) -> LambdaHandler:
+    """The Lambda handler of a workflow's task function: the payload parsed as `model` (Powertools
+    parser: a bad payload fails the task), then the function of its `action`."""
+
+    @logger.inject_lambda_context
+    @event_parser(model=model)
+    def lambda_handler(event: T, context: LambdaContext) -> dict[str, Any]:
+        return actions[event.action](event)
+
+    return cast(LambdaHandler, lambda_handler)
