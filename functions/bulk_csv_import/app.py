@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes import S3Event
-from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill import clock
@@ -70,4 +69,4 @@ def run_revert_task(task: ImportTask) -> dict[str, Any]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         return on_uploads(S3Event(event))
-    return run_task(parse(event=event, model=ImportTask))
+    return run_task(ImportTask.model_validate(event))  # a bad payload fails the task

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from goodwill.lots import expiry
@@ -13,8 +12,8 @@ from goodwill.observability import logger
 
 
 @logger.inject_lambda_context
-@event_parser(model=ExpiryTask)
-def lambda_handler(event: ExpiryTask, context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(payload: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    event = ExpiryTask.model_validate(payload)  # a bad payload fails the task
     if event.action == "plan":
         return expiry.plan()
     if event.shard is None or event.until is None:
