@@ -52,6 +52,8 @@ def _symmetric(stack: Stack) -> str:
 
 PERSON_CASES = {
     "expired": lambda s: id_token(s, exp=int(time.time()) - 1),
+    "expired_within_the_clock_skew": lambda s: id_token(s, exp=int(time.time())),
+    "issued_in_the_future": lambda s: id_token(s, iat=int(time.time()) + 120),
     "tampered": lambda s: _tampered(id_token(s), **{"custom:org_id": OTHER_ORG}),
     "wrong_audience": lambda s: id_token(s, aud="another-app-client"),
     "wrong_issuer": lambda s: id_token(s, iss="https://cognito-idp.us-east-1.amazonaws.com/us-east-1_other"),
@@ -83,6 +85,15 @@ def test_refused_id_tokens_are_401_before_any_handler(api: Api, stack: Stack) ->
         )
     assert refused == dict.fromkeys(PERSON_CASES, (401, "UNAUTHORIZED", 401))
     assert without_windows(table_items(stack)) == before
+
+
+def test_a_token_issued_a_second_ahead_of_our_clock_is_served(api: Api, stack: Stack) -> None:
+    """Cognito's clock is not ours and `iat` is whole seconds: a token used the second it is issued
+    may be stamped ahead of us (up to CLOCK_SKEW_SECONDS; beyond it, refused above)."""
+    api.customer("c-1")
+    for ahead in (1, 30):
+        token = id_token(stack, iat=int(time.time()) + ahead)
+        assert api.get("/customers/c-1", as_=None, headers=bearer(token)).status == 200, ahead
 
 
 def test_access_token_with_the_wrong_token_use_or_a_person_behind_it_without_an_org_is_401(api: Api) -> None:

@@ -1,7 +1,8 @@
 """A Cognito token, verified as API Gateway's Cognito authorizer verifies one, for both kinds:
 RS256 signature by a key of the pool's JWKS, `iss` the pool, not expired (nor issued in the
-future), `token_use` id or access; an ID token's `aud` an app client for people (the console's), an access token's
-`client_id` an app client (whether it is a registered API client is decision.py's question)."""
+future, beyond a minute of clock skew), `token_use` id or access; an ID token's `aud` an app
+client for people (the console's), an access token's `client_id` an app client (whether it is a
+registered API client is decision.py's question)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,10 @@ from goodwill.identity import jwks
 from goodwill.settings import get_settings
 
 ALGORITHMS = ["RS256"]  # Cognito's; never a symmetric one (a public key is no secret)
+# Cognito's clock and this function's are two clocks, and `iat` is whole seconds: a token used the
+# second it is issued may carry an `iat` one second ahead of ours. `iat` (and `nbf`) may be this far
+# ahead; `exp` is exact (checked again below without the allowance).
+CLOCK_SKEW_SECONDS = 60
 
 
 def _header(token: str) -> dict[str, Any]:
@@ -38,10 +43,12 @@ def verify(token: str, now: int | None = None) -> dict[str, Any]:
         raise UnauthorizedError("the token is not a JWT")
     settings = get_settings()
     header = _header(token)
+    now = int(time.time()) if now is None else now
     try:
         decoded = jwt.decode(token, jwks.key_set(header["kid"]), algorithms=ALGORITHMS)
         jwt.JWTClaimsRegistry(
-            now=int(time.time()) if now is None else now,
+            now=now,
+            leeway=CLOCK_SKEW_SECONDS,
             iss={"essential": True, "value": jwks.issuer(settings.user_pool_id)},
             exp={"essential": True},
             sub={"essential": True},
@@ -50,6 +57,8 @@ def verify(token: str, now: int | None = None) -> dict[str, Any]:
     except (JoseError, ValueError) as exc:
         raise UnauthorizedError(f"the token was refused: {type(exc).__name__}") from exc
     claims = dict(decoded.claims)
+    if claims["exp"] <= now:  # a number: the registry checked it
+        raise UnauthorizedError("the token was refused: ExpiredTokenError")
     audiences = {settings.console_client_id, *settings.person_app_client_ids.split(",")} - {""}
     _check_audience(claims, audiences if settings.console_client_id else None)
     return claims
