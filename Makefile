@@ -61,7 +61,7 @@ test-only: install browser
 lint: install install-sam install-checkov
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy layers/goodwill/goodwill functions bench ops
+	$(BIN)/mypy layers/goodwill/goodwill functions bench ops local
 	$(BIN)/cfn-lint template.yaml
 	PYENV_VERSION=3.13.0 $(SAMVENV)/bin/sam validate --lint --template template.yaml --region us-east-1
 	$(SAMVENV)/bin/python -m local.tools.sam_transform .aws-sam/checkov/template.json

@@ -49,7 +49,7 @@ def apply() -> None:
         _contexts()[id(self)] = value
 
     ApiGatewayResolver.resolve = resolve  # type: ignore[method-assign]
-    ApiGatewayResolver.current_event = property(get_event, set_event)  # type: ignore[assignment,method-assign]
+    ApiGatewayResolver.current_event = property(get_event, set_event)  # type: ignore[assignment]
     ApiGatewayResolver.lambda_context = property(
         lambda self: getattr(_state, "lambda_context", None), lambda self, v: setattr(_state, "lambda_context", v)
     )  # type: ignore[assignment]
