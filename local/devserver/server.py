@@ -367,7 +367,8 @@ def _api_route(
     claims = None if bearer is not None else claims_from_headers(headers, ctx.router.console_client_id)
     matched = ctx.router.match(method, path)
     if matched is not None and claims is None and bearer is None:
-        # The Cognito authorizer refuses a caller without a token before any function runs.
+        # API Gateway refuses a caller without the Authorization header (the Lambda authorizer's
+        # identity source) before any function runs.
         return _error(401, "UNAUTHORIZED", "Unauthorized")
     text = body.decode("utf-8", errors="replace") if body else None
     try:
