@@ -159,3 +159,11 @@ def approvals_topic_messages(stack: Stack) -> list[str]:
     backend = sns_backends["123456789012"]["us-east-1"]
     topic = backend.topics[stack.ref("ApprovalsTopic")]
     return [n[1] for n in topic.sent_notifications]
+
+
+def function_for(stack: Stack, folder: str) -> Any:
+    """The template's function whose code is functions/<folder>."""
+    for fn in stack.functions.by_id.values():
+        if fn.code_dir.name == folder:
+            return fn
+    raise AssertionError(f"functions/{folder} is no function in template.yaml")

@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from local.aws.stack import Stack
 from tests.integration.sample_effects import EFFECTS
-from tests.support import Api
+from tests.support import Api, function_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = sorted((ROOT / "events").glob("*/*.json"))
-
-
-def _function_for(stack: Stack, folder: str) -> Any:
-    for fn in stack.functions.by_id.values():
-        if fn.code_dir.name == folder:
-            return fn
-    raise AssertionError(f"events/{folder} matches no function in template.yaml")
 
 
 SAMPLE_REQUESTS = ("01JSAMPLEREQUEST000000001", "01JSAMPLEREQUEST000000002")
@@ -116,7 +108,7 @@ def test_sample_event_exercises_its_path_and_has_its_effect(api: Api, stack: Sta
     prepare, check = EFFECTS[f"{path.parent.name}/{path.stem}"]
     if prepare:
         prepare(api, event)
-    result = _function_for(stack, path.parent.name).invoke(event)
+    result = function_for(stack, path.parent.name).invoke(event)
     if "httpMethod" in event and event.get("type") != "REQUEST":  # REQUEST: an authorizer event
         assert result["statusCode"] < 400, result["body"]
     check(api, result)

@@ -11,7 +11,7 @@ import pytest
 from pydantic import ValidationError
 
 from local.aws.stack import Stack
-from tests.support import Api, table_items
+from tests.support import Api, function_for, table_items
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 
@@ -29,10 +29,6 @@ CASES = [
 ]
 
 
-def _function(stack: Stack, folder: str) -> Any:
-    return next(fn for fn in stack.functions.by_id.values() if fn.code_dir.name == folder)
-
-
 @pytest.mark.parametrize(("folder", "sample", "field", "bad"), CASES, ids=lambda v: str(v)[:20])
 def test_a_malformed_task_payload_fails_naming_the_field(
     api: Api, stack: Stack, folder: str, sample: str, field: str, bad: Any
@@ -42,7 +38,7 @@ def test_a_malformed_task_payload_fails_naming_the_field(
     payload[field] = bad
     before = table_items(stack)
     with pytest.raises(ValidationError) as raised:
-        _function(stack, folder).invoke(payload)
+        function_for(stack, folder).invoke(payload)
     assert field in {str(error["loc"][0]) for error in raised.value.errors()}
     assert table_items(stack) == before
 
@@ -50,4 +46,4 @@ def test_a_malformed_task_payload_fails_naming_the_field(
 @pytest.mark.parametrize("folder", ["request_workflow", "notify", "bulk_csv_import", "expire_points"])
 def test_a_task_payload_that_is_not_an_object_fails(stack: Stack, folder: str) -> None:
     with pytest.raises(ValidationError):
-        _function(stack, folder).invoke(["not", "an", "object"])
+        function_for(stack, folder).invoke(["not", "an", "object"])

@@ -35,12 +35,12 @@ from goodwill.auth import Principal, Role
 from goodwill.jsonutil import dumps
 from goodwill.models.vocabulary import ID_PATTERN
 from goodwill.observability import logger, metrics
+from goodwill.task_handler import LambdaHandler
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
 
 View = TypeVar("View", bound=Callable[..., Any])
-LambdaHandler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 Model = type[BaseModel] | str  # a model, or the name of one in RESPONSE_MODULES
 Successes = Mapping[int, tuple[Model, str]]
 Responses = dict[int, OpenAPIResponse]
