@@ -26,10 +26,22 @@ def cold_start(r: dict[str, Any]) -> list[Row]:
             _x(warm["skeleton"]["ratio"]),
         ),
     ]
+    if "skeleton_paused" in warm:
+        rows.append(
+            Row(
+                "Cold start",
+                "the skeleton with init's GC pause (goodwill/__init__.py), CPU",
+                _ms(warm["skeleton_paused"]),
+                f"skeleton {_ms(warm['skeleton'])}",
+                _x(warm["skeleton_paused"]["vs_skeleton"]) if "vs_skeleton" in warm["skeleton_paused"] else "",
+            )
+        )
     for name, v in warm.items():
-        if name not in ("floor", "skeleton"):
+        if name not in ("floor", "skeleton", "skeleton_paused"):
             top = ", ".join(f"{d['package']} {d['self_ms']:.0f}" for d in r["dominant"].get(name, [])[:3])
             measure = f"import {name}" + (f" (top: {top} ms)" if top else "") + f"; {_x(v['ratio'])} the floor"
+            if "vs_paused_skeleton" in v:
+                measure += f", {_x(v['vs_paused_skeleton'])} the paused skeleton"
             over = v.get("vs_skeleton", v["ratio"])
             rows.append(
                 Row(

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.clients import service
 from goodwill.clients.models import ApiClientCreatedResponse, ApiClientCreateRequest, ApiClientPage, ApiClientResponse
-from goodwill.handler import Api, NextToken, PageLimit, count
+from goodwill.handler import Api, Body, NextToken, PageLimit, Path, count
 
 app = Api("API clients")
 ClientId = Annotated[str, Path(pattern=r"^[\w+]{1,128}$", max_length=128)]

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-
 from goodwill.api import json_response
 from goodwill.approvals import decisions, records
 from goodwill.auth import Role
-from goodwill.handler import Api, NextToken, PageLimit, PathId, count
+from goodwill.handler import Api, Body, NextToken, PageLimit, PathId, Query, count
 from goodwill.models.decisions import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest
 from goodwill.models.vocabulary import ID_PATTERN, RequestStatus
 

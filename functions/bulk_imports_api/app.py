@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.bulk import imports
-from goodwill.handler import Api, PathId, count
+from goodwill.handler import Api, Body, PathId, count
 from goodwill.models.imports import BulkImportCreateRequest, RevertImportRequest
 from goodwill.reverts import start as reverts
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.coupons import series
-from goodwill.handler import Api, NextToken, PageLimit, PathId
+from goodwill.handler import Api, Body, NextToken, PageLimit, PathId
 from goodwill.models.coupons import SeriesPutRequest
 
 app = Api("Coupon series")

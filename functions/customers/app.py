@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body, Query
-
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.customer_search import search
 from goodwill.customers import profiles
-from goodwill.handler import Api, NextToken, PageLimit, PathId
+from goodwill.handler import Api, Body, NextToken, PageLimit, PathId, Query
 from goodwill.models.customers import CustomerPutRequest
 
 app = Api("Customers")

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from goodwill.lots import expiry
 from goodwill.models.tasks import ExpiryTask
-from goodwill.observability import logger
+from goodwill.observability import LambdaContext, logger
 
 
 @logger.inject_lambda_context

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from goodwill.coupons import grants
-from goodwill.handler import Api, IdempotencyKey, granted
+from goodwill.handler import Api, Body, IdempotencyKey, granted
 from goodwill.models.coupon_grants import CouponGrantRequest
 
 app = Api("Goodwill requests")

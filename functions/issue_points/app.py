@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from goodwill.api import json_response
-from goodwill.handler import Api, IdempotencyKey, PathId, Successes, granted
+from goodwill.handler import Api, Body, IdempotencyKey, PathId, Successes, granted
 from goodwill.lots import reversal
 from goodwill.models.requests import PointsGrantRequest, ReverseRequest
 from goodwill.points import grants, limits

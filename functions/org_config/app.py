@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
-
 from goodwill.api import json_response
 from goodwill.auth import Role
-from goodwill.handler import Api
+from goodwill.handler import Api, Body
 from goodwill.models.config import OrgConfig
 from goodwill.services import config
 

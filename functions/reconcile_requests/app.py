@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from goodwill.approvals import reconcile
-from goodwill.observability import logger
+from goodwill.observability import LambdaContext, logger
 
 
 @logger.inject_lambda_context

@@ -5,13 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.errors import ValidationFailedError
-from goodwill.handler import Api, Responses, route_responses
+from goodwill.handler import Api, Query, Response, Responses, route_responses
 from goodwill.reports import spend
 
 app = Api("Reports")

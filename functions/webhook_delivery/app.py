@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from goodwill.observability import logger
+from goodwill.observability import LambdaContext, logger
 from goodwill.webhooks import delivery
 
 

@@ -13,7 +13,9 @@
 - `entry_point()`: the Lambda handler, under the logger and metrics decorators.
 A Step Functions task function's handler is goodwill.task_handler's `task_entry` (it loads no resolver).
 
-A handler module is then its routes and their wiring to services, nothing else.
+A handler module is then its routes and their wiring to services, nothing else. It takes
+Powertools' `Body`, `Path`, `Query` and `Response` from here, so that its first import is
+goodwill's and init's GC pause (goodwill/__init__.py) covers Powertools' import too.
 """
 
 from __future__ import annotations
@@ -24,7 +26,11 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler import Response as Response
+from aws_lambda_powertools.event_handler.openapi.params import Body as Body
+from aws_lambda_powertools.event_handler.openapi.params import Header
+from aws_lambda_powertools.event_handler.openapi.params import Path as Path
+from aws_lambda_powertools.event_handler.openapi.params import Query as Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext

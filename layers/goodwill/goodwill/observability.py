@@ -1,4 +1,4 @@
-"""The one Logger and Metrics every handler shares.
+"""The one Logger and Metrics every handler shares, and the LambdaContext type its handler takes.
 
 Tracing is not done in our code: the AWS X-Ray SDK (which Powertools' Tracer wraps) is in
 maintenance mode and unsupported from 2027-02-25. Lambda active tracing (template Globals) records
@@ -7,9 +7,22 @@ spans for every AWS call without any code here. Logs keep the correlation: the L
 `xray_trace_id` from Lambda's trace header and `correlation_id` from the API request id.
 """
 
-from aws_lambda_powertools import Logger, Metrics
+from typing import Any
 
-logger = Logger()
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext as LambdaContext
+
+from goodwill import init_done
+
+
+class _Logger(Logger):
+    def inject_lambda_context(self, *args: Any, **kwargs: Any) -> Any:
+        """Powertools' decorator; decorating the handler also ends init's GC pause (goodwill/__init__.py)."""
+        init_done()
+        return super().inject_lambda_context(*args, **kwargs)
+
+
+logger: Logger = _Logger()
 metrics = Metrics()
 
 
