@@ -136,12 +136,16 @@ def _summary(measured: tuple[Seconds, Seconds]) -> dict[str, Any]:
         for name, values in seconds.items()
     }
     # What our code adds to the skeleton every validating Powertools handler pays.
-    for base, key in (("skeleton", "vs_skeleton"), ("skeleton_paused", "vs_paused_skeleton")):
-        if base in seconds:
-            for name, values in seconds.items():
-                if name not in ("floor", base) and not (base == "skeleton_paused" and name == "skeleton"):
-                    over = statistics.median(v / s for v, s in zip(values, seconds[base], strict=True))
-                    found[name][key] = round(over, 2)
+    # (And the paused skeleton against the plain one.)
+    handlers = [n for n in seconds if n not in ("floor", "skeleton", "skeleton_paused")]
+    for base, key, names in (
+        ("skeleton", "vs_skeleton", [*handlers, "skeleton_paused"]),
+        ("skeleton_paused", "vs_paused_skeleton", handlers),
+    ):
+        for name in names:
+            if base in seconds and name in seconds:
+                over = statistics.median(v / b for v, b in zip(seconds[name], seconds[base], strict=True))
+                found[name][key] = round(over, 2)
     return found
 
 

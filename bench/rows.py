@@ -33,7 +33,7 @@ def cold_start(r: dict[str, Any]) -> list[Row]:
                 "the skeleton with init's GC pause (goodwill/__init__.py), CPU",
                 _ms(warm["skeleton_paused"]),
                 f"skeleton {_ms(warm['skeleton'])}",
-                _x(warm["skeleton_paused"]["vs_skeleton"]) if "vs_skeleton" in warm["skeleton_paused"] else "",
+                _x(warm["skeleton_paused"]["vs_skeleton"]),
             )
         )
     for name, v in warm.items():

@@ -31,7 +31,6 @@ gc.callbacks.remove(watch)
 print(json.dumps({
     "enabled": gc.isenabled(),
     "frozen": gc.get_freeze_count(),
-    "collections": len(seen),
     "after_goodwill": sum(g for g, _ in seen),
     "after_powertools": sum(p for _, p in seen),
     "api": hasattr(app, "app"),
