@@ -12,7 +12,15 @@ from typing import Any
 import pytest
 
 from local.aws.stack import Stack
-from tests.integration.test_bulk_imports import bucket, customers, ledger_rows, record, run_import
+from tests.integration.test_bulk_imports import (
+    bucket,
+    create_import,
+    customers,
+    ledger_rows,
+    put_file,
+    record,
+    run_import,
+)
 from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api
 
 REVERT_ENDS = {"REVERTED", "REVERTED_WITH_ERRORS"}
@@ -242,6 +250,60 @@ def test_a_crashed_chunk_and_a_redelivered_start_reverse_every_row_once(
     lines = revert_report(stack, import_id)
     assert [r["row"] for r in lines] == [str(n) for n in range(1, 13)]
     assert {r["status"] for r in lines} == {"REVERSED"}
+
+
+def test_a_revert_started_the_moment_the_import_completes_keeps_its_work_files(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import's finish shows COMPLETED, tells the uploader, then removes its work files; a revert
+    started in that window writes its own work files below the import's (work/.../revert/), which
+    the clean-up must leave alone (it deleted them: the revert's chunk found no segment and the
+    revert stopped, REVERTING for good)."""
+    from goodwill.bulk import run
+    from goodwill.reverts import files
+
+    customers(api, "c-1", "c-2")
+    s3 = stack.client("s3")
+    started: list[dict[str, Any]] = []
+    cleaned_up = threading.Event()
+    tell, finish, chunk_rows = run.tell_actor, run.finish, files.chunk_rows
+
+    def admin_reverts_at_once(record: dict[str, Any]) -> None:
+        tell(record)
+        if not started and record.get("status") == "COMPLETED":
+            started.append(revert(api, record["import_id"]).body)
+            scanned = files.chunks_key("acme", record["import_id"])  # the revert's scan wrote its chunks
+            deadline = time.monotonic() + 30
+            while not s3.list_objects_v2(Bucket=bucket(stack), Prefix=scanned).get("KeyCount"):
+                assert time.monotonic() < deadline, "the revert's scan never wrote its chunks"
+                time.sleep(0.05)
+
+    def finish_then_signal(*args: Any) -> Any:
+        try:
+            return finish(*args)
+        finally:
+            cleaned_up.set()
+
+    def rows_after_the_clean_up(*args: Any) -> Any:
+        assert cleaned_up.wait(30), "the import's finish never ended"
+        return chunk_rows(*args)
+
+    monkeypatch.setattr(run, "tell_actor", admin_reverts_at_once)
+    monkeypatch.setattr(run, "finish", finish_then_signal)
+    monkeypatch.setattr(files, "chunk_rows", rows_after_the_clean_up)
+
+    # Given an import whose admin reverts it as soon as it shows COMPLETED: the revert's scan is
+    # done before the import's clean-up, its chunk runs after it
+    import_id = create_import(api)["import_id"]
+    put_file(stack, f"imports/acme/{import_id}.csv", "customer_id,points\nc-1,10\nc-2,20\n")
+
+    # Then the revert started in that window, its chunk ran after the clean-up, and every row is reversed
+    ended = wait_reverted(stack, import_id)
+    assert started and started[0]["status"] == "REVERTING" and cleaned_up.is_set()
+    assert ended["status"] == "REVERTED", ended.get("revert_error")
+    assert ended["totals"]["applied"] == 2
+    assert api.balance("c-1") == {"current": 0, "lifetime": 0} and api.balance("c-2") == {"current": 0, "lifetime": 0}
+    assert reversals(stack) == Counter(dict.fromkeys(applied_ids(stack, import_id), 1))
 
 
 # ---------------------------------------------------------------------------------- refusals

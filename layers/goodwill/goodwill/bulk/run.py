@@ -224,7 +224,8 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     ):
         return {"status": require(org_id, import_id)["status"]}
     tell_actor({**record, **fields})
-    files.delete_prefix(files.work_prefix(org_id, import_id))
+    # A revert may have started since the record showed the import final: its files are its own.
+    files.delete_prefix(files.work_prefix(org_id, import_id), keep=files.revert_prefix(org_id, import_id))
     logger.info("bulk import finished", extra={"import_id": import_id, "status": status.value, "totals": totals})
     return {"status": status.value, "totals": totals}
 

@@ -62,6 +62,11 @@ def work_prefix(org_id: str, import_id: str) -> str:
     return f"work/{org_id}/{import_id}/"
 
 
+def revert_prefix(org_id: str, import_id: str) -> str:
+    """A revert's work files, below its import's (which the import's clean-up leaves alone)."""
+    return work_prefix(org_id, import_id) + "revert/"
+
+
 def chunks_key(org_id: str, import_id: str) -> str:
     return work_prefix(org_id, import_id) + "chunks.json"
 
@@ -198,12 +203,14 @@ def _upload_part(name: str, key: str, upload_id: str, number: int, body: bytes) 
     return {"ETag": resp["ETag"], "PartNumber": number}
 
 
-def delete_prefix(prefix: str) -> int:
-    """Delete every object under `prefix` (work files); how many were deleted."""
+def delete_prefix(prefix: str, keep: str | None = None) -> int:
+    """Delete every object under `prefix` (work files) except those under `keep`; how many were deleted."""
     s3, name = aws.s3(), bucket()
     deleted = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=name, Prefix=prefix):
-        objects: list[ObjectIdentifierTypeDef] = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        objects: list[ObjectIdentifierTypeDef] = [
+            {"Key": o["Key"]} for o in page.get("Contents", []) if not (keep and o["Key"].startswith(keep))
+        ]
         if objects:
             s3.delete_objects(Bucket=name, Delete={"Objects": objects, "Quiet": True})
             deleted += len(objects)

@@ -25,7 +25,7 @@ from goodwill.reverts.apply import RevertRow
 
 
 def prefix(org_id: str, import_id: str) -> str:
-    return import_files.work_prefix(org_id, import_id) + "revert/"
+    return import_files.revert_prefix(org_id, import_id)
 
 
 def chunks_key(org_id: str, import_id: str) -> str:
