@@ -29,6 +29,10 @@ GOOD = {"customer_id": "c-1", "program_id": "default", "points": 10, "reason": "
         ({"customer_message": "x" * 301}, "customer_message"),
         ({"expires_at": "2001-01-01T00:00:00Z"}, "expires_at"),
         ({"expires_at": "next tuesday"}, "expires_at"),
+        # Out of range once in UTC: near datetime.max / datetime.min (was a 500 OverflowError).
+        ({"expires_at": "9999-12-31T23:00:00-05:00"}, "expires_at"),
+        ({"expires_at": "9999-12-31T23:59:59.999999-00:01"}, "expires_at"),
+        ({"expires_at": "0001-01-01T00:00:00+05:00"}, "expires_at"),
         ({"affects_tier": "yes"}, "affects_tier"),
         ({"unexpected": 1}, "unexpected"),
     ],

@@ -1,6 +1,6 @@
 """Goodwill requests: the bodies agents send, and the statuses a request goes through."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import AwareDatetime, Field, field_validator
@@ -40,7 +40,15 @@ class PointsGrantRequest(StrictModel):
     @field_validator("expires_at")
     @classmethod
     def _future(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value <= now():
+        if value is None:
+            return None
+        try:
+            # Stored and compared in UTC: a time whose UTC is past year 9999 (or before year 1)
+            # cannot be recorded, so it is refused here rather than failing later.
+            value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("expires_at is out of range once converted to UTC") from exc
+        if value <= now():
             raise ValueError("expires_at must be in the future")
         return value
 
