@@ -123,3 +123,46 @@ def test_reason_error_lands_on_its_row_after_a_row_is_removed(
     expect(rows.nth(2).get_by_label("Code")).to_have_attribute("aria-invalid", "true")
     expect(rows.nth(1).get_by_label("Code")).not_to_have_attribute("aria-invalid", "true")
     assert org.call("GET", "/config")["reasons"][0]["code"] == "SERVICE_RECOVERY"  # nothing saved
+
+
+def test_codes_left_drop_on_the_form_after_a_coupon_is_issued(system: LocalSystem, org: Org, page: Page) -> None:
+    # Given a pool of two codes and coupons that need no approval
+    org.config(coupons={"auto_approve": True})
+    org.customer("c-ada", name="Ada Lovelace")
+    series = {"name": "Sorry 10%", "discount": {"type": "PERCENT", "value": 10}, "valid_days": 30}
+    org.call("PUT", "/coupon-series/sorry10", {**series, "codes": ["SORRY-A", "SORRY-B"]})
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-ada/coupon")
+    series_select = page.get_by_label("Coupon series")
+    expect(series_select.locator("option")).to_have_text(["Sorry 10% (10% off, 2 codes left)"])
+    # When the agent issues one
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("status")).to_contain_text("Coupon issued: SORRY-A")
+    # Then the form, ready for another, counts the code it just handed out
+    expect(series_select.locator("option")).to_have_text(["Sorry 10% (10% off, 1 code left)"])
+    expect(series_select).to_have_value("sorry10")
+
+
+def test_adding_an_existing_customer_id_is_refused_and_the_profile_kept(
+    system: LocalSystem, org: Org, page: Page
+) -> None:
+    # Given a customer c-ada
+    org.customer("c-ada", name="Ada Lovelace", email="ada@example.com", phone="+447700900123")
+    before = org.call("GET", "/customers/c-ada")
+    # When an admin adds a customer under the same id
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_text("Add a customer (admin)").click()
+    page.get_by_label("Customer id").fill("c-ada")
+    page.get_by_label("Name").fill("Someone Else")
+    page.get_by_role("button", name="Add customer").click()
+    # Then the form says the customer exists, next to the id, and keeps what was typed
+    customer_id = page.get_by_label("Customer id")
+    expect(customer_id).to_have_attribute("aria-invalid", "true")
+    error_id = customer_id.get_attribute("aria-describedby").split()[-1]  # type: ignore[union-attr]
+    expect(page.locator(f"#{error_id}")).to_have_text(
+        "A customer with the id c-ada already exists: nothing was changed."
+    )
+    expect(page.get_by_role("link", name="Open customer c-ada")).to_be_visible()
+    expect(page.get_by_label("Name")).to_have_value("Someone Else")
+    # And the existing profile is untouched
+    assert org.call("GET", "/customers/c-ada") == before

@@ -8,10 +8,7 @@ export async function render(view, { id }, alive) {
   const [customer, reasons, series] = await Promise.all([
     api.get(`/customers/${api.enc(id)}`), reasonOptions(), api.get("/coupon-series?limit=100")]);
   if (!alive()) return;
-  const options = series.items.map((s) => ({
-    value: s.series_id,
-    label: `${s.name} (${s.discount.type === "PERCENT" ? `${s.discount.value}% off` : `${s.discount.value} off`}${s.kind === "POOL" ? `, ${s.available ?? 0} codes left` : ""})`,
-  }));
+  const options = series.items.map(seriesOption);
   const f = {
     series: field({ label: "Coupon series", name: "series_id", kind: "select", options, value: options[0]?.value }),
     reason: field({ label: "Reason", name: "reason", kind: "select", options: reasons, value: "SERVICE_RECOVERY" }),
@@ -41,6 +38,7 @@ export async function render(view, { id }, alive) {
     } catch (error) {
       showErrors(form, error);
     } finally {
+      await refreshSeries(f.series.control); // an issued coupon (or SERIES_EXHAUSTED) changed the counts
       submit.disabled = !options.length;
     }
   });
@@ -50,4 +48,21 @@ export async function render(view, { id }, alive) {
     heading(`Give a coupon to ${customer.name || customer.customer_id}`), result,
     options.length ? null : h("p", { class: "notice notice-info", text: "No coupon series yet: an admin creates them under Coupon series." }),
     form]);
+}
+
+function seriesOption(s) {
+  const discount = s.discount.type === "PERCENT" ? `${s.discount.value}% off` : `${s.discount.value} off`;
+  const left = s.available ?? 0;
+  return { value: s.series_id, label: `${s.name} (${discount}${s.kind === "POOL" ? `, ${left} code${left === 1 ? "" : "s"} left` : ""})` };
+}
+
+// The codes left after an answer (this coupon, or other agents' meanwhile): read them again.
+// The list is a courtesy; if it cannot be read now, the answer above still stands.
+async function refreshSeries(select) {
+  let series;
+  try { series = await api.get("/coupon-series?limit=100"); } catch { return; }
+  for (const option of select.options) {
+    const fresh = series.items.find((s) => s.series_id === option.value);
+    if (fresh) option.textContent = seriesOption(fresh).label;
+  }
 }
