@@ -76,8 +76,17 @@ function addCustomer() {
     const customerId = id.control.value.trim();
     if (!customerId) return showErrors(form, { message: "Please correct the marked field.", details: [{ field: "customer_id", message: "Enter an id for the customer." }] });
     try {
+      // PUT replaces a profile whole: adding must never overwrite a customer who exists. The search
+      // finds an exact id without the 404 (a console error) a GET of a new id would answer.
+      const found = await api.get(`/customers${api.query({ q: customerId, limit: 5 })}`);
+      if (found.items.some((c) => c.customer_id === customerId)) {
+        showErrors(form, { message: "This customer already exists.", details: [
+          { field: "customer_id", message: `A customer with the id ${customerId} already exists: nothing was changed.` }] });
+        form.querySelector(".alert").append(" ", h("a", { href: `#/customers/${api.enc(customerId)}`, text: `Open customer ${customerId}` }));
+        return;
+      }
       await api.put(`/customers/${api.enc(customerId)}`, body);
-      go(`#/customers/${api.enc(customerId)}`);
+      go(`#/customers/${api.enc(customerId)}`, { kind: "success", text: "Customer added." });
     } catch (error) {
       showErrors(form, error);
     }
