@@ -37,10 +37,10 @@ async function boot() {
   } catch { /* no config.json: the local defaults */ }
   auth.configure(config);
   api.setBaseUrl(config.api_url);
-  auth.onChange((text) => { notice = text || null; route(); });
+  auth.onChange((text) => { notice = text ? { kind: "info", text } : null; route(); });
   window.addEventListener("hashchange", route);
   if (config.mode !== "local") {
-    try { await auth.completeHostedSignIn(); } catch (error) { notice = error.message; }
+    try { await auth.completeHostedSignIn(); } catch (error) { notice = { kind: "info", text: error.message }; }
     auth.scheduleRefresh();
   }
   route();
@@ -80,7 +80,7 @@ async function route() {
   chrome();
   const s = auth.session();
   const container = h("div", { class: "view", "aria-busy": "true" });
-  if (notice) container.append(message("info", notice));
+  if (notice) container.append(message(notice.kind, notice.text));
   notice = null;
   clear(main, container);
   let name = "signin";
@@ -116,7 +116,10 @@ async function route() {
   (container.querySelector("[data-autofocus]") || container.querySelector("h1") || main).focus({ preventScroll: false });
 }
 
-export function go(hash) {
+// Navigate (or draw the same screen again); `said`, if given, is shown at the top of the screen
+// drawn next, so an outcome survives the re-render that shows its effect.
+export function go(hash, said) {
+  if (said) notice = { kind: said.kind || "info", text: said.text };
   if (window.location.hash === hash) route();
   else window.location.hash = hash;
 }

@@ -80,6 +80,8 @@ def test_agent_reverses_a_ledger_entry(system: LocalSystem, org: Org, page: Page
     dialog.get_by_role("button", name="Confirm reversal").click()
     # Then the balance drops back, the reversal is the newest entry and cannot itself be reversed
     expect(page.get_by_test_id("current-default")).to_have_text("100")
+    # And the page, drawn again with the new balance, still says what happened
+    expect(page.get_by_role("status")).to_have_text("The entry was reversed.")
     rows = ledger.get_by_role("row")
     expect(rows).to_have_count(4)
     expect(rows.nth(1)).to_contain_text("-40")
@@ -87,3 +89,31 @@ def test_agent_reverses_a_ledger_entry(system: LocalSystem, org: Org, page: Page
     expect(rows.nth(2)).to_contain_text("Reversed")
     expect(rows.nth(2).get_by_role("button", name="Reverse")).to_have_count(0)
     expect(rows.nth(3).get_by_role("button", name="Reverse")).to_be_visible()
+
+
+def test_reversal_waiting_for_approval_shown_on_the_refreshed_customer_page(
+    system: LocalSystem, org: Org, page: Page
+) -> None:
+    # Given a customer with two grants, in an org where more than 10 points need an approver
+    org.customer("c-rev", name="Rev Erse")
+    org.grant("c-rev", 100)
+    org.grant("c-rev", 40)
+    org.config(points={"approval_threshold": 10})
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-rev")
+    ledger = page.get_by_role("region", name="Ledger")
+    newest = ledger.get_by_role("row").nth(1)
+    expect(newest).to_contain_text("+40")
+    # When the agent reverses the newest grant (202: it waits for an approver)
+    newest.get_by_role("button", name="Reverse").click()
+    page.get_by_role("dialog").get_by_role("button", name="Confirm reversal").click()
+    # Then the page is drawn again: the request waits, the balance is unchanged
+    requests = page.get_by_role("region", name="Goodwill requests")
+    expect(requests.get_by_role("row").nth(1)).to_contain_text("Reversal -40 points")
+    expect(requests.get_by_role("row").nth(1)).to_contain_text("Waiting for approval")
+    expect(page.get_by_role("status")).to_have_text("The reversal is waiting for approval.")
+    expect(page.get_by_test_id("current-default")).to_have_text("140")
+    # And the entry offers no second reversal while the first one waits
+    expect(newest).to_contain_text("Reversal waiting for approval")
+    expect(newest.get_by_role("button", name="Reverse")).to_have_count(0)
+    expect(ledger.get_by_role("row").nth(2).get_by_role("button", name="Reverse")).to_be_visible()

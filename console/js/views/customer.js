@@ -23,10 +23,12 @@ export async function render(view, { id }, alive) {
     h("p", { class: "muted", text: `${customer.customer_id} · ${contact}${customer.opted_out_channels?.length ? ` · opted out of ${customer.opted_out_channels.join(", ")}` : ""}` }),
     balances,
   );
+  // Entries with a reversal waiting for an approver (among the requests loaded): no second "Reverse".
+  const waiting = () => new Set(requests.items.filter((r) => r.type === "REVERSAL" && r.status === "PENDING_APPROVAL").map((r) => r.reverses));
   const requests = pagedSection("Goodwill requests", (token) => `/goodwill/requests${api.query({ customer_id: id, limit: 10, next_token: token })}`,
     ["Request", "Status", "Requested"], requestRow, "No goodwill requests yet.", alive);
   const ledger = pagedSection("Ledger", (token) => `${base}/transactions${api.query({ limit: 10, next_token: token })}`,
-    ["When", "Change", "Balance after", "Type", "Reason", "By", ""], (t) => ledgerRow(t, id, view), "No ledger entries yet.", alive);
+    ["When", "Change", "Balance after", "Type", "Reason", "By", ""], (t) => ledgerRow(t, id, waiting), "No ledger entries yet.", alive);
   const coupons = pagedSection("Coupons", (token) => `${base}/coupons${api.query({ next_token: token })}`,
     ["Code", "Series", "Issued", "Expires"], couponRow, "No coupons yet.", alive);
   view.append(ledger.section, h("div", { class: "columns" }, requests.section, coupons.section));
@@ -101,12 +103,14 @@ function couponRow(c) {
   return [h("code", { text: c.code }), c.series_id, fmtDate(c.issued_at), fmtDate(c.expires_at)];
 }
 
-function ledgerRow(t, customerId, view) {
-  const reversible = !NOT_REVERSIBLE.has(t.type) && !t.reversed_by;
-  const note = t.reversed_by ? h("span", { class: "muted small", text: "Reversed" }) : null;
+function ledgerRow(t, customerId, waiting) {
+  const pending = waiting().has(t.transaction_id);
+  const reversible = !NOT_REVERSIBLE.has(t.type) && !t.reversed_by && !pending;
+  const note = t.reversed_by ? h("span", { class: "muted small", text: "Reversed" })
+    : pending ? h("span", { class: "muted small", text: "Reversal waiting for approval" }) : null;
   const button = reversible
     ? h("button", { type: "button", class: "secondary small", text: "Reverse", "aria-label": "Reverse",
-        title: `Reverse ${fmtSigned(t.points)} points of ${fmtDate(t.created_at)}`, onclick: () => reverseDialog(t, customerId, view) })
+        title: `Reverse ${fmtSigned(t.points)} points of ${fmtDate(t.created_at)}`, onclick: () => reverseDialog(t, customerId) })
     : note;
   return [
     fmtTime(t.created_at),
@@ -119,8 +123,9 @@ function ledgerRow(t, customerId, view) {
   ];
 }
 
-// Reversal (CONTRACT.md 13): {reason, comment?}; 201 applied, 202 waiting for an approver.
-async function reverseDialog(t, customerId, view) {
+// Reversal (CONTRACT.md 13): {reason, comment?}; 201 applied, 202 waiting for an approver. Either
+// way the page is drawn again (balance, ledger, requests), with the outcome said above it.
+async function reverseDialog(t, customerId) {
   const reason = field({ label: "Reason", name: "reason", kind: "select", value: "CORRECTION", options: await reasonOptions() });
   const comment = field({ label: "Comment", name: "comment", kind: "textarea" });
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": "reverse-title" });
@@ -138,8 +143,9 @@ async function reverseDialog(t, customerId, view) {
     try {
       const reply = await api.post(`/customers/${api.enc(customerId)}/transactions/${api.enc(t.transaction_id)}/reverse`, body);
       dialog.close();
-      view.prepend(message("success", reply.status === 202 ? "The reversal is waiting for approval." : "The entry was reversed."));
-      if (reply.status !== 202) go(`#/customers/${api.enc(customerId)}`);
+      go(`#/customers/${api.enc(customerId)}`, reply.status === 202
+        ? { kind: "warning", text: "The reversal is waiting for approval." }
+        : { kind: "success", text: "The entry was reversed." });
     } catch (error) {
       showErrors(form, error);
     }
