@@ -79,7 +79,9 @@ def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
     Role: approver. Each request is decided exactly as its own approve / reject route would
     decide it, independently of the others: a result per id, in the order sent, with the
     decided request (200) or the error the single route would answer (403
-    SELF_APPROVAL_FORBIDDEN, 404 no such request in the caller's org, 409 NOT_PENDING).
+    SELF_APPROVAL_FORBIDDEN, 404 no such request in the caller's org, 409 NOT_PENDING; 503
+    SERVICE_UNAVAILABLE when AWS stayed busy for that one request: send its id again; the
+    others are as reported).
     A comment is required to reject; points cannot be changed in a batch. Each id at most
     once (422 otherwise: nothing is decided)."""
     results = decisions.decide_many(app.caller(Role.APPROVER), body)

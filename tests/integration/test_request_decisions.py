@@ -104,3 +104,44 @@ def test_an_agent_cannot_decide_in_a_batch(api: Api, stack: Stack) -> None:
     reply = api.post(DECISIONS, {"decision": "APPROVE", "request_ids": [one]}, as_=AGENT)
     assert (reply.status, reply.error_code) == (403, "FORBIDDEN")
     assert table_items(stack) == before
+
+
+class _Http:
+    status_code = 400
+    headers: dict[str, str] = {}  # noqa: RUF012
+
+
+def test_batch_throttled_on_one_id_answers_it_503_and_reports_the_others_decided(api: Api, stack: Stack) -> None:
+    from goodwill import aws
+
+    # Given three pending requests
+    setup(api)
+    first, middle, last = pending(api, points=300), pending(api, points=400), pending(api, points=500)
+    stack.settle()
+    fired: list[str] = []
+
+    def throttle_middle(params: dict[str, Any], **_: Any) -> Any:
+        # DynamoDB still throttling the middle request's write once the SDK's retries are spent.
+        if middle.encode() not in params.get("body", b""):
+            return None
+        fired.append(middle)
+        error = {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}
+        return _Http(), {"Error": error, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb.UpdateItem", throttle_middle)
+    try:
+        # When the approver approves the three at once, the middle one's write throttled
+        reply = api.post(DECISIONS, {"decision": "APPROVE", "request_ids": [first, middle, last]}, as_=APPROVER)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.UpdateItem", throttle_middle)
+    # Then the fault fired, and the answer says which were decided and which to retry
+    assert fired == [middle]
+    assert reply.status == 200, reply.body
+    assert statuses(reply) == [(first, 200, "APPROVED"), (middle, 503, "SERVICE_UNAVAILABLE"), (last, 200, "APPROVED")]
+    # And the table agrees: the middle one still waits, a retry of it alone decides it
+    assert api.get(f"/goodwill/requests/{middle}", as_=AGENT).body["status"] == "PENDING_APPROVAL"
+    again = api.post(DECISIONS, {"decision": "APPROVE", "request_ids": [middle]}, as_=APPROVER)
+    assert statuses(again) == [(middle, 200, "APPROVED")]
+    stack.settle()
+    assert api.balance("c-1") == {"current": 1200, "lifetime": 1200}

@@ -14,17 +14,9 @@ from goodwill.auth import ROUTE_SCOPES, SCOPES, Principal, Role, principal_for_r
 from goodwill.errors import GoodwillError, PayloadTooLargeError, TooManyRequestsError
 from goodwill.jsonutil import dumps
 from goodwill.observability import logger
+from goodwill.retry import BUSY_ERROR_CODES
 from goodwill.settings import get_settings
 
-_THROTTLING = {
-    "ProvisionedThroughputExceededException",
-    "ThrottlingException",
-    "RequestLimitExceeded",
-    "TransactionConflictException",
-    "TransactionInProgressException",
-    "InternalServerError",
-    "ServiceUnavailable",
-}
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 # What the OpenAPI document (local/tools/openapi.py, docs/openapi.json) says about the whole API. Plain
@@ -168,7 +160,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(ClientError)  # type: ignore[untyped-decorator]
     def _aws(exc: ClientError) -> Response[str]:
         code = exc.response.get("Error", {}).get("Code", "")
-        if code in _THROTTLING:
+        if code in BUSY_ERROR_CODES:
             logger.warning("AWS is throttling or busy", extra={"aws_error": code})
             resp = error_response(503, "SERVICE_UNAVAILABLE", "the service is busy, retry shortly")
             resp.headers["Retry-After"] = "1"

@@ -22,6 +22,19 @@ from goodwill.errors import ServiceUnavailableError
 # the table was throttled. Everything else (ValidationError, ItemCollectionSizeLimitExceeded...)
 # is a bug or a business rule, and retrying it only repeats it.
 RETRYABLE_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
+# AWS error codes that mean "busy, try again shortly" once the SDK's own retries are spent: the API
+# answers them 503 SERVICE_UNAVAILABLE (api.py), a batch answers them for the one item they hit.
+BUSY_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionConflictException",
+        "TransactionInProgressException",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
 
 
 class Policy(NamedTuple):

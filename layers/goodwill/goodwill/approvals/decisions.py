@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from goodwill import retry
 from goodwill.approvals import records
 from goodwill.auth import Principal, Role
 from goodwill.clock import now_iso
@@ -15,6 +18,7 @@ from goodwill.errors import (
 )
 from goodwill.models.decisions import ApproveRequest, Decision, RejectRequest, RequestDecisionsRequest
 from goodwill.models.vocabulary import RequestStatus, RequestType
+from goodwill.observability import logger
 from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 from goodwill.services.config import get_config
@@ -68,7 +72,9 @@ def decide(principal: Principal, request_id: str, approve: bool, body: ApproveRe
 def decide_many(principal: Principal, body: RequestDecisionsRequest) -> list[dict[str, Any]]:
     """POST /goodwill/request-decisions: each request decided by `decide`, exactly as its own
     route would decide it, one after the other and independently (one refused stops or undoes
-    nothing); a result per id, in the order sent."""
+    nothing); a result per id, in the order sent. AWS still busy for one id after the SDK's
+    retries (throttled, a transaction in the way) is that id's 503, as its own route would answer:
+    the ids before it are decided already, and the caller must learn which to send again."""
     principal.require(Role.APPROVER)
     single, approve = body.single(), body.decision is Decision.APPROVE
     results: list[dict[str, Any]] = []
@@ -78,6 +84,12 @@ def decide_many(principal: Principal, body: RequestDecisionsRequest) -> list[dic
         except GoodwillError as exc:
             error = {"code": exc.code, "message": exc.message, "details": exc.details}
             results.append({"request_id": request_id, "status": exc.status_code, "error": error})
+        except ClientError as exc:
+            if (code := exc.response.get("Error", {}).get("Code")) not in retry.BUSY_ERROR_CODES:
+                raise
+            logger.warning("AWS is throttling or busy", extra={"aws_error": code, "request_id": request_id})
+            error = {"code": "SERVICE_UNAVAILABLE", "message": "the service is busy, retry shortly", "details": []}
+            results.append({"request_id": request_id, "status": 503, "error": error})
         else:
             results.append({"request_id": request_id, "status": 200, "request": records.view(decided)})
     return results

@@ -212,8 +212,11 @@ class DecisionResult(View):
     """What became of one request of a batch: `request` when decided (200), `error` otherwise."""
 
     request_id: str
-    status: Literal[200, 403, 404, 409] = Field(
-        description="200 decided; 403 SELF_APPROVAL_FORBIDDEN; 404 no such request; 409 NOT_PENDING"
+    status: Literal[200, 403, 404, 409, 503] = Field(
+        description=(
+            "200 decided; 403 SELF_APPROVAL_FORBIDDEN; 404 no such request; 409 NOT_PENDING; "
+            "503 SERVICE_UNAVAILABLE: AWS stayed busy for this request; send its id again"
+        )
     )
     request: GoodwillRequestResponse | None = None
     error: ErrorBody | None = None
