@@ -103,6 +103,10 @@ def _raw(api: Api, query: str, headers: dict[str, str]) -> dict[str, Any]:
         ({"from": "2026-01-01", "to": "2026-04-03"}, "to"),  # 93 days
         ({"from": "2026-02-30"}, "from"),
         ({"from": "1.1.2026"}, "from"),
+        # The default 30-day window would run past year 9999 / before year 1 (was a 500 OverflowError).
+        ({"from": "9999-12-20"}, "from"),
+        ({"to": "0001-01-05"}, "to"),
+        ({"from": "0001-01-01", "to": "9999-12-31"}, "to"),
         ({"group_by": "customer"}, "group_by"),
         ({"format": "xml"}, "format"),
     ],

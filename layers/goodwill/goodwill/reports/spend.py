@@ -26,9 +26,21 @@ FIELDS = ("credited", "debited", "requests", "coupons")
 
 
 def window(from_: date | None, to: date | None) -> tuple[date, date]:
-    """The days asked for (default: the 30 days up to today, UTC); 422 when reversed or too long."""
-    end = to or (from_ + timedelta(days=DEFAULT_DAYS - 1) if from_ else now().date())
-    start = from_ or end - timedelta(days=DEFAULT_DAYS - 1)
+    """The days asked for (default: the 30 days up to today, UTC); 422 when reversed or too long,
+    or when the default 30 days from `from` (up to `to`) would run past year 9999 (before year 1)."""
+    span = timedelta(days=DEFAULT_DAYS - 1)
+    try:
+        end = to or (from_ + span if from_ else now().date())
+    except OverflowError:
+        raise ValidationFailedError.field(
+            "from", f"the {DEFAULT_DAYS} days from it run past 9999-12-31: give to as well"
+        ) from None
+    try:
+        start = from_ or end - span
+    except OverflowError:
+        raise ValidationFailedError.field(
+            "to", f"the {DEFAULT_DAYS} days up to it start before 0001-01-01: give from as well"
+        ) from None
     if start > end:
         raise ValidationFailedError.field("from", "must not be after to")
     if (end - start).days + 1 > MAX_DAYS:
