@@ -11,6 +11,7 @@ cannot steer it inside. The local run may also call
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
@@ -18,6 +19,9 @@ from urllib.parse import SplitResult, urlsplit
 from goodwill.settings import get_settings
 
 MAX_LENGTH = 2048
+# No request line may carry these (http.client refuses them), and urlsplit silently drops tab, CR
+# and LF, so the URL saved would not be the URL called: the admin percent-encodes them instead.
+_UNSENDABLE = re.compile(r"[\x00-\x20\x7f]")
 
 
 class RefusedUrlError(ValueError):
@@ -73,11 +77,15 @@ def target(url: str) -> Target:
     """Where a webhook may call `url`, resolved and checked now, else RefusedUrlError."""
     if len(url) > MAX_LENGTH:
         raise RefusedUrlError(f"at most {MAX_LENGTH} characters")
+    if _UNSENDABLE.search(url):
+        raise RefusedUrlError("must not contain spaces or control characters (percent-encode them: %20)")
     try:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError as exc:
         raise RefusedUrlError(f"not a URL: {exc}") from exc
+    if not (parts.path + parts.query).isascii():  # the request line is ASCII; the host may be IDN
+        raise RefusedUrlError("the path and query must be ASCII: percent-encode other characters")
     if _local(parts):
         return Target("http", "127.0.0.1", port, "127.0.0.1")
     if parts.scheme != "https":
