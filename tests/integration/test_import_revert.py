@@ -132,6 +132,22 @@ def test_revert_of_a_set_import_restores_the_balances_it_set(api: Api, stack: St
     assert api.balance("c-2") == {"current": 40, "lifetime": 40}
 
 
+def test_a_revert_undoes_a_credit_and_the_debit_that_spent_it_in_one_file(api: Api, stack: Stack) -> None:
+    # Given an import whose second row spends the first row's expiring credit
+    customers(api, "c-1")
+    text = "customer_id,points,expires_at\nc-1,100,2099-01-01T00:00:00Z\nc-1,-50,\n"
+    import_id, done = run_import(api, stack, text)
+    assert done["totals"] == {"rows": 2, "applied": 2, "failed": 0}
+
+    view = run_revert(api, stack, import_id)
+
+    # Then both rows are reversed (the debit's points went back to the credit's lot first)
+    assert view["status"] == "REVERTED", view
+    assert view["revert"]["totals"] == {"rows": 2, "reversed": 2, "failed": 0, "skipped": 0}
+    assert api.balance("c-1") == {"current": 0, "lifetime": 0}
+    assert api.expiring("c-1") == []
+
+
 def test_spent_points_fail_their_row_and_a_row_reversed_before_is_skipped(api: Api, stack: Stack) -> None:
     # Given an import whose credit to c-1 is partly spent and whose credit to c-2 was reversed alone
     customers(api, "c-1", "c-2", "c-3")

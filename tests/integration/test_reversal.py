@@ -52,15 +52,42 @@ def test_reversing_a_credit_takes_back_its_lot_and_links_both_entries(api: Api) 
     assert [e["points"] for e in api.expiring()] == [40]
 
 
-def test_reversing_a_debit_gives_the_points_back_as_a_lot_of_the_soonest_expiry_it_took_from(api: Api) -> None:
+def test_reversing_a_debit_gives_the_points_back_to_the_lots_it_took_them_from(api: Api) -> None:
     api.customer("c-1")
     credited(api, 50, expires_at=days(5))
     credited(api, 50, expires_at=days(20))
-    debit = api.grant(points=-70)
+    credited(api, 10)  # open points
+    debit = api.grant(points=-80)
+    assert [(e["points"], e["expires_at"][:10]) for e in api.expiring()] == [(20, days(20)[:10])]
     reply = reverse(api, debit.body["transaction"]["transaction_id"])
     assert reply.status == 201, reply.body
-    assert reply.body["transaction"]["points"] == 70
-    assert [(e["points"], e["expires_at"][:10]) for e in api.expiring()] == [(70, days(5)[:10]), (30, days(20)[:10])]
+    assert reply.body["transaction"]["points"] == 80
+    # each lot as it was before the debit, each with its own expiry; the open points open again
+    assert [(e["points"], e["expires_at"][:10]) for e in api.expiring()] == [(50, days(5)[:10]), (50, days(20)[:10])]
+    assert api.balance() == {"current": 110, "lifetime": 110}
+
+
+def test_a_credit_stays_reversible_after_the_debit_that_spent_it_is_reversed(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100, expires_at=days(30))
+    debit = api.grant(points=-50)
+    assert reverse(api, debit.body["transaction"]["transaction_id"]).status == 201
+    reply = reverse(api, txn)
+    assert reply.status == 201, reply.body
+    assert api.balance() == {"current": 0, "lifetime": 0} and api.expiring() == []
+
+
+def test_reversing_a_debit_gives_back_only_the_tier_points_it_took(api: Api) -> None:
+    # Given 100 points that do not count for the tier, and a tier debit that found no tier points
+    api.customer("c-1")
+    credited(api, 100, affects_tier=False)
+    credited(api, 20)
+    debit = api.grant(points=-50)
+    assert debit.body["balance"] == {"current": 70, "lifetime": 0}
+    # When the debit is reversed, the tier gets back the 20 it lost, not 50
+    reply = reverse(api, debit.body["transaction"]["transaction_id"])
+    assert reply.status == 201, reply.body
+    assert reply.body["balance"] == {"current": 120, "lifetime": 20}
 
 
 def test_reversing_a_partly_spent_credit_is_refused_unless_negative_balances_are_allowed(api: Api) -> None:

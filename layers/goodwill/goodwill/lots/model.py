@@ -71,10 +71,34 @@ def add(lots: Sequence[Lot], lot: Lot) -> tuple[Lot, ...]:
     return tuple(merged)
 
 
+def give_back(lots: Sequence[Lot], parts: Iterable[Lot]) -> tuple[Lot, ...]:
+    """`lots` with `parts` (what a debit took, lot by lot) returned to the lots they came from: a
+    lot still held grows again (keeping its reminder state), a lot emptied since comes back."""
+    result = tuple(lots)
+    for part in parts:
+        held = [i for i, lot in enumerate(result) if (lot.lot_id, lot.expires_at) == (part.lot_id, part.expires_at)]
+        if held:
+            i = held[0]
+            result = (*result[:i], result[i]._replace(remaining=result[i].remaining + part.remaining), *result[i + 1 :])
+        else:
+            result = add(result, part)
+    return result
+
+
+def parts_to_item(parts: Iterable[Lot]) -> list[list[Any]]:
+    """What a debit's ledger entry remembers of the lots it took from: [lot_id, expires_at, taken]."""
+    return [[part.lot_id, part.expires_at, part.remaining] for part in parts]
+
+
+def parts_from_item(raw: Any) -> tuple[Lot, ...]:
+    return tuple(Lot(str(r[1]), str(r[0]), int(r[2])) for r in raw or ())
+
+
 class Consumed(NamedTuple):
     lots: tuple[Lot, ...]  # what is left
     taken: int  # points taken from lots (the rest of the debit comes from the open lot)
     soonest: str | None  # the soonest expiry among the lots taken from
+    parts: tuple[Lot, ...] = ()  # what was taken, lot by lot (remaining: the points taken)
 
 
 def consume(lots: Sequence[Lot], points: int, first: str | None = None) -> Consumed:
@@ -82,15 +106,17 @@ def consume(lots: Sequence[Lot], points: int, first: str | None = None) -> Consu
     then soonest-expiring first. Emptied lots are dropped."""
     ordered = sorted(lots, key=lambda lot: (lot.lot_id != first, lot))
     left: list[Lot] = []
+    parts: list[Lot] = []
     need, soonest = points, None
     for lot in ordered:
         take = min(need, lot.remaining)
         if take > 0:
             need -= take
             soonest = min(soonest or lot.expires_at, lot.expires_at)
+            parts.append(Lot(lot.expires_at, lot.lot_id, take))
         if lot.remaining - take > 0:
             left.append(lot._replace(remaining=lot.remaining - take))
-    return Consumed(tuple(sorted(left)), points - need, soonest)
+    return Consumed(tuple(sorted(left)), points - need, soonest, tuple(parts))
 
 
 def remainder_of(lots: Iterable[Lot], lot_id: str) -> int:

@@ -3,8 +3,9 @@
 The reversal is a new entry `type: REVERSAL` with the opposite points and `reverses`; the original
 gets `reversed_by` in the same transaction. Reversing a credit takes back its own lot's remainder
 (or, for points without expiry, the open lot's); what is spent already makes it 409
-INSUFFICIENT_BALANCE unless the org allows negative balances. Reversing a debit gives the points
-back as a lot expiring with the soonest lot the debit took from (or without expiry).
+INSUFFICIENT_BALANCE unless the org allows negative balances. Reversing a debit gives each point
+back to the lot it was taken from, with that lot's expiry (the debit's entry lists them), the rest
+to the open lot, and the tier the points it took.
 
 At most once: the original entry carries `reversal_request` (the request reversing it), claimed
 with a condition in the transaction that writes the request, pending or applied. A claim whose
@@ -66,7 +67,7 @@ def reverse(
             balance = ledger.read_balance(org, customer_id, original["program_id"])
             change = reversal_change(org, record, original, config)
             allow = config.points.allow_negative_balance
-            ledger.next_balance(balance, change.points, change.affects_tier, allow, None, change.covered_by)
+            ledger.step(balance, change, allow)
             return _queue(ikey, record, claim_op(org, original, record["request_id"], held))
         return _apply_now(org, config, ikey, record, original, held)
     except ExtraOpFailed:
@@ -116,13 +117,21 @@ def _new_record(principal: Principal, original: Item, body: ReverseRequest) -> I
 
 def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig) -> ledger.Change:
     points = int(record["points"])
-    expires_at = remind_at = covered_by = None
+    expires_at = remind_at = covered_by = tier_points = None
+    give_back: tuple[lots_model.Lot, ...] = ()
+    days, now = config.points.expiry_reminder_days, now_iso()
     if points < 0:  # a credit reversed: its own lot (or the open one) must hold the points
         covered_by = original["transaction_id"] if original.get("expires_at") else ledger.OPEN
-    else:  # a debit reversed: back as a lot expiring with the soonest lot it took from
-        expires_at, remind_at = lots_model.credit_terms(
-            points, original.get("spent_expires_at"), None, config.points.expiry_reminder_days, now_iso()
-        )
+    elif "spent_lots" in original or "lifetime_taken" in original:
+        # A debit reversed: each point back to the lot it was taken from, with that lot's expiry
+        # (so the credit that made the lot stays reversible); the tier gets back what it lost.
+        taken = lots_model.parts_from_item(original.get("spent_lots"))
+        give_back = tuple(lots_model.new_lot(p.lot_id, p.remaining, p.expires_at, days, now) for p in taken)
+        expires_at = min((p.expires_at for p in give_back), default=None)
+        if "lifetime_taken" in original:
+            tier_points = int(original["lifetime_taken"])
+    else:  # a debit from before lots were remembered: back as a lot expiring with the soonest
+        expires_at, remind_at = lots_model.credit_terms(points, original.get("spent_expires_at"), None, days, now)
     return ledger.request_change(
         org_id,
         record,
@@ -132,6 +141,8 @@ def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig
         remind_at=remind_at,
         reverses=original["transaction_id"],
         covered_by=covered_by,
+        give_back=give_back,
+        tier_points=tier_points,
     )
 
 

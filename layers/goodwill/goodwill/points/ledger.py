@@ -27,6 +27,8 @@ class Balance(NamedTuple):
     version: int = 0
     lots: tuple[Lot, ...] = ()  # expiring lots with an unspent remainder, soonest first
     spent_from: str | None = None  # the soonest expiry among the lots the change to it took from
+    spent_lots: tuple[Lot, ...] = ()  # what the change to it took, lot by lot
+    tier_taken: int = 0  # a debit: the tier points it took (less than its points when lifetime ran out)
 
     @classmethod
     def of(cls, item: Item | None) -> Balance:
@@ -66,6 +68,8 @@ class Change:
     reverses: str | None = None  # a REVERSAL: the entry it reverses
     covered_by: str | None = None  # a reversed credit: its lot id, or OPEN; must cover the debit
     expired_lot: str | None = None  # an EXPIRY: the lot (credit) that expired
+    give_back: tuple[Lot, ...] = ()  # a reversed debit: the points it took, back to their lots
+    tier_points: int | None = None  # a reversed debit: the tier points it took (None: `points`)
 
 
 def request_change(org_id: str, record: Item, points: int, **terms: Any) -> Change:
@@ -96,22 +100,33 @@ def next_balance(
     allow_negative: bool,
     lot: Lot | None = None,
     covered_by: str | None = None,
+    give_back: Sequence[Lot] = (),
+    tier_points: int | None = None,
 ) -> Balance:
-    """The balance after `points`: a credit adds `lot` (its expiring remainder); a debit takes from
-    the lots soonest-expiring first, then from the open lot (a reversed credit: from its own lot)."""
+    """The balance after `points`: a credit adds `lot` (its expiring remainder), or a reversed
+    debit returns `give_back` to the lots it took them from; a debit takes from the lots
+    soonest-expiring first, then from the open lot (a reversed credit: from its own lot)."""
     current = before.current + points
     if points < 0 and current < 0 and not allow_negative:
         raise InsufficientBalanceError(
             f"the balance ({before.current}) does not cover a debit of {-points}",
             [{"field": "points", "message": f"current balance is {before.current}"}],
         )
-    lifetime = before.lifetime + points if affects_tier else before.lifetime
+    lifetime = before.lifetime + (points if tier_points is None else tier_points) if affects_tier else before.lifetime
     lots, spent_from = before.lots, None
-    if points > 0 and lot is not None:
-        # A credit first pays back a negative balance; only what is left of it can expire.
+    spent_lots: tuple[Lot, ...] = ()
+    returned = [lot] if lot is not None else list(give_back)
+    if points > 0 and returned:
+        # A credit first pays back a negative balance; only what is left of it can expire (given
+        # back, the latest-expiring lots first).
         share = min(points, max(current, 0) - lots_model.total(lots))
-        if share > 0:
-            lots = lots_model.add(lots, Lot(lot.expires_at, lot.lot_id, share, lot.remind_at))
+        kept = []
+        for part in sorted(returned, reverse=True):
+            if share <= 0:
+                break
+            kept.append(part._replace(remaining=min(part.remaining, share)))
+            share -= kept[-1].remaining
+        lots = lots_model.give_back(lots, reversed(kept))
     elif points < 0:
         take = -points
         if covered_by is not None:
@@ -124,13 +139,30 @@ def next_balance(
             if covered_by == OPEN:
                 take -= max(min(before.open, take), 0)
         consumed = lots_model.consume(lots, take, first=covered_by)
-        lots, spent_from = consumed.lots, consumed.soonest
+        lots, spent_from, spent_lots = consumed.lots, consumed.soonest, consumed.parts
     # Tier-qualifying points never go below zero, even after debits that outgrow them.
-    return Balance(current, max(lifetime, 0), before.version + 1, lots, spent_from)
+    lifetime = max(lifetime, 0)
+    tier_taken = before.lifetime - lifetime if points < 0 and affects_tier else 0
+    return Balance(current, lifetime, before.version + 1, lots, spent_from, spent_lots, tier_taken)
+
+
+def step(before: Balance, change: Change, allow_negative: bool) -> Balance:
+    """The balance after `change` (its own lot, or what it gives back, or what it must cover)."""
+    lot = credit_lot(change, str(change.transaction_id))
+    return next_balance(
+        before,
+        change.points,
+        change.affects_tier,
+        allow_negative,
+        lot,
+        change.covered_by,
+        change.give_back,
+        change.tier_points,
+    )
 
 
 def credit_lot(change: Change, transaction_id: str) -> Lot | None:
-    if change.points <= 0 or not change.expires_at:
+    if change.points <= 0 or not change.expires_at or change.give_back:
         return None
     return Lot(lots_model.normal_time(change.expires_at), transaction_id, change.points, change.remind_at)
 
@@ -201,8 +233,11 @@ def ledger_entry(change: Change, after: Balance, transaction_id: str) -> Item:
         "affects_tier": change.affects_tier,
         "reverses": change.reverses,
         "expired_lot": change.expired_lot,
-        # A debit: the soonest expiry of the lots it took from (its reversal gives them back so).
+        # A debit: the soonest expiry of the lots it took from, what it took lot by lot (its
+        # reversal gives them back there) and the tier points it took (its reversal returns those).
         "spent_expires_at": after.spent_from,
+        **({"spent_lots": lots_model.parts_to_item(after.spent_lots)} if after.spent_lots else {}),
+        **({"lifetime_taken": after.tier_taken} if change.points < 0 and change.affects_tier else {}),
     }
 
 
@@ -243,7 +278,16 @@ def apply(
             before = read_balance(change.org_id, change.customer_id, change.program_id)
         transaction_id = change.transaction_id or ulid()
         lot = credit_lot(change, transaction_id)
-        after = next_balance(before, change.points, change.affects_tier, allow_negative, lot, change.covered_by)
+        after = next_balance(
+            before,
+            change.points,
+            change.affects_tier,
+            allow_negative,
+            lot,
+            change.covered_by,
+            change.give_back,
+            change.tier_points,
+        )
         entry = ledger_entry(change, after, transaction_id)
         extras = list(extra_ops(entry, after)) if extra_ops else []
         ops = [balance_op(change, before, after, allow_negative), ledger_op(change, entry), *extras]

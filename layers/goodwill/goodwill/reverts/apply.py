@@ -40,7 +40,7 @@ BACK_OFF: Final = Policy(attempts=MAX_STALLED_ROUNDS, base=0.01, cap=5.0)
 REASON: Final = "IMPORT_REVERTED"
 ORIGINAL_ATTRIBUTES: Final = (
     *("transaction_id", "customer_id", "program_id", "type", "points", "affects_tier", "expires_at"),
-    *("spent_expires_at", "import_id", "reversed_by", "reversal_request"),
+    *("spent_expires_at", "spent_lots", "lifetime_taken", "import_id", "reversed_by", "reversal_request"),
 )
 BALANCE_ATTRIBUTES: Final = ("current", "lifetime", "version", "lots", "bulk_row")
 OK_REASONS: Final = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"})
@@ -220,10 +220,8 @@ def plan(job: RevertJob, customer_id: str, stored: Item | None, rows: list[Rever
             group.lines[row.row] = _line(row, -int(original["points"]), "FAILED", exc.message)
             continue
         change = _change(job, row, original)
-        lot = ledger.credit_lot(change, str(change.transaction_id))
         try:
-            args = (change.points, change.affects_tier, job.allow_negative, lot, change.covered_by)
-            after = ledger.next_balance(after, *args)
+            after = ledger.step(after, change, job.allow_negative)
         except InsufficientBalanceError as exc:
             group.lines[row.row] = _line(row, change.points, "FAILED", f"insufficient balance: {exc.message}")
             continue
