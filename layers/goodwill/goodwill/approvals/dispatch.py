@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill.links import console_link
 from goodwill.models.vocabulary import RequestStatus
 from goodwill.observability import logger
 from goodwill.repositories import keys, workflows
@@ -59,7 +60,7 @@ def approval_input(record: dict[str, Any]) -> dict[str, Any]:
         if record.get("type") in ("POINTS", "REVERSAL")
         else f"a coupon of series {record.get('series_id')}"
     )
-    link = f"{get_settings().console_base_url.rstrip('/')}/requests/{request_id}"
+    link = console_link("requests", request_id)
     summary = (
         f"Goodwill request {request_id} by {record.get('requested_by')} awaits approval: {what} for "
         f"customer {record.get('customer_id')} ({record.get('reason')}). {link}"

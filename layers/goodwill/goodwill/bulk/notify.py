@@ -9,6 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from goodwill.clock import now_iso
+from goodwill.links import console_link
 from goodwill.observability import logger, mask_email
 from goodwill.repositories import imports_records, messages
 from goodwill.repositories.table import Item
@@ -74,7 +75,8 @@ def tell_actor(record: Item) -> None:
         return
     settings = get_settings()
     text = summary(record)
-    link = f"{settings.console_base_url.rstrip('/')}/bulk-imports/{record['import_id']}"
+    # The console has one bulk import screen (no page per import): the id rides along for it.
+    link = console_link("imports", import_id=record["import_id"])
     url = "revert_report_url" if record.get("status") in REVERT_ENDS else "report_url"
     body = f"{text}\n\nThe report: GET /goodwill/bulk-imports/{record['import_id']} ({url}), or {link}\n"
     subject = f"Goodwill bulk import {record['status'].replace('_', ' ').lower()}"
