@@ -1,5 +1,6 @@
-// Reason codes for the forms. The org's list comes from GET /config, which only admins may read;
-// everyone else is offered the contract's default reasons (the API still checks the code).
+// Reason codes for the forms: the org's own, from GET /config/reasons, which every role may read
+// (GET /config, the whole configuration, is for admins). Should that read fail, the contract's
+// default reasons are offered and the API still checks the code sent.
 import * as api from "./api.js";
 import * as auth from "./auth.js";
 
@@ -15,7 +16,10 @@ export async function orgConfig() {
 }
 
 export async function reasonOptions() {
-  const config = await orgConfig();
-  const reasons = config?.reasons?.map((r) => [r.code, r.label]) || DEFAULTS;
+  let reasons = DEFAULTS;
+  try {
+    const page = await api.get("/config/reasons");
+    reasons = page.items.map((r) => [r.code, r.label]);
+  } catch { /* the defaults above */ }
   return reasons.map(([value, label]) => ({ value, label: `${label} (${value})` }));
 }

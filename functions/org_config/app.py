@@ -1,4 +1,4 @@
-"""GET/PUT /config - the org's goodwill configuration (admin)."""
+"""GET/PUT /config - the org's goodwill configuration (admin); GET /config/reasons (agent)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.handler import Api, Body
-from goodwill.models.config import OrgConfig
+from goodwill.models.config import OrgConfig, ReasonPage
 from goodwill.services import config
 
 app = Api("Configuration")
@@ -20,6 +20,16 @@ def get_config() -> Any:
     Role: admin. Keys never set show their defaults."""
     principal = app.caller(Role.ADMIN)
     return json_response(200, config.get_config(principal.org_id).model_dump(mode="json"))
+
+
+@app.endpoint("GET /config/reasons", {200: (ReasonPage, "The org's reasons")})
+def list_reasons() -> Any:
+    """List the org's reason codes
+
+    Role: agent. The codes a goodwill request, reversal or import row may carry, with their
+    labels, in the org's order (the defaults when it set none): what the console offers."""
+    reasons = config.get_config(app.caller().org_id).reasons
+    return json_response(200, {"items": [r.model_dump(mode="json") for r in reasons], "next_token": None})
 
 
 @app.endpoint("PUT /config", {200: (OrgConfig, "The configuration as stored")})

@@ -125,6 +125,28 @@ def test_reason_error_lands_on_its_row_after_a_row_is_removed(
     assert org.call("GET", "/config")["reasons"][0]["code"] == "SERVICE_RECOVERY"  # nothing saved
 
 
+def test_agent_offered_the_orgs_own_reasons_and_a_grant_with_one_succeeds(
+    system: LocalSystem, org: Org, page: Page
+) -> None:
+    # Given an org whose reasons are its own, not the contract's defaults
+    org.config(
+        reasons=[{"code": "GESTURE", "label": "Goodwill gesture"}, {"code": "CORRECTION", "label": "Correction"}]
+    )
+    org.customer("c-ada", name="Ada Lovelace")
+    # When an agent (who may not read GET /config) opens Give points
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-ada/points")
+    # Then the reasons offered are the org's
+    reason = page.get_by_label("Reason")
+    expect(reason.locator("option")).to_have_text(["Goodwill gesture (GESTURE)", "Correction (CORRECTION)"])
+    # And a grant with one of them is added
+    page.get_by_label("Points").fill("30")
+    reason.select_option("GESTURE")
+    page.get_by_role("button", name="Send request").click()
+    expect(page.get_by_role("status")).to_contain_text("New balance: 30 points")
+    assert org.call("GET", "/customers/c-ada/transactions")["items"][0]["reason"] == "GESTURE"
+
+
 def test_codes_left_drop_on_the_form_after_a_coupon_is_issued(system: LocalSystem, org: Org, page: Page) -> None:
     # Given a pool of two codes and coupons that need no approval
     org.config(coupons={"auto_approve": True})

@@ -244,6 +244,13 @@ EFFECTS: dict[str, tuple[Prepare | None, Check]] = {
     # Nothing of the seeded world is due in shard 3: the shard is walked to its end.
     "expire_points/settle_shard": (None, lambda api, r: r.get("done") is True or _fail(f"not settled: {r}")),
     "org_config/get_config": (None, lambda api, r: _body(r)["programs"] == ["default"] or _fail("no programs")),
+    "org_config/list_reasons": (
+        None,
+        lambda api, r: (
+            _body(r)["items"][0] == {"code": "SERVICE_RECOVERY", "label": "Service recovery"}
+            or _fail(f"not the default reasons: {_body(r)}")
+        ),
+    ),
     "org_config/put_config": (
         None,
         lambda api, r: _expect(api.get("/config").body["points"], approval_threshold=1000),

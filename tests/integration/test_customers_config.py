@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from tests.support import AGENT, Api
+from tests.support import AGENT, OTHER_ADMIN, Api
 
 
 def test_get_config_without_any_returns_contract_defaults(api: Api) -> None:
@@ -176,3 +176,17 @@ def test_pending_debit_beyond_balance_is_refused_when_requested(api: Api) -> Non
     assert reply.status == 409
     assert reply.error_code == "INSUFFICIENT_BALANCE"
     assert api.get("/goodwill/requests", query={"status": "PENDING_APPROVAL"}).body["items"] == []
+
+
+def test_agent_reads_the_orgs_own_reasons_and_another_org_its_defaults(api: Api) -> None:
+    # Given acme's own reasons
+    own = [{"code": "GESTURE", "label": "Goodwill gesture"}, {"code": "CORRECTION", "label": "Correction"}]
+    assert api.put("/config", {"reasons": own}).status == 200
+    # When an agent, who may not read GET /config, lists the reasons
+    assert api.get("/config", as_=AGENT).status == 403
+    reply = api.get("/config/reasons", as_=AGENT)
+    # Then they are acme's, in acme's order, on one page
+    assert (reply.status, reply.body) == (200, {"items": own, "next_token": None})
+    # And another org sees its own: the contract's defaults
+    other = api.get("/config/reasons", as_=OTHER_ADMIN).body["items"]
+    assert [r["code"] for r in other][:2] == ["SERVICE_RECOVERY", "LATE_DELIVERY"]

@@ -118,6 +118,7 @@ def test_every_documented_success_matches_what_the_handlers_return(api: Api, com
     # Configuration and customers
     c.call("GET", "/config", "/config")
     c.call("PUT", "/config", "/config", {"points": {"approval_threshold": 1000}})
+    c.call("GET", "/config/reasons", "/config/reasons", as_=AGENT)
     customer = {"name": "Ada", "email": "ada@example.com", "phone": "+15555550100", "opted_out_channels": ["PUSH"]}
     c.call("PUT", "/customers/{customer_id}", "/customers/c-1", customer)
     c.call("PUT", "/customers/{customer_id}", "/customers/c-1", customer)

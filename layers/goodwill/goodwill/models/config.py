@@ -4,7 +4,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from goodwill.models.common import Channel, ReasonCode, StrictModel, listed_once
+from goodwill.models.common import Channel, ReasonCode, StrictModel, View, listed_once
 
 DEFAULT_REASONS = [
     ("SERVICE_RECOVERY", "Service recovery"),
@@ -59,6 +59,13 @@ ProgramId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]
 class Reason(StrictModel):
     code: ReasonCode
     label: Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ReasonPage(View):
+    """The org's reason codes, for everyone who gives goodwill (GET /config is for admins)."""
+
+    items: list[Reason] = Field(description="In the org's order; the defaults when it set none")
+    next_token: None = Field(description="Always null: every reason is on this one page")
 
 
 class PointsConfig(StrictModel):
