@@ -25,8 +25,9 @@ def search_customers(
 
     Role: agent. `q` matches exactly a customer id, an e-mail (case-insensitive) or a phone
     (E.164; spaces, dots, dashes and brackets are ignored), or the start of a name
-    (case-insensitive, at least 2 characters). Exact matches come first on the first page,
-    then names in alphabetical order. Each customer comes with their balances, as in
+    (case-insensitive, at least 2 characters). Exact matches come first, then names in
+    alphabetical order; never more than `limit` a page, a `next_token` while more may follow,
+    each match once across the pages. Each customer comes with their balances, as in
     GET /customers/{customer_id}. Pass `next_token` back with the same `q`."""
     return json_response(200, search.search(app.caller(), q, limit, next_token))
 

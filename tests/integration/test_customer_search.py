@@ -77,6 +77,34 @@ def test_exact_id_comes_first_and_once(people: Api) -> None:
     assert all(pages[:3])
 
 
+def test_exact_matches_beyond_the_limit_follow_on_the_next_page(people: Api) -> None:
+    # Given one customer whose id is an e-mail address, and another whose e-mail it is
+    people.customer("ada@example.com", name="Ada Byron", email=None)
+    # When a page holds one customer, then each page holds one, with a token while more are found
+    first = people.get("/customers", as_=AGENT, query={"q": "ada@example.com", "limit": 1}).body
+    assert [c["customer_id"] for c in first["items"]] == ["ada@example.com"]
+    assert first["next_token"]
+    # And paging through lists each match exactly once, id first, then e-mail
+    assert every_page(people, "ada@example.com", limit=1) == [["ada@example.com"], ["c-1"]]
+    assert found(people, "ada@example.com", limit=2) == ["ada@example.com", "c-1"]
+    # And the continuation belongs to that search only
+    reply = people.get("/customers", as_=AGENT, query={"q": "adam@example.com", "next_token": first["next_token"]})
+    assert (reply.status, reply.fields()) == (422, {"next_token"})
+
+
+def test_every_page_of_a_search_holds_at_most_limit_and_every_match_once(people: Api) -> None:
+    # Given an exact id match whose name matches too, and more names than a page holds
+    people.customer("ad", name="Ada Byron", email=None)
+    for n in range(4):
+        people.customer(f"s-{n}", name=f"Adler {n}", email=None, phone=None)
+    expected = ["ad", "c-1", "c-2", "s-0", "s-1", "s-2", "s-3"]
+    for limit in (1, 2, 3, 6, 7, 8):
+        pages = every_page(people, "ad", limit=limit)
+        assert all(len(page) <= limit for page in pages), (limit, pages)
+        assert [c for page in pages for c in page] == expected, limit
+        assert all(pages[: -(-len(expected) // limit)]), (limit, pages)
+
+
 def test_name_prefix_pages_through_every_match_once(api: Api) -> None:
     for n in range(7):
         api.customer(f"s-{n}", name=f"Smith {chr(ord('g') - n)}", email=None, phone=None)

@@ -1,15 +1,20 @@
 """GET /customers?q=: which customers of the caller's org a query finds, in what order.
 
 - A phone (E.164 once spaces, dots, dashes and brackets are dropped): the customers with it.
-- Otherwise exact matches first, on the first page: the customer whose id is `q`, and the one
-  whose e-mail is `q` (case-insensitive). A `q` holding `@` matches nothing else.
+- Otherwise exact matches first: the customer whose id is `q`, and the one whose e-mail is `q`
+  (case-insensitive), as many as the page holds (the rest on the next). A `q` holding `@`
+  matches nothing else.
 - Then, for two characters or more, every customer whose name starts with `q` (case-insensitive,
   accents kept, whitespace collapsed), in name order, a page at a time.
+Never more than `limit` customers a page; a next_token while more may follow; paging through lists
+every match once.
 Every key starts with the caller's org: another org's customers cannot be reached.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from typing import Any
 
@@ -38,17 +43,45 @@ def search(principal: Principal, q: str, limit: int, next_token: str | None) -> 
         return _answer(org, {}, [i["customer_id"] for i in page.items], page.next_token)
     key = index.name_key(text)
     by_name = "@" not in text and len(key) >= index.MIN_PREFIX
-    if next_token and not by_name:
-        raise ValidationFailedError.field("next_token", "this search has a single page")
-    exact = {} if next_token else _exact(org, text)
+    # A first page lists the exact matches, as many as fit; a token of `_exact_token` lists the rest.
+    shown = _exact_from(next_token, text)
+    if next_token and shown is None and not by_name:
+        raise ValidationFailedError.field("next_token", "not a token issued by this listing")
+    exact = list(_exact(org, text).items())[shown or 0 :] if not next_token or shown is not None else []
+    if len(exact) > limit:
+        return _answer(org, dict(exact[:limit]), [], _exact_token(text, (shown or 0) + limit))
     room = limit - len(exact)
     if not by_name:
-        return _answer(org, exact, [], None)
+        return _answer(org, dict(exact), [], None)
     if room == 0:
-        return _answer(org, exact, [], lookup.name_start_token(org, key))
-    # The customer whose id is `q` is listed first on the first page, and not again by name.
-    page = lookup.by_name(org, key, room, next_token, leave_out=text)
-    return _answer(org, exact, [i["customer_id"] for i in page.items], page.next_token)
+        return _answer(org, dict(exact), [], lookup.name_start_token(org, key))
+    # The customer whose id is `q` is listed with the exact matches, and not again by name.
+    names_token = None if shown is not None else next_token
+    page = lookup.by_name(org, key, room, names_token, leave_out=text)
+    return _answer(org, dict(exact), [i["customer_id"] for i in page.items], page.next_token)
+
+
+def _exact_token(text: str, shown: int) -> str:
+    """The next page of a search whose exact matches did not fit: how many were shown, for which `q`."""
+    raw = json.dumps({"q": text, "exact_shown": shown}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _exact_from(token: str | None, text: str) -> int | None:
+    """How many exact matches a token of `_exact_token` says were shown; None for any other token
+    (a names token, checked by its listing). One of another `q` is refused."""
+    if not token:
+        return None
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(plain, dict) or "exact_shown" not in plain:
+        return None
+    shown = plain["exact_shown"]
+    if plain.get("q") != text or type(shown) is not int or shown < 1:
+        raise ValidationFailedError.field("next_token", "not a token issued by this listing")
+    return shown
 
 
 def _exact(org_id: str, text: str) -> dict[str, Item]:
