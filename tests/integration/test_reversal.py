@@ -238,3 +238,25 @@ def test_an_orgs_own_reversal_template_is_used(api: Api, stack: Stack) -> None:
     assert reverse(api, txn).status == 201
     stack.settle()
     assert _sent_texts(stack) == ["Sorry Ada Lovelace: fixed. Balance 30."]
+
+
+def test_a_credit_whose_lot_was_merged_into_another_stays_reversible(api: Api) -> None:
+    from goodwill.lots.model import MAX_LOTS
+    from goodwill.repositories import keys, table
+
+    # Given a balance full of lots, one day apart, and a credit that makes one lot too many: it
+    # merges into the lot of day 31 (the closest later one; the clock moved on since day 30's)
+    api.customer("c-1")
+    ids = {day: credited(api, 10, expires_at=days(day)) for day in range(10, 10 + MAX_LOTS)}
+    late = credited(api, 7, expires_at=days(30.5))
+    stored = table.get(keys.balance("acme", "c-1", "default"))
+    assert stored is not None
+    assert len(stored["lots"]) == MAX_LOTS and late not in {lot[0] for lot in stored["lots"]}
+    # When that credit, whose lot now sits inside day 31's, is reversed
+    reply = reverse(api, late)
+    # Then its points leave the merged lot, and day 31's credit is still whole and reversible
+    assert reply.status == 201, reply.body
+    assert api.balance()["current"] == 10 * MAX_LOTS
+    again = reverse(api, ids[31])
+    assert again.status == 201, again.body
+    assert api.balance()["current"] == 10 * MAX_LOTS - 10

@@ -39,3 +39,16 @@ def test_reminders_are_due_before_expiry_and_never_inside_the_window() -> None:
     late = model.new_lot("L", 10, "2027-01-05T00:00:00Z", 7, now="2027-01-01T00:00:00.000Z")
     assert late.remind_at is None
     assert model.due_at([fresh]) == fresh.remind_at
+
+
+def test_a_merged_lot_answers_for_the_credits_merged_into_it() -> None:
+    lots = tuple(lot(1 + i % 28, 1, f"L{i:03d}") for i in range(model.MAX_LOTS))
+    merged = model.add(lots, Lot("2027-03-01T00:00:00.000Z", "NEW", 5))
+    gone = {x.lot_id for x in lots} - {m.lot_id for m in merged}
+    assert len(gone) == 1
+    (lost,) = gone
+    assert model.remainder_of(merged, lost) >= 1
+    assert model.from_item(model.to_item(merged)) == merged  # the merged ids are stored
+    taken = model.consume(merged, 1, first=lost)
+    assert model.total(taken.lots) == model.total(merged) - 1
+    assert taken.parts[0].lot_id != lost and lost in next(m.merged for m in merged if m.lot_id == taken.parts[0].lot_id)

@@ -1,10 +1,12 @@
 """Lots as values: credit, consume soonest-expiring first, expire, and the next time a balance is due.
 
 Pure functions over tuples of Lot; the ledger stores them on the balance item (`lots`), compactly as
-lists `[lot_id, expires_at, remaining, remind_at]`. A balance keeps at most MAX_LOTS lots: a credit
-that would make one more merges the two lots that expire closest together into the later one, so
-no point ever expires earlier than promised (the merged lot expires with the later id), and the
-balance item stays a few KB whatever the customer's history.
+lists `[lot_id, expires_at, remaining, remind_at]` (and, on a merged lot, the ids merged into it).
+A balance keeps at most MAX_LOTS lots: a credit that would make one more merges the two lots that
+expire closest together into the later one, so no point ever expires earlier than promised (the
+merged lot expires with the later id, and answers for the credits merged into it, up to
+MAX_MERGED of them, so they stay reversible), and the balance item stays a few KB whatever the
+customer's history.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Final, NamedTuple
 from goodwill.clock import iso, parse_iso
 
 MAX_LOTS: Final = 50
+MAX_MERGED: Final = 20  # ids a merged lot remembers (the latest): 50 x 20 ids stays under ~40 KB
 EXPIRING_SHOWN: Final = 5
 
 
@@ -25,18 +28,34 @@ class Lot(NamedTuple):
     lot_id: str  # the transaction id of the credit that made it
     remaining: int
     remind_at: str | None = None  # when to send POINTS_EXPIRING; None once sent (or never)
+    merged: tuple[str, ...] = ()  # the credits whose lots were merged into this one
+
+    def holds(self, lot_id: str) -> bool:
+        return self.lot_id == lot_id or lot_id in self.merged
 
 
 def from_item(raw: Any) -> tuple[Lot, ...]:
     """The lots stored on a balance item (absent on balances older than lots: none)."""
     if not raw:
         return ()
-    lots = [Lot(str(r[1]), str(r[0]), int(r[2]), str(r[3]) if len(r) > 3 and r[3] else None) for r in raw]
+    lots = [
+        Lot(
+            str(r[1]),
+            str(r[0]),
+            int(r[2]),
+            str(r[3]) if len(r) > 3 and r[3] else None,
+            tuple(str(m) for m in r[4]) if len(r) > 4 else (),
+        )
+        for r in raw
+    ]
     return tuple(sorted(lots))
 
 
 def to_item(lots: Iterable[Lot]) -> list[list[Any]]:
-    return [[lot.lot_id, lot.expires_at, lot.remaining, lot.remind_at] for lot in lots]
+    return [
+        [lot.lot_id, lot.expires_at, lot.remaining, lot.remind_at, *([list(lot.merged)] if lot.merged else [])]
+        for lot in lots
+    ]
 
 
 def total(lots: Iterable[Lot]) -> int:
@@ -66,7 +85,12 @@ def add(lots: Sequence[Lot], lot: Lot) -> tuple[Lot, ...]:
         _, i = min(gaps)
         first, second = merged[i], merged[i + 1]
         reminders = [r for r in (first.remind_at, second.remind_at) if r]
-        joined = second._replace(remaining=first.remaining + second.remaining, remind_at=max(reminders, default=None))
+        ids = sorted({*first.merged, first.lot_id, *second.merged} - {second.lot_id})[-MAX_MERGED:]
+        joined = second._replace(
+            remaining=first.remaining + second.remaining,
+            remind_at=max(reminders, default=None),
+            merged=tuple(ids),
+        )
         merged[i : i + 2] = [joined]
     return tuple(merged)
 
@@ -76,7 +100,7 @@ def give_back(lots: Sequence[Lot], parts: Iterable[Lot]) -> tuple[Lot, ...]:
     lot still held grows again (keeping its reminder state), a lot emptied since comes back."""
     result = tuple(lots)
     for part in parts:
-        held = [i for i, lot in enumerate(result) if (lot.lot_id, lot.expires_at) == (part.lot_id, part.expires_at)]
+        held = [i for i, lot in enumerate(result) if lot.holds(part.lot_id) and lot.expires_at == part.expires_at]
         if held:
             i = held[0]
             result = (*result[:i], result[i]._replace(remaining=result[i].remaining + part.remaining), *result[i + 1 :])
@@ -104,7 +128,7 @@ class Consumed(NamedTuple):
 def consume(lots: Sequence[Lot], points: int, first: str | None = None) -> Consumed:
     """Take up to `points` from the lots: lot `first` (a reversal's own credit) before the others,
     then soonest-expiring first. Emptied lots are dropped."""
-    ordered = sorted(lots, key=lambda lot: (lot.lot_id != first, lot))
+    ordered = sorted(lots, key=lambda lot: (first is None or not lot.holds(first), lot))
     left: list[Lot] = []
     parts: list[Lot] = []
     need, soonest = points, None
@@ -120,7 +144,7 @@ def consume(lots: Sequence[Lot], points: int, first: str | None = None) -> Consu
 
 
 def remainder_of(lots: Iterable[Lot], lot_id: str) -> int:
-    return sum(lot.remaining for lot in lots if lot.lot_id == lot_id)
+    return sum(lot.remaining for lot in lots if lot.holds(lot_id))
 
 
 def due_at(lots: Iterable[Lot]) -> str | None:
