@@ -100,3 +100,24 @@ def test_a_held_grant_once_approved_is_applied_and_an_idempotent_repeat_replays_
     assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
     api.stack.settle()
     assert api.balance("c-1")["current"] == 150
+
+
+def test_reversing_a_debit_counts_against_the_agents_limit_like_a_credit(api: Api) -> None:
+    # Given an agent who has credited 900 of 1000 points today, and a 500-point debit by an admin
+    _limited(api)
+    api.customer("c-1")
+    assert api.grant("c-1", 900).status == 201
+    debit = api.grant("c-1", -500, as_=ADMIN)
+    small = api.grant("c-1", -60, as_=ADMIN)
+    path = "/customers/c-1/transactions/{}/reverse"
+
+    # When the agent reverses the debit (500 points back to the customer), then the 60-point one
+    big = api.post(path.format(debit.body["transaction"]["transaction_id"]), {"reason": "CORRECTION"}, as_=AGENT)
+    fits = api.post(path.format(small.body["transaction"]["transaction_id"]), {"reason": "CORRECTION"}, as_=AGENT)
+
+    # Then the 500 waits for an approver, saying why; the 60 applies and is counted
+    assert big.status == 202, big.body
+    assert big.body["request"]["history"][0]["held_for_approval"] == "AGENT_DAILY_LIMIT"
+    assert fits.status == 201, fits.body
+    assert api.get("/me/limits", as_=AGENT).body["used"] == 960
+    assert api.balance("c-1")["current"] == 900 - 500

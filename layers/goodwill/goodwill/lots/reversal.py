@@ -26,7 +26,8 @@ from goodwill.lots import model as lots_model
 from goodwill.models.config import OrgConfig
 from goodwill.models.requests import ReverseFingerprint, ReverseRequest
 from goodwill.models.vocabulary import RequestStatus, RequestType
-from goodwill.points import ledger
+from goodwill.points import ledger, limits
+from goodwill.points.grants import held_for_limit
 from goodwill.repositories import keys, table
 from goodwill.repositories.extra_ops import ExtraOpFailed
 from goodwill.repositories.table import Item
@@ -52,6 +53,9 @@ def reverse(
     wanted = [keys.customer(org, customer_id), keys.ledger(org, customer_id, transaction_id)]
     if ikey:
         wanted.append(ikey.item_key)
+    day = limits.today()
+    if limits.limited(principal, config):  # a reversed debit gives points: it counts like a credit
+        wanted.append(keys.agent_day(org, principal.actor, day))
     found = table.batch_get_map(wanted)
     if ikey and (stored := idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))):
         return Outcome(stored.status_code, stored.body)
@@ -62,6 +66,9 @@ def reverse(
         raise NotFoundError(f"transaction {transaction_id} not found")
     held = reversible(org, original)
     record = _new_record(principal, original, body)
+    allowance = None
+    if record["points"] > 0 and limits.limited(principal, config):
+        allowance = limits.allowance(principal, config, found.get((wanted[-1]["PK"], wanted[-1]["SK"])), day)
     try:
         if config.needs_points_approval(record["points"]):
             balance = ledger.read_balance(org, customer_id, original["program_id"])
@@ -69,10 +76,17 @@ def reverse(
             allow = config.points.allow_negative_balance
             ledger.step(balance, change, allow)
             return _queue(ikey, record, claim_op(org, original, record["request_id"], held))
-        return _apply_now(org, config, ikey, record, original, held)
-    except ExtraOpFailed:
+        if allowance and not allowance.allows(record["points"]):
+            return _queue(ikey, held_for_limit(record, allowance), claim_op(org, original, record["request_id"], held))
+        return _apply_now(org, config, ikey, record, original, held, allowance)
+    except ExtraOpFailed as exc:
         if ikey and (stored := idempotency.load(ikey)):
             return Outcome(stored.status_code, stored.body)
+        if allowance and exc.cancelled.failed(len(exc.cancelled.reasons) - 1):
+            # The agent's other credits used up the day's limit since it was read: this one waits.
+            fresh = limits.allowance(principal, config, table.get(allowance.key()), day)
+            claim = claim_op(org, original, record["request_id"], held)
+            return _queue(ikey, held_for_limit(record, fresh), claim)
         raise AlreadyReversedError(f"transaction {transaction_id} is being reversed by another request") from None
 
 
@@ -177,7 +191,13 @@ def _queue(ikey: IdempotencyKey | None, record: Item, claim: dict[str, Any]) -> 
 
 
 def _apply_now(
-    org_id: str, config: OrgConfig, ikey: IdempotencyKey | None, record: Item, original: Item, held: str | None
+    org_id: str,
+    config: OrgConfig,
+    ikey: IdempotencyKey | None,
+    record: Item,
+    original: Item,
+    held: str | None,
+    allowance: limits.Allowance | None = None,
 ) -> Outcome:
     change = reversal_change(org_id, record, original, config)
     response: dict[str, Any] = {}
@@ -194,6 +214,8 @@ def _apply_now(
         ]
         if ikey:
             ops.append(idempotency.record_op(ikey, 201, response, record["request_id"]))
+        if allowance:  # last: reverse() reads a refusal of the limit from the last reason
+            ops.append(limits.count_op(allowance, int(record["points"])))
         return ops
 
     ledger.apply(change, config.points.allow_negative_balance, ride_along)
