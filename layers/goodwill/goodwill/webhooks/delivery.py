@@ -11,7 +11,9 @@ queue. Every attempt is recorded (GET /webhooks/{id} shows the latest).
 from __future__ import annotations
 
 import json
+import os
 import time
+import traceback
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -37,28 +39,55 @@ def delay(attempt: int) -> int:
     return int(min(FIRST_DELAY_SECONDS * 2 ** (attempt - 1), MAX_DELAY_SECONDS))
 
 
+class PoisonMessageError(ValueError):
+    """A message no retry can handle (not JSON, not an event nor a delivery)."""
+
+
 def handle(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """SQS batch -> the messages to keep (retried after their new visibility timeout)."""
+    """SQS batch -> the messages to see again (a partial batch response: ReportBatchItemFailures).
+
+    Each message succeeds or fails alone, so a fault on one never brings its neighbours back to be
+    POSTed again. They run side by side: one after another (as Powertools' BatchProcessor does),
+    ten receivers timing out at 5 s each would outlast the function's 30 s, failing the batch."""
     with ThreadPoolExecutor(max_workers=max(1, min(10, len(records)))) as pool:
-        done = list(pool.map(process, records))
+        done = list(pool.map(_one, records))
     return {
         "batchItemFailures": [{"itemIdentifier": r["messageId"]} for r, ok in zip(records, done, strict=True) if not ok]
     }
+
+
+def _one(record: Mapping[str, Any]) -> bool:
+    """process(record); an error is this message's failure alone. It comes back after its visibility
+    timeout; one that always fails (a poison message) goes, untouched, to the dead-letter queue by
+    the queue's redrive policy (maxReceiveCount), where it can be read, rather than being dropped.
+    Logged by message id, error type and place only: bodies hold URLs and customers' data."""
+    try:
+        return process(record)
+    except Exception as exc:
+        logger.warning(
+            "webhook queue message failed; it comes back later",
+            extra={"message_id": record.get("messageId"), "error": type(exc).__name__, "at": _where(exc)},
+        )
+        return False
+
+
+def _where(exc: BaseException) -> str:
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if f"{os.sep}goodwill{os.sep}" in f.filename] or frames
+    return f"{os.path.basename(ours[-1].filename)}:{ours[-1].lineno} {ours[-1].name}" if ours else ""
 
 
 def process(record: Mapping[str, Any]) -> bool:
     """True when the message is finished with (delete it), False to see it again later."""
     try:
         body = json.loads(record["body"])
-    except (KeyError, TypeError, ValueError):
-        logger.warning("webhook queue message that is not JSON dropped", extra={"message_id": record.get("messageId")})
-        return True
+    except ValueError as exc:
+        raise PoisonMessageError("not JSON") from exc
     if isinstance(body, dict) and body.get("source") == "goodwill" and isinstance(body.get("detail"), dict):
         return fan_out(body)
     if isinstance(body, dict) and body.get("kind") == "delivery":
         return deliver(body, record)
-    logger.warning("unknown webhook queue message dropped", extra={"message_id": record.get("messageId")})
-    return True
+    raise PoisonMessageError("neither an event nor a delivery")
 
 
 def fan_out(event: Mapping[str, Any]) -> bool:
@@ -90,23 +119,34 @@ def deliver(message: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     attempt = int((record.get("attributes") or {}).get("ApproximateReceiveCount", 1))
     entry = {"event_id": message["event_id"], "event_type": message["event_type"], "at": now_iso(), "attempt": attempt}
     if not hook.get("enabled"):
-        repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("DROPPED", None, "webhook disabled", 0)})
+        _record(org_id, webhook_id, {**entry, **_outcome("DROPPED", None, "webhook disabled", 0)}, record)
         return True
     started = time.monotonic()
     status, error = _post(hook, message)
     took = int((time.monotonic() - started) * 1000)
     if error is None:
-        repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("DELIVERED", status, None, took)})
+        _record(org_id, webhook_id, {**entry, **_outcome("DELIVERED", status, None, took)}, record)
         return True
     wait = delay(attempt)
     if now() + timedelta(seconds=wait) > parse_iso(str(message["queued_at"])) + RETRY_FOR:
         dead = {**message, "last_error": error, "last_status_code": status, "attempts": attempt}
         queue.dead_letter(dumps(dead))
-        repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("DEAD_LETTERED", status, error, took)})
+        _record(org_id, webhook_id, {**entry, **_outcome("DEAD_LETTERED", status, error, took)}, record)
         return True
     queue.hide(str(record["receiptHandle"]), wait)
-    repo.record_attempt(org_id, webhook_id, {**entry, **_outcome("RETRYING", status, error, took)})
+    _record(org_id, webhook_id, {**entry, **_outcome("RETRYING", status, error, took)}, record)
     return False
+
+
+def _record(org_id: str, webhook_id: str, attempt: dict[str, Any], record: Mapping[str, Any]) -> None:
+    """Log an attempt for GET /webhooks/{id}. What was done is done (a POST made, a message
+    dead-lettered): a fault writing the log must not bring the message back to do it again."""
+    try:
+        repo.record_attempt(org_id, webhook_id, attempt)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        extra = {"message_id": record.get("messageId"), "outcome": attempt["outcome"], "error": code}
+        logger.warning("webhook attempt not recorded", extra=extra)
 
 
 def _post(hook: Mapping[str, Any], message: Mapping[str, Any]) -> tuple[int | None, str | None]:

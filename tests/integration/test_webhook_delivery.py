@@ -1,0 +1,167 @@
+"""Webhook delivery, message by message: one message's failure never re-sends its neighbours, and
+an event reaches each webhook once however often (or however concurrently) it is queued."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from goodwill import aws
+from goodwill.clock import now_iso
+from goodwill.repositories import webhooks
+from goodwill.webhooks import delivery
+from local.aws.stack import Stack
+from local.devserver.webhook_receiver import Receiver
+from tests.integration.test_webhooks import _end_back_off, _hook
+from tests.support import Api, function_for
+
+THROTTLED = {"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}
+
+
+@pytest.fixture
+def receivers(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Receiver]]:
+    """Two receivers on this machine (the local run's http://127.0.0.1), by webhook id."""
+    monkeypatch.setenv("GOODWILL_LOCAL_WEBHOOKS", "true")
+    aws.reset_clients()
+    started = {name: Receiver().start() for name in ("a", "b")}
+    yield started
+    for receiver in started.values():
+        receiver.stop()
+
+
+@pytest.fixture
+def hooks(api: Api, stack: Stack, receivers: dict[str, Receiver]) -> dict[str, Receiver]:
+    for name, receiver in receivers.items():
+        _hook(api, name, receiver.url)
+    stack.settle()  # nothing else is on the queue
+    return receivers
+
+
+def _send(stack: Stack, *bodies: str) -> list[str]:
+    """Put messages on the webhook queue; their ids."""
+    sqs, url = stack.client("sqs"), stack.ref("WebhookQueue")
+    return [sqs.send_message(QueueUrl=url, MessageBody=body)["MessageId"] for body in bodies]
+
+
+def _poll(stack: Stack) -> list[str] | None:
+    """One batch of the webhook queue to the delivery function, as Lambda's SQS event source does
+    it: the messages it reports failed (None: it raised, and the whole batch) come back later."""
+    sqs, url = stack.client("sqs"), stack.ref("WebhookQueue")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get("Messages", [])
+    if not got:
+        return []
+    records = [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": m["Attributes"],
+        }
+        for m in got
+    ]
+    try:
+        result = function_for(stack, "webhook_delivery").invoke({"Records": records})
+    except Exception:  # a function error: Lambda leaves every message of the batch to come back
+        return None
+    failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
+    for record in records:
+        if record["messageId"] not in failed:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=record["receiptHandle"])
+    return failed
+
+
+def _delivery(webhook_id: str, event_id: str = "e-1") -> str:
+    return json.dumps(
+        {
+            "kind": "delivery",
+            "org_id": "acme",
+            "webhook_id": webhook_id,
+            "event_id": event_id,
+            "event_type": "Points Changed",
+            "queued_at": now_iso(),
+            "payload": {"event_type": "Points Changed", "event_id": event_id, "org_id": "acme"},
+        }
+    )
+
+
+def _counts(receivers: dict[str, Receiver]) -> dict[str, int]:
+    return {name: len(r.deliveries) for name, r in receivers.items()}
+
+
+# ---------------------------------------------------------------- one message fails, not the batch
+
+
+def test_a_fault_on_one_message_is_retried_alone_and_its_neighbours_are_posted_once(
+    stack: Stack, hooks: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given deliveries to a and b in one batch, and DynamoDB throttling the read of b's webhook once
+    real, faults = webhooks.get, []
+
+    def get(org_id: str, webhook_id: str) -> Any:
+        if webhook_id == "b" and not faults:
+            faults.append(webhook_id)
+            raise ClientError(THROTTLED, "GetItem")  # type: ignore[arg-type]
+        return real(org_id, webhook_id)
+
+    monkeypatch.setattr(webhooks, "get", get)
+    _, to_b = _send(stack, _delivery("a"), _delivery("b"))
+
+    # When the batch is handled, and b's message comes back after its visibility timeout
+    first = _poll(stack)
+    _end_back_off(stack)
+    second = _poll(stack)
+
+    # Then only b's message was reported failed; each receiver got the event once
+    assert (first, second) == ([to_b], [])
+    assert faults == ["b"]
+    assert _counts(hooks) == {"a": 1, "b": 1}
+
+
+def test_poison_messages_fail_alone_logged_by_id_only_and_end_on_the_dead_letter_queue(
+    stack: Stack, hooks: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged: list[tuple[str, dict[str, Any]]] = []
+    monkeypatch.setattr(delivery.logger, "warning", lambda msg, *a, **kw: logged.append((msg, kw)))
+    # Given a batch with two good deliveries, a body that is not JSON, and a delivery missing its webhook
+    not_json = '{"to": "https://ada.example.com/lovelace?email=ada@'
+    incomplete = '{"kind": "delivery", "org_id": "acme"}'
+    ids = _send(stack, _delivery("a"), not_json, incomplete, _delivery("b"))
+
+    # When the batch is handled, and the poison keeps coming back (50 receives, the redrive policy's)
+    first = _poll(stack)
+    later = []
+    while _end_back_off(stack):
+        later.append(_poll(stack))
+
+    # Then the good deliveries were posted once; the poison was reported failed every time, logged
+    # by message id only, and SQS moved it, untouched, to the dead-letter queue
+    assert first == ids[1:3]
+    assert _counts(hooks) == {"a": 1, "b": 1}
+    assert later == [ids[1:3]] * 49 + [[]]  # the 51st receive finds it moved
+    dead = stack.client("sqs").receive_message(QueueUrl=stack.ref("WebhookDeadLetterQueue"), MaxNumberOfMessages=10)
+    assert sorted(m["Body"] for m in dead["Messages"]) == sorted([not_json, incomplete])
+    assert {kw["extra"]["message_id"] for _, kw in logged} == set(ids[1:3])
+    assert "ada" not in json.dumps(logged) and "lovelace" not in json.dumps(logged)
+
+
+def test_a_successful_post_whose_attempt_cannot_be_recorded_is_not_posted_again(
+    stack: Stack, hooks: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given DynamoDB refusing to record a's attempt once
+    def record_attempt(org_id: str, webhook_id: str, attempt: dict[str, Any]) -> None:
+        raise ClientError(THROTTLED, "PutItem")  # type: ignore[arg-type]
+
+    monkeypatch.setattr(webhooks, "record_attempt", record_attempt)
+    _send(stack, _delivery("a"))
+
+    # When the delivery is made
+    failed = _poll(stack)
+
+    # Then the receiver has it, so the message is done: nothing comes back to post it again
+    assert failed == []
+    assert _end_back_off(stack) == 0
+    assert _counts(hooks) == {"a": 1, "b": 0}
