@@ -4,6 +4,8 @@ an event reaches each webhook once however often (or however concurrently) it is
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from goodwill import aws
 from goodwill.clock import now_iso
-from goodwill.repositories import webhooks
+from goodwill.repositories import webhook_queue, webhooks
 from goodwill.webhooks import delivery
 from local.aws.stack import Stack
 from local.devserver.webhook_receiver import Receiver
@@ -86,6 +88,12 @@ def _delivery(webhook_id: str, event_id: str = "e-1") -> str:
             "payload": {"event_type": "Points Changed", "event_id": event_id, "org_id": "acme"},
         }
     )
+
+
+def _event(event_id: str = "e-1") -> str:
+    """The event as the bus's rule puts it on the queue."""
+    detail = {"org_id": "acme", "event_id": event_id, "customer_id": "c-1", "points": 5}
+    return json.dumps({"source": "goodwill", "detail-type": "Points Changed", "detail": detail})
 
 
 def _counts(receivers: dict[str, Receiver]) -> dict[str, int]:
@@ -165,3 +173,96 @@ def test_a_successful_post_whose_attempt_cannot_be_recorded_is_not_posted_again(
     assert failed == []
     assert _end_back_off(stack) == 0
     assert _counts(hooks) == {"a": 1, "b": 0}
+
+
+# ---------------------------------------------------------------- an event reaches a webhook once
+
+
+def test_the_same_event_twice_in_one_batch_is_posted_once_per_webhook(
+    stack: Stack, hooks: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the bus put one event on the queue twice, and both copies fan out at the same moment
+    both_read = threading.Barrier(2)
+    real, calls = webhooks.list_all, []
+
+    def list_all(org_id: str) -> Any:
+        found = real(org_id)
+        calls.append(org_id)
+        if len(calls) <= 2:
+            both_read.wait(timeout=5)  # neither queues anything before the other has looked
+        return found
+
+    monkeypatch.setattr(webhooks, "list_all", list_all)
+    _send(stack, _event(), _event())
+
+    # When the batch is handled, then the deliveries it queued
+    assert _poll(stack) == []
+    assert _poll(stack) == []
+
+    # Then each webhook got the event once, and nothing else is queued
+    assert len(calls) == 2
+    assert _counts(hooks) == {"a": 1, "b": 1}
+    assert _poll(stack) == [] and _counts(hooks) == {"a": 1, "b": 1}
+
+
+def test_a_redelivered_event_batch_is_not_posted_again(stack: Stack, hooks: dict[str, Receiver]) -> None:
+    # Given an event delivered to both webhooks
+    _send(stack, _event())
+    stack.settle()
+
+    # When the same event comes again (SQS at least once, or the bus retrying its put)
+    _send(stack, _event(), _event())
+    stack.settle()
+
+    # Then nothing more reached the receivers
+    assert _counts(hooks) == {"a": 1, "b": 1}
+
+
+def test_an_event_sqs_refused_to_fan_out_is_retried_and_posted_once(
+    stack: Stack, hooks: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given SQS refusing b's delivery message once, then failing the whole send once
+    real, sends = webhook_queue.send_batch, []
+
+    def send_batch(bodies: list[str]) -> list[int]:
+        sends.append(len(bodies))
+        if len(sends) == 1:
+            kept = [i for i, body in enumerate(bodies) if json.loads(body)["webhook_id"] != "b"]
+            return [kept[i] for i in real([bodies[i] for i in kept])]
+        if len(sends) == 2:
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "down"}}, "SendMessageBatch")  # type: ignore[arg-type]
+        return real(bodies)
+
+    monkeypatch.setattr(webhook_queue, "send_batch", send_batch)
+    (event,) = _send(stack, _event())
+
+    # When the event is fanned out, comes back (twice) after its visibility timeout, and is delivered
+    assert _poll(stack) == [event]  # a queued; b's claim released
+    _poll(stack)
+    assert _end_back_off(stack) == 1
+    assert _poll(stack) == [event]  # SQS down: b's claim released again
+    assert _end_back_off(stack) == 1
+    assert _poll(stack) == []
+    assert _poll(stack) == []
+
+    # Then a was queued once and b once, and each got the event once
+    assert sends == [2, 1, 1]
+    assert _counts(hooks) == {"a": 1, "b": 1}
+
+
+@pytest.mark.parametrize(("claimed_seconds_ago", "posted"), [(5, 0), (600, 1)])
+def test_a_claim_left_by_a_crashed_invocation_is_taken_over_only_once_it_is_stale(
+    stack: Stack, hooks: dict[str, Receiver], claimed_seconds_ago: int, posted: int
+) -> None:
+    from goodwill.repositories import keys, table
+
+    # Given a claim on (e-1, b) that was never queued: an invocation in flight, or one that died
+    claim = {"PK": keys.webhook_log("acme", "b"), "SK": "EVENT#e-1", "webhook_id": "b", "state": "CLAIMED"}
+    table.put({**claim, "claimed_at": int(time.time()) - claimed_seconds_ago})
+
+    # When the event is handled
+    _send(stack, _event())
+    stack.settle()
+
+    # Then a got it; b only when the claim is older than any invocation can live
+    assert _counts(hooks) == {"a": 1, "b": posted}

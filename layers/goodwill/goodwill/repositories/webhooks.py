@@ -1,4 +1,4 @@
-"""Webhooks in the table: configuration, delivery attempts (kept 7 days), delivered-event marks."""
+"""Webhooks in the table: configuration, delivery attempts (kept 7 days), claims on (event, webhook)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from goodwill.repositories.table import Item
 
 ATTEMPTS_KEPT_SECONDS = 7 * 24 * 3600
 MARKS_KEPT_SECONDS = 3 * 24 * 3600  # longer than a delivery is retried (24 h) and a stream record lives
+# Longer than the delivery function's 30 s timeout (a younger claim's holder may still queue it),
+# shorter than the queue's 180 s visibility timeout (the event's retry finds the claim stale).
+CLAIM_STALE_SECONDS = 120
+CLAIMED = "CLAIMED"
 
 
 def get(org_id: str, webhook_id: str) -> Item | None:
@@ -66,18 +70,39 @@ def record_attempt(org_id: str, webhook_id: str, attempt: dict[str, Any]) -> Non
     table.put({**key, **attempt, "ttl": int(time.time()) + ATTEMPTS_KEPT_SECONDS})
 
 
-def delivered(org_id: str, webhook_ids: list[str], event_id: str) -> set[str]:
-    """Which of the webhooks have this event queued or delivered already (a redelivered event)."""
-    if not webhook_ids:
-        return set()
-    found = table.batch_get([_mark(org_id, w, event_id) for w in webhook_ids])
-    return {str(i["webhook_id"]) for i in found}
+def claim(org_id: str, webhook_id: str, event_id: str) -> bool:
+    """Take (event, webhook) to queue its delivery; False when it is queued already or another
+    invocation holds it. A claim left CLAIMED longer than any invocation lives (its holder died
+    between claiming and queueing) is taken over, so a crash cannot lose the delivery."""
+    at = int(time.time())
+    item = {**_mark(org_id, webhook_id, event_id), "webhook_id": webhook_id, "state": CLAIMED, "claimed_at": at}
+    try:
+        table.put(
+            {**item, "ttl": at + MARKS_KEPT_SECONDS},
+            condition="attribute_not_exists(PK) OR (#state = :claimed AND claimed_at < :stale)",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=table.values({":claimed": CLAIMED, ":stale": at - CLAIM_STALE_SECONDS}),
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
-def mark(org_id: str, webhook_ids: list[str], event_id: str) -> None:
+def queued(org_id: str, webhook_ids: list[str], event_id: str) -> None:
+    """The claims' deliveries are on the queue: a redelivered event is not queued again for them."""
     expires = int(time.time()) + MARKS_KEPT_SECONDS
     for webhook_id in webhook_ids:
-        table.put({**_mark(org_id, webhook_id, event_id), "webhook_id": webhook_id, "ttl": expires})
+        table.put({**_mark(org_id, webhook_id, event_id), "webhook_id": webhook_id, "state": "QUEUED", "ttl": expires})
+
+
+def release(org_id: str, webhook_ids: list[str], event_id: str) -> None:
+    """Give up claims whose deliveries were not queued, so the event's retry queues them."""
+    for webhook_id in webhook_ids:
+        aws.dynamodb().delete_item(
+            TableName=table.table_name(), Key=table.serialize(_mark(org_id, webhook_id, event_id))
+        )
 
 
 def _mark(org_id: str, webhook_id: str, event_id: str) -> dict[str, str]:

@@ -98,16 +98,22 @@ def fan_out(event: Mapping[str, Any]) -> bool:
         for w in repo.list_all(org_id)
         if w.get("enabled") and event_type in (w.get("event_types") or [])
     ]
-    todo = [w for w in wanted if w not in repo.delivered(org_id, wanted, event_id)]
+    # A conditional write per webhook, not a read then a write: the same event twice in a batch, or
+    # in two invocations at once, is queued by whichever claims each webhook first, once.
+    todo = [w for w in wanted if repo.claim(org_id, w, event_id)]
     payload = {"event_type": event_type, **detail}
     queued = now_iso()
     sent: list[str] = []
     message = {"kind": "delivery", "org_id": org_id, "event_id": event_id, "event_type": event_type}
-    for start in range(0, len(todo), queue.BATCH):
-        chunk = todo[start : start + queue.BATCH]
-        bodies = [dumps({**message, "webhook_id": w, "queued_at": queued, "payload": payload}) for w in chunk]
-        sent.extend(chunk[i] for i in queue.send_batch(bodies))
-    repo.mark(org_id, sent, event_id)  # a redelivered event is not queued again for these
+    try:
+        for start in range(0, len(todo), queue.BATCH):
+            chunk = todo[start : start + queue.BATCH]
+            bodies = [dumps({**message, "webhook_id": w, "queued_at": queued, "payload": payload}) for w in chunk]
+            accepted = [chunk[i] for i in queue.send_batch(bodies)]
+            sent.extend(accepted)
+            repo.queued(org_id, accepted, event_id)  # a redelivered event is not queued again for these
+    finally:
+        repo.release(org_id, [w for w in todo if w not in sent], event_id)  # SQS refused them: the retry's
     return len(sent) == len(todo)
 
 
