@@ -15,7 +15,7 @@ app = Api("Goodwill requests")
 NOT_PENDING = "NOT_PENDING: the request was decided already, or expired"
 
 
-@app.endpoint("GET /goodwill/requests", {200: ("RequestPage", "A page of requests")})
+@app.endpoint("GET /goodwill/requests", {200: ("RequestPage", "A page of requests")}, role=Role.AGENT)
 def list_requests(
     status: Annotated[RequestStatus | None, Query()] = None,
     customer_id: Annotated[str | None, Query(pattern=ID_PATTERN, max_length=64)] = None,
@@ -33,6 +33,7 @@ def list_requests(
     "GET /goodwill/requests/<request_id>",
     {200: ("GoodwillRequestResponse", "The request")},
     not_found="no such request",
+    role=Role.AGENT,
 )
 def get_request(request_id: PathId) -> Any:
     """Read a goodwill request with its history
@@ -46,6 +47,7 @@ def get_request(request_id: PathId) -> Any:
     {200: ("GoodwillRequestResponse", "Approved")},
     not_found="no such request",
     conflict=NOT_PENDING,
+    role=Role.APPROVER,
 )
 def approve_request(request_id: PathId, body: Annotated[ApproveRequest, Body()]) -> Any:
     """Approve a pending request
@@ -62,6 +64,7 @@ def approve_request(request_id: PathId, body: Annotated[ApproveRequest, Body()])
     {200: ("GoodwillRequestResponse", "Rejected")},
     not_found="no such request",
     conflict=NOT_PENDING,
+    role=Role.APPROVER,
 )
 def reject_request(request_id: PathId, body: Annotated[RejectRequest, Body()]) -> Any:
     """Reject a pending request
@@ -72,7 +75,9 @@ def reject_request(request_id: PathId, body: Annotated[RejectRequest, Body()]) -
     return json_response(200, records.view(decided))
 
 
-@app.endpoint("POST /goodwill/request-decisions", {200: ("RequestDecisionsResponse", "A result per request")})
+@app.endpoint(
+    "POST /goodwill/request-decisions", {200: ("RequestDecisionsResponse", "A result per request")}, role=Role.APPROVER
+)
 def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
     """Approve or reject up to 50 pending requests at once
 
@@ -84,7 +89,7 @@ def decide_requests(body: Annotated[RequestDecisionsRequest, Body()]) -> Any:
     others are as reported).
     A comment is required to reject; points cannot be changed in a batch. Each id at most
     once (422 otherwise: nothing is decided)."""
-    results = decisions.decide_many(app.caller(Role.APPROVER), body)
+    results = decisions.decide_many(app.caller(), body)
     if decided := sum(r["status"] == 200 for r in results):
         count("RequestsApproved" if body.decision is Decision.APPROVE else "RequestsRejected", decided)
     return json_response(200, {"results": results})

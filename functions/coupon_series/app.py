@@ -14,30 +14,37 @@ app = Api("Coupon series")
 
 
 @app.endpoint(
-    "PUT /coupon-series/<series_id>", {201: ("SeriesResponse", "Created"), 200: ("SeriesResponse", "Updated")}
+    "PUT /coupon-series/<series_id>",
+    {201: ("SeriesResponse", "Created"), 200: ("SeriesResponse", "Updated")},
+    role=Role.ADMIN,
 )
 def put_coupon_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> Any:
     """Create or update a coupon series
 
     Role: admin. With `codes` the series is a pool (a later PUT appends codes); without, it generates codes."""
-    created, view = series.put_series(app.caller(Role.ADMIN), series_id, body)
+    created, view = series.put_series(app.caller(), series_id, body)
     return json_response(201 if created else 200, view)
 
 
-@app.endpoint("GET /coupon-series", {200: ("SeriesPage", "A page of series")})
+@app.endpoint("GET /coupon-series", {200: ("SeriesPage", "A page of series")}, role=Role.AGENT)
 def list_coupon_series(limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupon series
 
     Role: agent."""
-    return json_response(200, series.list_series(app.caller(Role.AGENT), limit, next_token))
+    return json_response(200, series.list_series(app.caller(), limit, next_token))
 
 
-@app.endpoint("GET /coupon-series/<series_id>", {200: ("SeriesResponse", "The series")}, not_found="no such series")
+@app.endpoint(
+    "GET /coupon-series/<series_id>",
+    {200: ("SeriesResponse", "The series")},
+    not_found="no such series",
+    role=Role.AGENT,
+)
 def get_coupon_series(series_id: PathId) -> Any:
     """Read a coupon series
 
     Role: agent. Pools show how many codes are `available`."""
-    return json_response(200, series.get_series(app.caller(Role.AGENT), series_id))
+    return json_response(200, series.get_series(app.caller(), series_id))
 
 
 lambda_handler = app.entry_point()

@@ -15,7 +15,7 @@ app = Api("Customers")
 NO_SUCH_CUSTOMER = "no such customer"
 
 
-@app.endpoint("GET /customers", {200: ("CustomerPage", "A page of customers")})
+@app.endpoint("GET /customers", {200: ("CustomerPage", "A page of customers")}, role=Role.AGENT)
 def search_customers(
     q: Annotated[str, Query(min_length=1, max_length=254)],
     limit: Annotated[int, Query(ge=1, le=50)] = 20,
@@ -36,16 +36,22 @@ def search_customers(
     "PUT /customers/<customer_id>",
     {201: ("CustomerResponse", "Created"), 200: ("CustomerResponse", "Replaced")},
     conflict="EMAIL_IN_USE: another customer of the org has this e-mail",
+    role=Role.ADMIN,
 )
 def put_customer(customer_id: PathId, body: Annotated[CustomerPutRequest, Body()]) -> Any:
     """Create or replace a customer
 
     Role: admin. A full replace of the profile; the e-mail is unique within the org."""
-    created, view = profiles.put_customer(app.caller(Role.ADMIN), customer_id, body)
+    created, view = profiles.put_customer(app.caller(), customer_id, body)
     return json_response(201 if created else 200, view)
 
 
-@app.endpoint("GET /customers/<customer_id>", {200: ("CustomerResponse", "The customer")}, not_found=NO_SUCH_CUSTOMER)
+@app.endpoint(
+    "GET /customers/<customer_id>",
+    {200: ("CustomerResponse", "The customer")},
+    not_found=NO_SUCH_CUSTOMER,
+    role=Role.AGENT,
+)
 def get_customer(customer_id: PathId) -> Any:
     """Read a customer with their balances
 
@@ -57,6 +63,7 @@ def get_customer(customer_id: PathId) -> Any:
     "GET /customers/<customer_id>/transactions",
     {200: ("TransactionPage", "A page of ledger entries")},
     not_found=NO_SUCH_CUSTOMER,
+    role=Role.AGENT,
 )
 def list_transactions(
     customer_id: PathId,
@@ -72,7 +79,10 @@ def list_transactions(
 
 
 @app.endpoint(
-    "GET /customers/<customer_id>/coupons", {200: ("CouponPage", "A page of coupons")}, not_found=NO_SUCH_CUSTOMER
+    "GET /customers/<customer_id>/coupons",
+    {200: ("CouponPage", "A page of coupons")},
+    not_found=NO_SUCH_CUSTOMER,
+    role=Role.AGENT,
 )
 def list_customer_coupons(customer_id: PathId, limit: PageLimit = 25, next_token: NextToken = None) -> Any:
     """List the coupons issued to a customer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from goodwill.auth import Role
 from goodwill.coupons import grants
 from goodwill.handler import Api, Body, IdempotencyKey, granted
 from goodwill.models.coupon_grants import CouponGrantRequest
@@ -19,6 +20,7 @@ app = Api("Goodwill requests")
     },
     not_found="no such customer or coupon series",
     conflict="SERIES_EXHAUSTED: the pool has no codes left; IDEMPOTENCY_KEY_REUSED: the key was used with another body",
+    role=Role.AGENT,
 )
 def issue_coupon(body: Annotated[CouponGrantRequest, Body()], idempotency_key: IdempotencyKey = None) -> Any:
     """Hand out a goodwill coupon

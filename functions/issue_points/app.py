@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from goodwill.api import json_response
+from goodwill.auth import Role
 from goodwill.handler import Api, Body, IdempotencyKey, PathId, Successes, granted
 from goodwill.lots import reversal
 from goodwill.models.requests import PointsGrantRequest, ReverseRequest
@@ -26,7 +27,9 @@ REVERSAL_CONFLICTS = (
 )
 
 
-@app.endpoint("POST /goodwill/points", GRANTED, not_found="no such customer or program", conflict=GRANT_CONFLICTS)
+@app.endpoint(
+    "POST /goodwill/points", GRANTED, not_found="no such customer or program", conflict=GRANT_CONFLICTS, role=Role.AGENT
+)
 def issue_points(body: Annotated[PointsGrantRequest, Body()], idempotency_key: IdempotencyKey = None) -> Any:
     """Give or take goodwill points
 
@@ -42,6 +45,7 @@ def issue_points(body: Annotated[PointsGrantRequest, Body()], idempotency_key: I
     not_found="no such customer or transaction",
     conflict=REVERSAL_CONFLICTS,
     ids_in_path=False,
+    role=Role.AGENT,
 )
 def reverse_transaction(
     customer_id: PathId,
@@ -58,7 +62,7 @@ def reverse_transaction(
     return granted(outcome, "Reversals")
 
 
-@app.endpoint("GET /me/limits", {200: ("AgentLimitsResponse", "Today's limit and use")})
+@app.endpoint("GET /me/limits", {200: ("AgentLimitsResponse", "Today's limit and use")}, role=Role.AGENT)
 def get_my_limits() -> Any:
     """The caller's agent daily limit
 

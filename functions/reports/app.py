@@ -30,7 +30,7 @@ def _day(name: str, value: str | None) -> date | None:
         raise ValidationFailedError.field(name, "not a date (YYYY-MM-DD)") from exc
 
 
-@app.endpoint("GET /reports/goodwill", {}, responses=_responses)
+@app.endpoint("GET /reports/goodwill", {}, responses=_responses, role=Role.ADMIN)
 def get_goodwill_report(
     from_: Annotated[str | None, Query(alias="from", pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
     to: Day = None,
@@ -42,7 +42,7 @@ def get_goodwill_report(
     Role: admin. Credited and debited points, requests and coupons of the org's ledger in
     `from`..`to` (UTC days, both included, at most 92; default: the last 30), grouped by
     reason, actor, day or program. CSV with `format=csv` or `Accept: text/csv`."""
-    principal = app.caller(Role.ADMIN)
+    principal = app.caller()
     start, end = spend.window(_day("from", from_), _day("to", to))
     body = spend.report(principal, start, end, group_by)
     accept = next((str(v) for k, v in (app.current_event.headers or {}).items() if k.lower() == "accept"), "")

@@ -1,15 +1,19 @@
 """The one handler helper: what every API function's app.py would otherwise repeat.
 
 `Api` is the function's Powertools resolver (validation on, Goodwill's error shape), with
-- `endpoint("GET /path/<id>", {200: ("Model", "what")})`: a route and its OpenAPI entry in one
-  decorator. The operation id is the view's name in camelCase (`list_webhooks`: listWebhooks),
-  the summary and description its docstring (first paragraph, then the rest), the error responses
+- `endpoint("GET /path/<id>", {200: ("Model", "what")}, role=Role.AGENT)`: a route, the least role
+  it serves (people; API clients: auth.ROUTE_SCOPES) and its OpenAPI entry in one decorator. The
+  operation id is the view's name in camelCase (`list_webhooks`: listWebhooks), the summary and
+  description its docstring (first paragraph, then the rest), the error responses
   follow from what the route takes (a `body` parameter: 400 and 415; an id in the path: the 404
   for a bad id) plus the route's own `not_found` / `conflict`. A response model is named (a
   string: a model of the response modules, `RESPONSE_MODULES`) or given; named ones are imported,
   and every route's responses attached, only when the document is built (`get_openapi_schema`):
   requests never use them, and a handler's cold start would otherwise build ~40 models for nothing;
-- `caller(role)`: the verified caller of the current request (goodwill.api.current_principal);
+- `caller()`: the verified caller of the current request. Every route checks its caller (identity,
+  the route's role, an API client's scope: goodwill.api.current_principal) before Powertools
+  validates anything of the request, so a caller the route refuses gets 401 / 403 whatever they
+  send, never a 422 telling them what the route would accept (`_CallerFirst`);
 - `entry_point()`: the Lambda handler, under the logger and metrics decorators.
 A Step Functions task function's handler is goodwill.task_handler's `task_entry` (it loads no resolver).
 
@@ -27,6 +31,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler import Response as Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body as Body
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.params import Path as Path
@@ -59,21 +65,38 @@ NextToken = Annotated[str | None, Query(max_length=2048)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
 
 
+class _CallerFirst(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, behind the route's check of its caller.
+
+    The resolver runs its request validation first of every route's middlewares (before the
+    router's and the route's own), so no middleware of ours could come before it: this one takes
+    its place (Api.__init__) and checks the caller first."""
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response[Any]:
+        if isinstance(app, Api):
+            app.check_caller()
+        return super().handler(app, next_middleware)
+
+
 class Api(APIGatewayRestResolver):
     """An API function's resolver; every route of the function is tagged `tag` in the document."""
 
     def __init__(self, tag: str) -> None:
         super().__init__(enable_validation=True, serializer=dumps)
+        self._request_validation_middleware = _CallerFirst()  # type: ignore[no-untyped-call]
         register_error_handlers(self)
         self.tag = tag
         # (METHOD, path) -> its responses, made when the document is built (get_openapi_schema)
         self._documented: dict[tuple[str, str], Callable[[], Responses]] = {}
+        # (METHOD, path) -> the least role the route serves (people; API clients: auth.ROUTE_SCOPES)
+        self._roles: dict[tuple[str, str], Role] = {}
 
     def endpoint(
         self,
         route: str,
         ok: Successes,
         *,
+        role: Role,
         not_found: str | None = None,
         conflict: str | None = None,
         ids_in_path: bool | None = None,
@@ -85,6 +108,7 @@ class Api(APIGatewayRestResolver):
             summary, _, description = (inspect.getdoc(view) or "").partition("\n\n")
             first, *rest = view.__name__.split("_")
             body = "body" in inspect.signature(view).parameters
+            self._roles[method.upper(), path] = role
             self._documented[method.upper(), path] = responses or (
                 lambda: route_responses(
                     ok,
@@ -116,8 +140,20 @@ class Api(APIGatewayRestResolver):
                 route._dependant = route._body_field = None  # built again with the response models
         return super().get_openapi_schema(*args, **kwargs)
 
-    def caller(self, role: Role = Role.AGENT) -> Principal:
-        return current_principal(self, role)
+    def check_caller(self) -> None:
+        """Before anything of the request is read: its caller, held to the route's role or scope
+        (401 / 403). Powertools' own not-found route has no role: it answers 404 for anyone."""
+        route = self.context.get("_route")
+        role = self._roles.get((route.method, route.path)) if route is not None else None
+        if role is not None:
+            self.context["caller"] = current_principal(self, role)  # cleared after each request
+
+    def caller(self) -> Principal:
+        """The caller check_caller verified for this request."""
+        principal = self.context.get("caller")
+        if not isinstance(principal, Principal):  # a route registered without endpoint(role=...)
+            raise LookupError("the route has no role: register it with endpoint(..., role=...)")
+        return principal
 
     def entry_point(self) -> LambdaHandler:
         @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
