@@ -117,16 +117,7 @@ def next_balance(
     spent_lots: tuple[Lot, ...] = ()
     returned = [lot] if lot is not None else list(give_back)
     if points > 0 and returned:
-        # A credit first pays back a negative balance; only what is left of it can expire (given
-        # back, the latest-expiring lots first).
-        share = min(points, max(current, 0) - lots_model.total(lots))
-        kept = []
-        for part in sorted(returned, reverse=True):
-            if share <= 0:
-                break
-            kept.append(part._replace(remaining=min(part.remaining, share)))
-            share -= kept[-1].remaining
-        lots = lots_model.give_back(lots, reversed(kept))
+        lots = credit_lots(lots, returned, min(points, max(current, 0) - lots_model.total(lots)))
     elif points < 0:
         take = -points
         if covered_by is not None:
@@ -146,9 +137,21 @@ def next_balance(
     return Balance(current, lifetime, before.version + 1, lots, spent_from, spent_lots, tier_taken)
 
 
-def step(before: Balance, change: Change, allow_negative: bool) -> Balance:
+def credit_lots(lots: tuple[Lot, ...], returned: Sequence[Lot], share: int) -> tuple[Lot, ...]:
+    """A credit first pays back a negative balance; only its `share` left can expire (given back,
+    the latest-expiring lots first)."""
+    kept: list[Lot] = []
+    for part in sorted(returned, reverse=True):
+        if share <= 0:
+            break
+        kept.append(part._replace(remaining=min(part.remaining, share)))
+        share -= kept[-1].remaining
+    return lots_model.give_back(lots, reversed(kept))
+
+
+def step(before: Balance, change: Change, allow_negative: bool, transaction_id: str | None = None) -> Balance:
     """The balance after `change` (its own lot, or what it gives back, or what it must cover)."""
-    lot = credit_lot(change, str(change.transaction_id))
+    lot = credit_lot(change, transaction_id or str(change.transaction_id))
     return next_balance(
         before,
         change.points,
@@ -277,17 +280,7 @@ def apply(
         if before is None:
             before = read_balance(change.org_id, change.customer_id, change.program_id)
         transaction_id = change.transaction_id or ulid()
-        lot = credit_lot(change, transaction_id)
-        after = next_balance(
-            before,
-            change.points,
-            change.affects_tier,
-            allow_negative,
-            lot,
-            change.covered_by,
-            change.give_back,
-            change.tier_points,
-        )
+        after = step(before, change, allow_negative, transaction_id)
         entry = ledger_entry(change, after, transaction_id)
         extras = list(extra_ops(entry, after)) if extra_ops else []
         ops = [balance_op(change, before, after, allow_negative), ledger_op(change, entry), *extras]
