@@ -112,3 +112,68 @@ def test_codes_already_in_the_pool_are_not_added_again(api: Api) -> None:
     assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:4]}).status == 201
     assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[2:6]}).body["available"] == 6
     assert sorted(_drain()) == CODES[:6]
+
+
+def test_a_code_of_another_series_is_refused_naming_it_and_nothing_is_written(api: Api) -> None:
+    api.customer("c-1")
+    assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:4]}).status == 201
+    reply = api.put("/coupon-series/other", {**SERIES, "codes": ["NEW-001", CODES[2], "NEW-002"]})
+    assert reply.status == 422
+    assert reply.body["error"]["details"] == [{"field": "codes.1", "message": f"{CODES[2]} is in coupon series pool"}]
+    assert api.get("/coupon-series/other").status == 404  # the series was not created either
+    # Adding to an existing series is refused the same way, and its pool is unchanged.
+    assert api.put("/coupon-series/pool2", {**SERIES, "codes": ["NEW-003"]}).status == 201
+    assert api.put("/coupon-series/pool2", {**SERIES, "codes": ["NEW-004", CODES[0]]}).status == 422
+    assert api.get("/coupon-series/pool2").body["available"] == 1
+    # The series' own codes sent again are fine; each pool hands out exactly what it says.
+    assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:6]}).body["available"] == 6
+    assert sorted(_drain()) == CODES[:6]
+    assert _drain("pool2") == ["NEW-003"]
+
+
+def test_a_code_issued_by_another_series_is_refused_even_without_its_owner_item(api: Api) -> None:
+    # A pool uploaded before codes had owners: its issued code is known by its claim alone.
+    api.customer("c-1")
+    assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:2]}).status == 201
+    for code in CODES[:2]:
+        aws.dynamodb().delete_item(TableName=table.table_name(), Key=table.serialize(keys.code_owner("acme", code)))
+    assert series.allocate("acme", "pool", "c-1", "req-1", lambda _: [])["code"] == CODES[0]
+    reply = api.put("/coupon-series/other", {**SERIES, "codes": [CODES[0]]})
+    assert (reply.status, reply.body["error"]["details"][0]["field"]) == (422, "codes.0")
+    assert api.put("/coupon-series/other", {**SERIES, "codes": [CODES[1]]}).status == 201  # not issued: free
+
+
+def test_two_series_racing_for_the_same_codes_share_none(api: Api) -> None:
+    api.customer("c-1")
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        replies = list(
+            pool.map(lambda sid: api.put(f"/coupon-series/{sid}", {**SERIES, "codes": CODES}), ["a", "b", "c", "d"])
+        )
+    assert sorted(r.status for r in replies).count(201) >= 1
+    assert all(r.status in (201, 422) for r in replies), [r.status for r in replies]
+    available = {sid: api.get(f"/coupon-series/{sid}").body.get("available", 0) for sid in "abcd"}
+    assert sum(available.values()) == 12, available  # every code in exactly one pool
+    handed_out = [code for sid in "abcd" if available[sid] for code in _drain(sid)]
+    assert sorted(handed_out) == CODES
+
+
+def test_a_code_taken_between_the_check_and_the_write_is_refused_by_the_transaction(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Series b checks its codes before series a writes them (simulated: b's first check is
+    # skipped); the owner item's condition in b's transaction still refuses the code.
+    api.customer("c-1")
+    assert api.put("/coupon-series/a", {**SERIES, "codes": CODES[:3]}).status == 201
+    real, calls = pools.check, []
+
+    def check_late(org: str, series_id: str, codes: list[str]) -> None:
+        calls.append(series_id)
+        if len(calls) > 1:
+            real(org, series_id, codes)
+
+    monkeypatch.setattr(pools, "check", check_late)
+    reply = api.put("/coupon-series/b", {**SERIES, "codes": ["NEW-001", CODES[1]]})
+    assert calls == ["b", "b"]  # the first check let it through; the transaction's refusal asked again
+    assert (reply.status, reply.body["error"]["details"][0]["field"]) == (422, "codes.1")
+    assert api.get("/coupon-series/b").body["available"] == 0
+    assert sorted(_drain("a")) == CODES[:3]

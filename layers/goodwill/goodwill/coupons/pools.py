@@ -6,6 +6,11 @@ code (`POOLED#{code}`, put only if absent) and the move of `total` (conditional 
 read). So a slot below `total` always holds its code: a PUT that dies between two transactions
 leaves a shorter pool, never a hole, and the same PUT repeated adds only the codes not yet in
 the pool. Concurrent appends serialise on the series item's `total` (a lost race re-reads it).
+
+A code is in one series of an org: each code's owner item (`keys.code_owner`, put only if absent or
+already this series') goes in the same transaction, and `check` refuses, before anything is
+written, a code another series holds or has issued (a code in two pools would be counted in both
+`available`s and handed out by one).
 """
 
 from __future__ import annotations
@@ -14,15 +19,31 @@ from collections.abc import Sequence
 from typing import Any
 
 from goodwill import retry
-from goodwill.errors import ServiceUnavailableError
+from goodwill.errors import ServiceUnavailableError, ValidationFailedError
 from goodwill.repositories import keys, table
 
-# Two items per code plus the series: under TransactWriteItems' 100 items.
-CODES_PER_TRANSACTION = 49
+# Three items per code (slot, marker, owner) plus the series: TransactWriteItems' 100 items.
+CODES_PER_TRANSACTION = 33
 
 
 def marker(org: str, series_id: str, code: str) -> dict[str, str]:
     return {"PK": keys.series(org, series_id)["PK"], "SK": f"POOLED#{code}"}
+
+
+def check(org: str, series_id: str, codes: Sequence[str]) -> None:
+    """Refuse (422 naming each `codes.{i}`) codes held or issued by another series of the org."""
+    wanted = [k for code in codes for k in (keys.code_owner(org, code), keys.coupon_code(org, code))]
+    found = table.batch_get_map(wanted, attributes=["series_id"])
+    details = []
+    for i, code in enumerate(codes):
+        for key in (keys.code_owner(org, code), keys.coupon_code(org, code)):
+            other = found.get((key["PK"], key["SK"]), {}).get("series_id")
+            if other is not None and other != series_id:
+                details.append({"field": f"codes.{i}", "message": f"{code} is in coupon series {other}"})
+                break
+    if details:
+        named = ", ".join(d["field"] for d in details)
+        raise ValidationFailedError(f"codes in another coupon series: {named}", details)
 
 
 def append(org: str, series_id: str, codes: Sequence[str]) -> None:
@@ -41,8 +62,10 @@ def _append_chunk(org: str, series_id: str, codes: list[str]) -> None:
         cancelled = table.transact(ops)
         if cancelled is None:
             return
-        # Reasons line up with ops: (slot, marker) per code, then the series.
-        pooled = {code for i, code in enumerate(codes) if cancelled.failed(2 * i + 1)}
+        # Reasons line up with ops: (slot, marker, owner) per code, then the series.
+        if any(cancelled.failed(3 * i + 2) for i in range(len(codes))):
+            check(org, series_id, codes)  # another series took a code since the check: its 422
+        pooled = {code for i, code in enumerate(codes) if cancelled.failed(3 * i + 1)}
         if pooled:
             codes = [c for c in codes if c not in pooled]  # already in the pool: leave them out
         elif not (cancelled.failed(len(ops) - 1) or cancelled.retryable):
@@ -56,6 +79,13 @@ def _chunk_ops(org: str, series_id: str, codes: list[str], total: int) -> list[d
         # Slots at or past `total` are not issuable, so one left by an older append is replaced.
         ops.append(table.put_op({**keys.pool_code(org, series_id, total + i), "code": code}))
         ops.append(table.put_op({**marker(org, series_id, code), "code": code}, "attribute_not_exists(PK)"))
+        ops.append(
+            table.put_op(
+                {**keys.code_owner(org, code), "series_id": series_id},
+                "attribute_not_exists(PK) OR series_id = :sid",
+                vals={":sid": series_id},
+            )
+        )
     ops.append(
         table.update_op(
             keys.series(org, series_id),

@@ -60,6 +60,8 @@ def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> 
         "GSI1PK": keys.series_list(org),
         "GSI1SK": series_id,
     }
+    if body.codes:
+        pools.check(org, series_id, body.codes)
     created = _write_series(item, creating=existing is None)
     if body.codes:
         pools.append(org, series_id, body.codes)

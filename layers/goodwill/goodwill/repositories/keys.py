@@ -80,6 +80,11 @@ def coupon_code(org_id: str, code: str) -> dict[str, str]:
     return {"PK": f"ORG#{org_id}#COUPON#{code}", "SK": "COUPON"}
 
 
+def code_owner(org_id: str, code: str) -> dict[str, str]:
+    """The pool an uploaded code belongs to: a code is in at most one series of an org."""
+    return {"PK": f"ORG#{org_id}#COUPON#{code}", "SK": "POOL"}
+
+
 def bulk_import(org_id: str, import_id: str) -> dict[str, str]:
     return {"PK": f"ORG#{org_id}#IMPORT#{import_id}", "SK": "IMPORT"}
 
