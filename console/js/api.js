@@ -50,7 +50,7 @@ export async function call(method, path, body, headers = {}) {
 
 export const get = async (path) => (await call("GET", path)).data;
 export const post = (path, body, headers) => call("POST", path, body, headers);
-export const put = (path, body) => call("PUT", path, body);
+export const put = (path, body, headers) => call("PUT", path, body, headers);
 
 export function query(params) {
   const search = new URLSearchParams();

@@ -8,7 +8,7 @@ from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.customer_search import search
 from goodwill.customers import profiles
-from goodwill.handler import Api, Body, NextToken, PageLimit, PathId, Query
+from goodwill.handler import Api, Body, NextToken, OnlyIfNew, PageLimit, PathId, Query
 from goodwill.models.customers import CustomerPutRequest
 
 app = Api("Customers")
@@ -36,13 +36,17 @@ def search_customers(
     "PUT /customers/<customer_id>",
     {201: ("CustomerResponse", "Created"), 200: ("CustomerResponse", "Replaced")},
     conflict="EMAIL_IN_USE: another customer of the org has this e-mail",
+    precondition="PRECONDITION_FAILED: If-None-Match: * and the customer exists (nothing changed)",
     role=Role.ADMIN,
 )
-def put_customer(customer_id: PathId, body: Annotated[CustomerPutRequest, Body()]) -> Any:
+def put_customer(
+    customer_id: PathId, body: Annotated[CustomerPutRequest, Body()], only_if_new: OnlyIfNew = None
+) -> Any:
     """Create or replace a customer
 
-    Role: admin. A full replace of the profile; the e-mail is unique within the org."""
-    created, view = profiles.put_customer(app.caller(), customer_id, body)
+    Role: admin. A full replace of the profile; the e-mail is unique within the org. With
+    `If-None-Match: *` only a new customer is created: an existing one is 412 and stays as it is."""
+    created, view = profiles.put_customer(app.caller(), customer_id, body, only_if_new=only_if_new is not None)
     return json_response(201 if created else 200, view)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from local.devserver.server import LocalSystem
 from tests.console.conftest import Watch
@@ -188,3 +188,31 @@ def test_adding_an_existing_customer_id_is_refused_and_the_profile_kept(
     expect(page.get_by_label("Name")).to_have_value("Someone Else")
     # And the existing profile is untouched
     assert org.call("GET", "/customers/c-ada") == before
+
+
+def test_a_customer_added_by_someone_else_since_the_search_is_not_overwritten(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True  # the PUT answers 412: the console shows it at the id
+    # Given another admin adds c-ada after this form searched for the id, before its PUT
+    raced: list[str] = []
+
+    def other_admin_first(route: Route) -> None:
+        if route.request.method == "PUT" and not raced:
+            org.customer("c-ada", name="Ada Lovelace", email="ada@example.com")
+            raced.append(route.request.headers.get("if-none-match", ""))
+        route.continue_()
+
+    page.route(re.compile(r".*/customers/c-ada$"), other_admin_first)
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_text("Add a customer (admin)").click()
+    page.get_by_label("Customer id").fill("c-ada")
+    page.get_by_label("Name").fill("Someone Else")
+    page.get_by_role("button", name="Add customer").click()
+    # Then the form says the customer exists and the other admin's profile stands
+    error_id = page.get_by_label("Customer id").get_attribute("aria-describedby").split()[-1]  # type: ignore[union-attr]
+    expect(page.locator(f"#{error_id}")).to_have_text(
+        "A customer with the id c-ada already exists: nothing was changed."
+    )
+    assert raced == ["*"]  # the race happened, and the console's PUT was create-only
+    assert org.call("GET", "/customers/c-ada")["name"] == "Ada Lovelace"

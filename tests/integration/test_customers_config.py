@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from tests.support import AGENT, OTHER_ADMIN, Api
 
@@ -190,3 +191,31 @@ def test_agent_reads_the_orgs_own_reasons_and_another_org_its_defaults(api: Api)
     # And another org sees its own: the contract's defaults
     other = api.get("/config/reasons", as_=OTHER_ADMIN).body["items"]
     assert [r["code"] for r in other][:2] == ["SERVICE_RECOVERY", "LATE_DELIVERY"]
+
+
+def test_if_none_match_star_creates_only_and_never_replaces(api: Api) -> None:
+    only_new = {"If-None-Match": "*"}
+    assert api.put("/customers/c-new", {"name": "Ada"}, headers=only_new).status == 201
+    before = api.get("/customers/c-new").body
+    reply = api.put("/customers/c-new", {"name": "Someone Else"}, headers=only_new)
+    assert reply.status == 412
+    assert reply.body["error"]["code"] == "PRECONDITION_FAILED"
+    assert reply.body["error"]["details"] == [{"field": "customer_id", "message": "a customer with this id exists"}]
+    assert api.get("/customers/c-new").body == before
+    # Without the header a PUT is still a full replace; an entity tag is not a value we accept.
+    assert api.put("/customers/c-new", {"name": "Ada L."}).status == 200
+    bad = api.put("/customers/c-new", {"name": "X"}, headers={"If-None-Match": '"v1"'})
+    assert bad.status == 422
+    assert [d["field"] for d in bad.body["error"]["details"]] == ["if-none-match"]
+    assert api.get("/customers/c-new").body["name"] == "Ada L."
+
+
+def test_racing_create_only_puts_create_once_and_refuse_the_rest(api: Api) -> None:
+    def add(n: int) -> int:
+        return api.put("/customers/c-race", {"name": f"Admin {n}"}, headers={"If-None-Match": "*"}).status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(add, range(8)))
+    assert statuses == [201] + [412] * 7
+    winner = api.get("/customers/c-race").body["name"]
+    assert winner.startswith("Admin ")

@@ -77,19 +77,22 @@ function addCustomer() {
     if (!customerId) return showErrors(form, { message: "Please correct the marked field.", details: [{ field: "customer_id", message: "Enter an id for the customer." }] });
     try {
       // PUT replaces a profile whole: adding must never overwrite a customer who exists. The search
-      // finds an exact id without the 404 (a console error) a GET of a new id would answer.
+      // finds an exact id without the 404 (a console error) a GET of a new id would answer;
+      // If-None-Match: * makes the PUT create only, so one added since the search is a 412.
       const found = await api.get(`/customers${api.query({ q: customerId, limit: 5 })}`);
-      if (found.items.some((c) => c.customer_id === customerId)) {
-        showErrors(form, { message: "This customer already exists.", details: [
-          { field: "customer_id", message: `A customer with the id ${customerId} already exists: nothing was changed.` }] });
-        form.querySelector(".alert").append(" ", h("a", { href: `#/customers/${api.enc(customerId)}`, text: `Open customer ${customerId}` }));
-        return;
-      }
-      await api.put(`/customers/${api.enc(customerId)}`, body);
+      if (found.items.some((c) => c.customer_id === customerId)) return showExists(form, customerId);
+      await api.put(`/customers/${api.enc(customerId)}`, body, { "If-None-Match": "*" });
       go(`#/customers/${api.enc(customerId)}`, { kind: "success", text: "Customer added." });
     } catch (error) {
+      if (error.status === 412) return showExists(form, customerId);
       showErrors(form, error);
     }
   });
   return h("details", { class: "add-customer" }, h("summary", { text: "Add a customer (admin)" }), form);
+}
+
+function showExists(form, customerId) {
+  showErrors(form, { message: "This customer already exists.", details: [
+    { field: "customer_id", message: `A customer with the id ${customerId} already exists: nothing was changed.` }] });
+  form.querySelector(".alert").append(" ", h("a", { href: `#/customers/${api.enc(customerId)}`, text: `Open customer ${customerId}` }));
 }

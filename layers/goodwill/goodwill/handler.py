@@ -63,6 +63,8 @@ PathId = Annotated[str, Path(pattern=ID_PATTERN, max_length=64)]
 PageLimit = Annotated[int, Query(ge=1, le=100)]
 NextToken = Annotated[str | None, Query(max_length=2048)]
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=128)]
+# `If-None-Match: *`: create only (RFC 9110 13.1.2); no entity tags, so `*` is the one value.
+OnlyIfNew = Annotated[str | None, Header(alias="If-None-Match", pattern=r"^\*$")]
 
 
 class _CallerFirst(OpenAPIRequestValidationMiddleware):
@@ -99,6 +101,7 @@ class Api(APIGatewayRestResolver):
         role: Role,
         not_found: str | None = None,
         conflict: str | None = None,
+        precondition: str | None = None,
         ids_in_path: bool | None = None,
         responses: Callable[[], Responses] | None = None,
     ) -> Callable[[View], View]:
@@ -116,6 +119,7 @@ class Api(APIGatewayRestResolver):
                     ids_in_path="<" in path if ids_in_path is None else ids_in_path,
                     not_found=not_found,
                     conflict=conflict,
+                    precondition=precondition,
                 )
             )
             add_route = self.route(
@@ -218,12 +222,14 @@ def route_responses(
     ids_in_path: bool = False,
     not_found: str | None = None,
     conflict: str | None = None,
+    precondition: str | None = None,
 ) -> dict[int, OpenAPIResponse]:
     """The `responses=` of a route: its successes, then every error it can answer.
 
     Every route can answer 401, 403, 413, 422 (a bad parameter or body field), 429 and 503; `body`
     adds 400 and 415; `not_found` / `conflict` describe the route's 404 / 409. A route with ids in
-    its path (`ids_in_path`) is also 404 for an id holding characters no route accepts.
+    its path (`ids_in_path`) is also 404 for an id holding characters no route accepts;
+    `precondition` describes a 412 (a conditional header that does not hold).
     """
     found: dict[int, OpenAPIResponse] = {
         status: {"description": text, "content": {_JSON: {"model": response_model(model)}}}
@@ -240,5 +246,7 @@ def route_responses(
         errors[404] = "NOT_FOUND: " + "; ".join(reasons)
     if conflict:
         errors[409] = conflict
+    if precondition:
+        errors[412] = precondition
     found.update({status: _error(status, errors[status]) for status in sorted(errors)})
     return found

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from goodwill import retry
 from goodwill.auth import Principal
 from goodwill.clock import now_iso
-from goodwill.errors import ConflictError, NotFoundError, ServiceUnavailableError
+from goodwill.errors import ConflictError, NotFoundError, PreconditionFailedError, ServiceUnavailableError
 from goodwill.lots import model as lots_model
 from goodwill.repositories import customers as repo
 from goodwill.repositories import orgs
@@ -38,13 +38,21 @@ def profile_view(item: Item) -> dict[str, Any]:
     return view
 
 
-def put_customer(principal: Principal, customer_id: str, body: CustomerPutRequest) -> tuple[bool, dict[str, Any]]:
-    """Create or fully replace a profile; (created, view)."""
+def put_customer(
+    principal: Principal, customer_id: str, body: CustomerPutRequest, only_if_new: bool = False
+) -> tuple[bool, dict[str, Any]]:
+    """Create or fully replace a profile; (created, view). `only_if_new`: create only (an existing
+    profile, also one created by a racing PUT since our read, is 412 and left as it is)."""
     # The org is registered once, on its own: never inside the customer's transaction, where
     # every customer write of the org would contend for the one ORG item.
     orgs.register(principal.org_id)
     for _ in retry.attempts(retry.CONTENTION):
         previous = repo.get_profile(principal.org_id, customer_id)
+        if previous is not None and only_if_new:
+            raise PreconditionFailedError(
+                f"customer {customer_id} exists; nothing was changed",
+                [{"field": "customer_id", "message": "a customer with this id exists"}],
+            )
         stamp = now_iso()
         profile: Item = {
             "customer_id": customer_id,
