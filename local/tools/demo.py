@@ -257,6 +257,9 @@ def _customer_facts(r: Reply) -> str:
 def create_customers(s: Scenario) -> None:
     for customer_id, profile in CUSTOMERS.items():
         s.call(s.admin, f"PUT /customers/{customer_id}", profile, expect=(200, 201), facts=_customer_facts)
+    # Create-only (If-None-Match: *), as the console's Add customer does: an existing id is kept.
+    reply = s.call(s.admin, "PUT /customers/c-1", {"name": "Someone Else"}, expect=412, headers={"If-None-Match": "*"})
+    s.check(reply.error.get("code") == "PRECONDITION_FAILED", "expected PRECONDITION_FAILED")
 
 
 @step("admin adds a webhook")
