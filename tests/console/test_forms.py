@@ -110,6 +110,27 @@ def test_admin_creates_pool_series_then_adds_codes(system: LocalSystem, org: Org
     assert (series["kind"], series["available"], series["discount"]) == ("POOL", 5, {"type": "AMOUNT", "value": 5})
 
 
+def test_adding_a_code_of_another_series_is_refused_at_the_codes_field(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True  # the PUT answers 422: the console shows it at the codes
+    series = {"discount": {"type": "AMOUNT", "value": 5}, "valid_days": 30}
+    org.call("PUT", "/coupon-series/winback", {**series, "name": "Win back 5", "codes": ["WB-1", "WB-2"]})
+    org.call("PUT", "/coupon-series/spring", {**series, "name": "Spring", "codes": ["SP-1"]})
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_role("link", name="Coupon series").click()
+    page.get_by_role("row", name="Spring").get_by_role("button", name="Add codes to Spring").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Codes").fill("SP-2\nWB-2")
+    dialog.get_by_role("button", name="Add codes").click()
+    codes = dialog.get_by_label("Codes")
+    expect(codes).to_have_attribute("aria-invalid", "true")
+    error_id = codes.get_attribute("aria-describedby").split()[-1]  # type: ignore[union-attr]
+    expect(dialog.locator(f"#{error_id}")).to_have_text("WB-2 is in coupon series winback")
+    expect(codes).to_have_value("SP-2\nWB-2")  # nothing typed is lost
+    assert org.call("GET", "/coupon-series/spring")["available"] == 1  # nothing written
+
+
 def test_reason_error_lands_on_its_row_after_a_row_is_removed(
     system: LocalSystem, org: Org, page: Page, watch: Watch
 ) -> None:
