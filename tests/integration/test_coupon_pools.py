@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from goodwill import aws
-from goodwill.coupons import pools, series
+from goodwill.coupons import backfill, pools, series
 from goodwill.errors import SeriesExhaustedError
 from goodwill.repositories import keys, table
 from tests.support import Api
@@ -63,6 +63,12 @@ def _drain(series_id: str = "pool") -> list[str]:
             return issued
         issued.append(coupon["code"])
     raise AssertionError("the pool never ran out")
+
+
+def _forget_owners(*codes: str) -> None:
+    """As a pool uploaded before codes had owners."""
+    for code in codes:
+        aws.dynamodb().delete_item(TableName=table.table_name(), Key=table.serialize(keys.code_owner("acme", code)))
 
 
 @pytest.fixture
@@ -135,8 +141,7 @@ def test_a_code_issued_by_another_series_is_refused_even_without_its_owner_item(
     # A pool uploaded before codes had owners: its issued code is known by its claim alone.
     api.customer("c-1")
     assert api.put("/coupon-series/pool", {**SERIES, "codes": CODES[:2]}).status == 201
-    for code in CODES[:2]:
-        aws.dynamodb().delete_item(TableName=table.table_name(), Key=table.serialize(keys.code_owner("acme", code)))
+    _forget_owners(*CODES[:2])
     assert series.allocate("acme", "pool", "c-1", "req-1", lambda _: [])["code"] == CODES[0]
     reply = api.put("/coupon-series/other", {**SERIES, "codes": [CODES[0]]})
     assert (reply.status, reply.body["error"]["details"][0]["field"]) == (422, "codes.0")
@@ -177,3 +182,21 @@ def test_a_code_taken_between_the_check_and_the_write_is_refused_by_the_transact
     assert (reply.status, reply.body["error"]["details"][0]["field"]) == (422, "codes.1")
     assert api.get("/coupon-series/b").body["available"] == 0
     assert sorted(_drain("a")) == CODES[:3]
+
+
+def test_the_backfill_gives_old_pools_codes_their_owner_and_reports_codes_in_two(api: Api) -> None:
+    assert api.put("/coupon-series/a", {**SERIES, "codes": ["X-1", "Y-1"]}).status == 201
+    _forget_owners("X-1", "Y-1")
+    assert api.put("/coupon-series/b", {**SERIES, "codes": ["X-1", "Z-1"]}).status == 201  # the old gap
+    _forget_owners("X-1", "Y-1", "Z-1")  # both pools from before owners, sharing X-1
+    outcome = backfill.backfill()
+    assert outcome.owned == 3
+    [shared] = outcome.shared
+    assert (shared.org_id, shared.code, {shared.series_id, shared.owner}) == ("acme", "X-1", {"a", "b"})
+    # Every code has its owner now: no third series may take one.
+    for i, code in enumerate(["X-1", "Y-1", "Z-1"]):
+        reply = api.put(f"/coupon-series/c{i}", {**SERIES, "codes": [code]})
+        assert reply.status == 422, code
+    # Run again: the same report, nothing changed.
+    again = backfill.backfill()
+    assert (again.owned, [s.code for s in again.shared]) == (3, ["X-1"])
