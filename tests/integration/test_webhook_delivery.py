@@ -266,3 +266,39 @@ def test_a_claim_left_by_a_crashed_invocation_is_taken_over_only_once_it_is_stal
 
     # Then a got it; b only when the claim is older than any invocation can live
     assert _counts(hooks) == {"a": 1, "b": posted}
+
+
+def test_an_event_queued_again_after_its_mark_failed_is_still_posted_once(
+    stack: Stack, hooks: dict[str, Receiver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given SQS accepting the deliveries but DynamoDB refusing the QUEUED mark after them, and the
+    # event's retry coming back once the claims are stale (its visibility timeout, 180 s, is longer
+    # than the 120 s after which a claim is taken over)
+    real_queued, marks = webhooks.queued, []
+    real_send, sends = webhook_queue.send_batch, []
+
+    def queued(org_id: str, webhook_ids: list[str], event_id: str) -> None:
+        marks.append(len(webhook_ids))
+        if len(marks) == 1:
+            raise ClientError(THROTTLED, "PutItem")  # type: ignore[arg-type]
+        real_queued(org_id, webhook_ids, event_id)
+
+    def send_batch(bodies: list[str]) -> list[int]:
+        sends.append(len(bodies))
+        return real_send(bodies)
+
+    monkeypatch.setattr(webhooks, "queued", queued)
+    monkeypatch.setattr(webhook_queue, "send_batch", send_batch)
+    monkeypatch.setattr(webhooks, "CLAIM_STALE_SECONDS", -1)  # every claim is stale by the retry
+    (event,) = _send(stack, _event())
+
+    # When the event fails after queueing, its deliveries are made, and it comes back
+    assert _poll(stack) == [event]
+    stack.settle()
+    assert _counts(hooks) == {"a": 1, "b": 1}
+    assert _end_back_off(stack) == 1
+    stack.settle()
+
+    # Then it was queued twice for each webhook, and each receiver still got it once
+    assert (marks, sends) == ([2, 2], [2, 2])
+    assert _counts(hooks) == {"a": 1, "b": 1}

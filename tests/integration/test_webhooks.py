@@ -191,6 +191,11 @@ def test_failing_receivers_are_retried_then_dead_lettered_without_holding_up_the
     dead = sqs.receive_message(QueueUrl=stack.ref("WebhookDeadLetterQueue"), MaxNumberOfMessages=10)["Messages"]
     assert sorted(json.loads(m["Body"])["webhook_id"] for m in dead) == ["broken", "slow"]
     assert _end_back_off(stack) == 0 and stack.pump_queues() == 0  # nothing left to retry
+    # A message an operator redrives from the dead-letter queue (a new message) is tried again
+    [redriven] = [m["Body"] for m in dead if json.loads(m["Body"])["webhook_id"] == "broken"]
+    sqs.send_message(QueueUrl=stack.ref("WebhookQueue"), MessageBody=redriven)
+    stack.pump_queues()
+    assert len(broken.deliveries) == 4
 
 
 def test_back_off_doubles_from_30_seconds_to_an_hour() -> None:

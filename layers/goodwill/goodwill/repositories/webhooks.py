@@ -105,5 +105,29 @@ def release(org_id: str, webhook_ids: list[str], event_id: str) -> None:
         )
 
 
+def own_delivery(org_id: str, webhook_id: str, event_id: str, message_id: str) -> bool:
+    """The SQS message `message_id` delivers (event, webhook): True for the first message to ask
+    and for the same message again (its retries); False for another message of the same pair (the
+    event was queued twice: a claim taken over while its first queueing had gone through)."""
+    item = {"PK": keys.webhook_log(org_id, webhook_id), "SK": f"DELIVERY#{event_id}", "message_id": message_id}
+    try:
+        table.put(
+            {**item, "ttl": int(time.time()) + MARKS_KEPT_SECONDS},
+            condition="attribute_not_exists(PK) OR message_id = :m",
+            ExpressionAttributeValues=table.values({":m": message_id}),
+        )
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def disown_delivery(org_id: str, webhook_id: str, event_id: str) -> None:
+    """The pair's delivery ended on the dead-letter queue: a message redriven from there may own it."""
+    key = {"PK": keys.webhook_log(org_id, webhook_id), "SK": f"DELIVERY#{event_id}"}
+    aws.dynamodb().delete_item(TableName=table.table_name(), Key=table.serialize(key))
+
+
 def _mark(org_id: str, webhook_id: str, event_id: str) -> dict[str, str]:
     return {"PK": keys.webhook_log(org_id, webhook_id), "SK": f"EVENT#{event_id}"}

@@ -127,6 +127,11 @@ def deliver(message: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     if not hook.get("enabled"):
         _record(org_id, webhook_id, {**entry, **_outcome("DROPPED", None, "webhook disabled", 0)}, record)
         return True
+    if not repo.own_delivery(org_id, webhook_id, str(message["event_id"]), str(record["messageId"])):
+        # The event was queued twice for this webhook (a stale claim taken over after its first
+        # queueing had gone through): the other message delivers it; this one is dropped.
+        logger.info("webhook delivery already owned by another message", extra={"message_id": record.get("messageId")})
+        return True
     started = time.monotonic()
     status, error = _post(hook, message)
     took = int((time.monotonic() - started) * 1000)
@@ -137,6 +142,7 @@ def deliver(message: Mapping[str, Any], record: Mapping[str, Any]) -> bool:
     if now() + timedelta(seconds=wait) > parse_iso(str(message["queued_at"])) + RETRY_FOR:
         dead = {**message, "last_error": error, "last_status_code": status, "attempts": attempt}
         queue.dead_letter(dumps(dead))
+        _disown(org_id, webhook_id, str(message["event_id"]), record)
         _record(org_id, webhook_id, {**entry, **_outcome("DEAD_LETTERED", status, error, took)}, record)
         return True
     queue.hide(str(record["receiptHandle"]), wait)
@@ -153,6 +159,16 @@ def _record(org_id: str, webhook_id: str, attempt: dict[str, Any], record: Mappi
         code = exc.response.get("Error", {}).get("Code")
         extra = {"message_id": record.get("messageId"), "outcome": attempt["outcome"], "error": code}
         logger.warning("webhook attempt not recorded", extra=extra)
+
+
+def _disown(org_id: str, webhook_id: str, event_id: str, record: Mapping[str, Any]) -> None:
+    """Let a message redriven from the dead-letter queue deliver the pair; like the attempt's log,
+    a fault here must not bring the dead-lettered message back (it would be dead-lettered twice)."""
+    try:
+        repo.disown_delivery(org_id, webhook_id, event_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        logger.warning("webhook delivery not released", extra={"message_id": record.get("messageId"), "error": code})
 
 
 def _post(hook: Mapping[str, Any], message: Mapping[str, Any]) -> tuple[int | None, str | None]:
