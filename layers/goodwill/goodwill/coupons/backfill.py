@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from botocore.exceptions import ClientError
-
 from goodwill.repositories import keys, pages, table
 from goodwill.repositories.table import Item
 
@@ -45,18 +43,13 @@ def own(marker: Item) -> Shared | None:
     """Make the marker's pool the owner of its code, unless another pool owns it (returned)."""
     _, org, _, series_id = str(marker["PK"]).split("#", 3)  # ORG#{org}#SERIES#{series}: ids hold no '#'
     code = str(marker["code"])
-    try:
-        table.put(
-            {**keys.code_owner(org, code), "series_id": series_id},
-            condition="attribute_not_exists(PK) OR series_id = :sid",
-            ExpressionAttributeValues=table.values({":sid": series_id}),
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-            raise
-        owner = (table.get(keys.code_owner(org, code)) or {}).get("series_id")
-        return Shared(org, code, series_id, str(owner))
-    return None
+    owner = keys.code_owner(org, code)
+    condition = "attribute_not_exists(PK) OR series_id = :sid"
+    if table.put(
+        {**owner, "series_id": series_id}, condition, ExpressionAttributeValues=table.values({":sid": series_id})
+    ):
+        return None
+    return Shared(org, code, series_id, str((table.get(owner) or {}).get("series_id")))
 
 
 def backfill() -> Outcome:

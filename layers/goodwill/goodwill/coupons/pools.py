@@ -32,15 +32,13 @@ def marker(org: str, series_id: str, code: str) -> dict[str, str]:
 
 def check(org: str, series_id: str, codes: Sequence[str]) -> None:
     """Refuse (422 naming each `codes.{i}`) codes held or issued by another series of the org."""
-    wanted = [k for code in codes for k in (keys.code_owner(org, code), keys.coupon_code(org, code))]
-    found = table.batch_get_map(wanted, attributes=["series_id"])
+    held = [(keys.code_owner(org, code), keys.coupon_code(org, code)) for code in codes]  # owner, claim
+    found = table.batch_get_map([key for pair in held for key in pair], attributes=["series_id"])
     details = []
-    for i, code in enumerate(codes):
-        for key in (keys.code_owner(org, code), keys.coupon_code(org, code)):
-            other = found.get((key["PK"], key["SK"]), {}).get("series_id")
-            if other is not None and other != series_id:
-                details.append({"field": f"codes.{i}", "message": f"{code} is in coupon series {other}"})
-                break
+    for i, (code, pair) in enumerate(zip(codes, held, strict=True)):
+        others = {found.get((k["PK"], k["SK"]), {}).get("series_id") for k in pair} - {None, series_id}
+        if others:
+            details.append({"field": f"codes.{i}", "message": f"{code} is in coupon series {min(map(str, others))}"})
     if details:
         named = ", ".join(d["field"] for d in details)
         raise ValidationFailedError(f"codes in another coupon series: {named}", details)

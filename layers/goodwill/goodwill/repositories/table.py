@@ -141,11 +141,16 @@ def batch_get_map(
     return {(i["PK"], i["SK"]): i for i in batch_get(keys, attributes=attributes)}
 
 
-def put(item: Mapping[str, Any], condition: str | None = None, **kwargs: Any) -> None:
-    args: dict[str, Any] = {"TableName": table_name(), "Item": serialize(item), **kwargs}
-    if condition:
-        args["ConditionExpression"] = condition
-    aws.dynamodb().put_item(**args)
+def put(item: Mapping[str, Any], condition: str | None = None, **kwargs: Any) -> bool:
+    """Write `item`; False (nothing written) when `condition` does not hold."""
+    cond: dict[str, Any] = {"ConditionExpression": condition} if condition else {}
+    try:
+        aws.dynamodb().put_item(TableName=table_name(), Item=serialize(item), **cond, **kwargs)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 def update_returning(operation: Mapping[str, Any]) -> Item | None:

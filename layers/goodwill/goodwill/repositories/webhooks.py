@@ -5,8 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from goodwill import aws
 from goodwill.clock import ulid
 from goodwill.repositories import keys, pages, table
@@ -30,13 +28,7 @@ def put(org_id: str, item: Item) -> None:
 
 def create(org_id: str, item: Item) -> bool:
     """Write a new webhook; False when one with that id exists already."""
-    try:
-        table.put({**keys.webhook(org_id, item["webhook_id"]), **item}, condition="attribute_not_exists(PK)")
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return table.put({**keys.webhook(org_id, item["webhook_id"]), **item}, "attribute_not_exists(PK)")
 
 
 def delete(org_id: str, webhook_id: str) -> Item | None:
@@ -76,18 +68,12 @@ def claim(org_id: str, webhook_id: str, event_id: str) -> bool:
     between claiming and queueing) is taken over, so a crash cannot lose the delivery."""
     at = int(time.time())
     item = {**_mark(org_id, webhook_id, event_id), "webhook_id": webhook_id, "state": CLAIMED, "claimed_at": at}
-    try:
-        table.put(
-            {**item, "ttl": at + MARKS_KEPT_SECONDS},
-            condition="attribute_not_exists(PK) OR (#state = :claimed AND claimed_at < :stale)",
-            ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=table.values({":claimed": CLAIMED, ":stale": at - CLAIM_STALE_SECONDS}),
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return table.put(
+        {**item, "ttl": at + MARKS_KEPT_SECONDS},
+        "attribute_not_exists(PK) OR (#state = :claimed AND claimed_at < :stale)",
+        ExpressionAttributeNames={"#state": "state"},
+        ExpressionAttributeValues=table.values({":claimed": CLAIMED, ":stale": at - CLAIM_STALE_SECONDS}),
+    )
 
 
 def queued(org_id: str, webhook_ids: list[str], event_id: str) -> None:
@@ -110,17 +96,11 @@ def own_delivery(org_id: str, webhook_id: str, event_id: str, message_id: str) -
     and for the same message again (its retries); False for another message of the same pair (the
     event was queued twice: a claim taken over while its first queueing had gone through)."""
     item = {"PK": keys.webhook_log(org_id, webhook_id), "SK": f"DELIVERY#{event_id}", "message_id": message_id}
-    try:
-        table.put(
-            {**item, "ttl": int(time.time()) + MARKS_KEPT_SECONDS},
-            condition="attribute_not_exists(PK) OR message_id = :m",
-            ExpressionAttributeValues=table.values({":m": message_id}),
-        )
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return table.put(
+        {**item, "ttl": int(time.time()) + MARKS_KEPT_SECONDS},
+        "attribute_not_exists(PK) OR message_id = :m",
+        ExpressionAttributeValues=table.values({":m": message_id}),
+    )
 
 
 def disown_delivery(org_id: str, webhook_id: str, event_id: str) -> None:
