@@ -6,9 +6,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from goodwill import clock
 from goodwill.approvals import fulfilment
+from goodwill.lots import reversal
+from goodwill.lots.model import MAX_LOTS
+from goodwill.repositories import keys, table
 from local.aws.stack import Stack
+from tests.integration.test_expiry import run
 from tests.support import AGENT, APPROVER, Api, Reply, claims
 
 
@@ -241,9 +247,6 @@ def test_an_orgs_own_reversal_template_is_used(api: Api, stack: Stack) -> None:
 
 
 def test_a_credit_whose_lot_was_merged_into_another_stays_reversible(api: Api) -> None:
-    from goodwill.lots.model import MAX_LOTS
-    from goodwill.repositories import keys, table
-
     # Given a balance full of lots, one day apart, and a credit that makes one lot too many: it
     # merges into the lot of day 31 (the closest later one; the clock moved on since day 30's)
     api.customer("c-1")
@@ -260,3 +263,59 @@ def test_a_credit_whose_lot_was_merged_into_another_stays_reversible(api: Api) -
     again = reverse(api, ids[31])
     assert again.status == 201, again.body
     assert api.balance()["current"] == 10 * MAX_LOTS - 10
+
+
+def test_a_merged_credit_stays_reversible_after_the_debit_that_emptied_its_lot_is_reversed(api: Api) -> None:
+    api.customer("c-1")
+    for day in range(10, 10 + MAX_LOTS):
+        credited(api, 10, expires_at=days(day), notify=False)
+    late = credited(api, 7, expires_at=days(30.5), notify=False)  # merged into the day-31 lot
+    stored = table.get(keys.balance("acme", "c-1", "default"))
+    assert stored is not None and late not in {lot[0] for lot in stored["lots"]}
+    debit = api.grant(points=-(10 * MAX_LOTS + 7), notify=False)  # every lot emptied
+    assert debit.status == 201, debit.body
+    assert reverse(api, debit.body["transaction"]["transaction_id"], notify=False).status == 201
+    assert api.balance()["current"] == 10 * MAX_LOTS + 7
+    # the merged lot came back answering for the credits merged into it
+    reply = reverse(api, late, notify=False)
+    assert reply.status == 201, reply.body
+    assert reply.body["balance"]["current"] == 10 * MAX_LOTS
+
+
+def test_a_credit_recorded_with_expires_at_before_lots_existed_is_reversed_from_the_open_points(api: Api) -> None:
+    api.customer("c-1")
+    txn = credited(api, 100, notify=False)
+    key = keys.ledger("acme", "c-1", txn)
+    stored = table.get(key)
+    assert stored is not None and "own_lot" not in stored  # a credit without expiry has no lot
+    # the entry as round 1 wrote it: expires_at recorded, no lot made
+    table.put({**stored, "expires_at": days(30), "created_at": "2026-11-20T10:00:00.000Z"})
+    assert api.expiring() == [] and api.balance()["current"] == 100
+    reply = reverse(api, txn, notify=False)
+    assert reply.status == 201, reply.body
+    assert api.balance()["current"] == 0
+    # a credit of today with an expiry is marked as having its lot
+    lot = credited(api, 5, expires_at=days(30), notify=False)
+    assert (table.get(keys.ledger("acme", "c-1", lot)) or {}).get("own_lot") is True
+
+
+def test_a_debit_reversed_after_its_lot_expired_does_not_expire_that_lot_twice(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert api.put("/config", {"points": {"notify_on_expiry": False}}).status == 200
+    api.customer("c-1")
+    lot = credited(api, 100, expires_at=days(1), notify=False)
+    debit = api.grant(points=-30, notify=False)
+    assert debit.status == 201
+    assert run(days(2))["expired"] == 1  # the lot's 70 unspent points
+    monkeypatch.setattr(reversal, "now_iso", lambda: days(2))  # the reversal two days later
+    assert reverse(api, debit.body["transaction"]["transaction_id"], notify=False).status == 201
+    assert api.balance()["current"] == 30
+    assert run(days(2))["expired"] == 1  # the 30 given back, past their lot's expiry
+    expiries = [(e["points"], e["expired_lot"]) for e in api.ledger() if e["type"] == "EXPIRY"]
+    assert sorted(expiries) == [(-70, lot), (-30, debit_reversal(api, debit))], expiries
+    assert api.balance()["current"] == 0
+
+
+def debit_reversal(api: Api, debit: Reply) -> str:
+    return str(entry(api, debit.body["transaction"]["transaction_id"])["reversed_by"])

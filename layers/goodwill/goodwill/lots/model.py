@@ -110,12 +110,18 @@ def give_back(lots: Sequence[Lot], parts: Iterable[Lot]) -> tuple[Lot, ...]:
 
 
 def parts_to_item(parts: Iterable[Lot]) -> list[list[Any]]:
-    """What a debit's ledger entry remembers of the lots it took from: [lot_id, expires_at, taken]."""
-    return [[part.lot_id, part.expires_at, part.remaining] for part in parts]
+    """What a debit's ledger entry remembers of the lots it took from: [lot_id, expires_at, taken]
+    and, from a merged lot, the credits merged into it (so they stay reversible once it is back)."""
+    return [
+        [part.lot_id, part.expires_at, part.remaining, *([list(part.merged)] if part.merged else [])] for part in parts
+    ]
 
 
 def parts_from_item(raw: Any) -> tuple[Lot, ...]:
-    return tuple(Lot(str(r[1]), str(r[0]), int(r[2])) for r in raw or ())
+    return tuple(
+        Lot(str(r[1]), str(r[0]), int(r[2]), merged=tuple(str(m) for m in r[3]) if len(r) > 3 else ())
+        for r in raw or ()
+    )
 
 
 class Consumed(NamedTuple):
@@ -137,7 +143,7 @@ def consume(lots: Sequence[Lot], points: int, first: str | None = None) -> Consu
         if take > 0:
             need -= take
             soonest = min(soonest or lot.expires_at, lot.expires_at)
-            parts.append(Lot(lot.expires_at, lot.lot_id, take))
+            parts.append(Lot(lot.expires_at, lot.lot_id, take, merged=lot.merged))
         if lot.remaining - take > 0:
             left.append(lot._replace(remaining=lot.remaining - take))
     return Consumed(tuple(sorted(left)), points - need, soonest, tuple(parts))

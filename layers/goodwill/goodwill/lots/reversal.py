@@ -39,6 +39,7 @@ SCOPE = "reverse"
 NOT_REVERSIBLE = {"REVERSAL", "EXPIRY"}
 # A claim held by a request in one of these is given up: that reversal will never apply.
 GIVEN_UP = {RequestStatus.REJECTED.value, RequestStatus.EXPIRED.value, RequestStatus.FAILED.value}
+LOTS_SINCE = "2026-12-04T15:53:34Z"  # the release whose credits with an expiry made lots (cd028a8)
 
 
 def reverse(
@@ -135,12 +136,11 @@ def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig
     give_back: tuple[lots_model.Lot, ...] = ()
     days, now = config.points.expiry_reminder_days, now_iso()
     if points < 0:  # a credit reversed: its own lot (or the open one) must hold the points
-        covered_by = original["transaction_id"] if original.get("expires_at") else ledger.OPEN
+        covered_by = original["transaction_id"] if has_lot(original) else ledger.OPEN
     elif "spent_lots" in original or "lifetime_taken" in original:
         # A debit reversed: each point back to the lot it was taken from, with that lot's expiry
         # (so the credit that made the lot stays reversible); the tier gets back what it lost.
-        taken = lots_model.parts_from_item(original.get("spent_lots"))
-        give_back = tuple(lots_model.new_lot(p.lot_id, p.remaining, p.expires_at, days, now) for p in taken)
+        give_back = returned(lots_model.parts_from_item(original.get("spent_lots")), days, now)
         expires_at = min((p.expires_at for p in give_back), default=None)
         if "lifetime_taken" in original:
             tier_points = int(original["lifetime_taken"])
@@ -158,6 +158,27 @@ def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig
         give_back=give_back,
         tier_points=tier_points,
     )
+
+
+def has_lot(credit: Item) -> bool:
+    """Whether a credit's points are a lot of its own: marked `own_lot` since 2026-12-07; before,
+    every credit with `expires_at` made one since lots came (LOTS_SINCE). One recorded before lots
+    existed made none (its `expires_at` was only recorded): its points are open points."""
+    if credit.get("own_lot"):
+        return True
+    return bool(credit.get("expires_at")) and str(credit.get("created_at", "")) >= LOTS_SINCE
+
+
+def returned(taken: tuple[lots_model.Lot, ...], days: int | None, now: str) -> tuple[lots_model.Lot, ...]:
+    """What a reversed debit gives back: each part to the lot it came from (a merged lot still
+    answering for the credits merged into it). The parts whose lots have expired since come back as
+    one lot of the reversal's own (lot id "": the ledger names it by the reversal's transaction),
+    which the next run expires: an expired lot never comes back to expire a second time."""
+    live = [p for p in taken if p.expires_at > now]
+    back = [lots_model.new_lot(p.lot_id, p.remaining, p.expires_at, days, now)._replace(merged=p.merged) for p in live]
+    if gone := [p for p in taken if p.expires_at <= now]:
+        back.append(lots_model.Lot(min(p.expires_at for p in gone), "", sum(p.remaining for p in gone)))
+    return tuple(back)
 
 
 def claim_op(

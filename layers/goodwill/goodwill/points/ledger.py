@@ -150,18 +150,12 @@ def credit_lots(lots: tuple[Lot, ...], returned: Sequence[Lot], share: int) -> t
 
 
 def step(before: Balance, change: Change, allow_negative: bool, transaction_id: str | None = None) -> Balance:
-    """The balance after `change` (its own lot, or what it gives back, or what it must cover)."""
-    lot = credit_lot(change, transaction_id or str(change.transaction_id))
-    return next_balance(
-        before,
-        change.points,
-        change.affects_tier,
-        allow_negative,
-        lot,
-        change.covered_by,
-        change.give_back,
-        change.tier_points,
-    )
+    """The balance after `change` (its own lot, or what it gives back, or what it must cover); a
+    part given back under lot id "" is the change's own lot."""
+    own = transaction_id or str(change.transaction_id)
+    back = tuple(part._replace(lot_id=part.lot_id or own) for part in change.give_back)
+    lot, covered_by, tier_points = credit_lot(change, own), change.covered_by, change.tier_points
+    return next_balance(before, change.points, change.affects_tier, allow_negative, lot, covered_by, back, tier_points)
 
 
 def credit_lot(change: Change, transaction_id: str) -> Lot | None:
@@ -241,6 +235,7 @@ def ledger_entry(change: Change, after: Balance, transaction_id: str) -> Item:
         "spent_expires_at": after.spent_from,
         **({"spent_lots": lots_model.parts_to_item(after.spent_lots)} if after.spent_lots else {}),
         **({"lifetime_taken": after.tier_taken} if change.points < 0 and change.affects_tier else {}),
+        **({"own_lot": True} if credit_lot(change, transaction_id) else {}),  # its reversal takes from it
     }
 
 

@@ -41,6 +41,7 @@ REASON: Final = "IMPORT_REVERTED"
 ORIGINAL_ATTRIBUTES: Final = (
     *("transaction_id", "customer_id", "program_id", "type", "points", "affects_tier", "expires_at"),
     *("spent_expires_at", "spent_lots", "lifetime_taken", "import_id", "reversed_by", "reversal_request"),
+    *("own_lot", "created_at"),
 )
 BALANCE_ATTRIBUTES: Final = ("current", "lifetime", "version", "lots", "bulk_row")
 OK_REASONS: Final = frozenset({"None", "ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"})
