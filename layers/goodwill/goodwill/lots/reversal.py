@@ -161,7 +161,7 @@ def reversal_change(org_id: str, record: Item, original: Item, config: OrgConfig
 
 
 def has_lot(credit: Item) -> bool:
-    """Whether a credit's points are a lot of its own: marked `own_lot` since 2026-12-07; before,
+    """Whether a credit's points are a lot of its own: marked `own_lot` since 2026-12-06; before,
     every credit with `expires_at` made one since lots came (LOTS_SINCE). One recorded before lots
     existed made none (its `expires_at` was only recorded): its points are open points."""
     if credit.get("own_lot"):
