@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -412,3 +415,49 @@ def test_a_secret_kms_cannot_decrypt_is_a_failed_attempt_and_nothing_is_sent(
         "RETRYING",
         "the signing secret could not be decrypted (KMS KMSInternalException)",
     )
+
+
+def _trickling_receiver(seconds_per_byte: float) -> tuple[str, threading.Thread, list[int]]:
+    """Accepts one POST, then sends a 2xx one byte at a time: never silent for a whole timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    sent = [0]
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        conn.settimeout(5)
+        conn.recv(65536)
+        for byte in TRICKLED:
+            time.sleep(seconds_per_byte)
+            try:
+                conn.send(bytes([byte]))
+            except OSError:
+                break
+            sent[0] += 1
+        conn.close()
+        server.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/hooks", thread, sent
+
+
+TRICKLED = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 40 + b"\r\nContent-Length: 0\r\n\r\n"
+
+
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout_as_a_failed_attempt(
+    stack: Stack, local_webhooks: None
+) -> None:
+    from goodwill.webhooks import sender
+
+    # Given a receiver that answers 200 a byte every 0.1 s (each read well inside the 0.5 s timeout)
+    url, thread, sent = _trickling_receiver(0.1)
+    message = {"payload": {"a": 1}, "event_id": "e-1", "event_type": "Points Changed"}
+    # When one delivery is made
+    status, error = sender.post(url, "whsec_x", message)
+    thread.join(15)
+    # Then the exchange was cut off at the timeout, long before the answer was complete: a failed
+    # attempt (retried with back-off), not a delivery. Before, the 200 arrived ~8 s later and counted.
+    assert (status, error) == (None, "timed out after 0.5 s")
+    assert 0 < sent[0] < len(TRICKLED) // 2, sent

@@ -1,4 +1,5 @@
-"""One signed POST of one event to one receiver: to the address checked, no redirects, a short timeout.
+"""One signed POST of one event to one receiver: to the address checked, no redirects, a short timeout
+for the whole exchange.
 
 The host is resolved and checked just before the POST (`urls.target`), and the connection goes to
 the address that passed, not to whatever the name resolves to a moment later (DNS rebinding). TLS
@@ -11,7 +12,9 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+import threading
 from collections.abc import Mapping
+from contextlib import suppress
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,14 +64,33 @@ def post(url: str, secret: str, message: Mapping[str, Any]) -> tuple[int | None,
         "Goodwill-Event-Type": str(message["event_type"]),
         signing.HEADER: signing.header(secret, body),
     }
-    conn = connection(target, get_settings().webhook_timeout_seconds)
+    timeout = get_settings().webhook_timeout_seconds
+    conn = connection(target, timeout)
+    # The socket's timeout bounds each read; the watchdog bounds the whole exchange, so a receiver
+    # that trickles its answer a byte at a time is cut off at `timeout` too (an attempt that failed).
+    cut = threading.Event()
+    watchdog = threading.Timer(timeout, _cut_off, (conn, cut))
+    watchdog.start()
     try:
         conn.request("POST", path, body=body, headers=headers)
         status = int(conn.getresponse().status)
     except (http.client.HTTPException, OSError) as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:300]
+        return None, f"timed out after {timeout:g} s" if cut.is_set() else f"{type(exc).__name__}: {exc}"[:300]
     finally:
+        watchdog.cancel()
         conn.close()
+    if cut.is_set():
+        return None, f"timed out after {timeout:g} s"
     if 200 <= status < 300:
         return status, None
     return status, f"HTTP {status}"
+
+
+def _cut_off(conn: http.client.HTTPConnection, cut: threading.Event) -> None:
+    """Shut the connection's socket: a read waiting on it returns at once (the plain socket's
+    shutdown, under TLS too, so the reading thread's TLS state stays as it was)."""
+    cut.set()
+    sock = conn.sock
+    if sock is not None:
+        with suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
