@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from tests.support import AGENT, OTHER_ADMIN, Api
 
 
@@ -54,6 +56,16 @@ def test_put_config_with_duplicate_channel_is_422(api: Api) -> None:
     reply = api.put("/config", {"channels": {"priority": ["SMS", "SMS"]}})
     assert reply.status == 422
     assert "channels.priority" in reply.fields()
+
+
+@pytest.mark.parametrize("field", ["approval_threshold", "agent_daily_limit", "max_per_request"])
+def test_put_config_with_a_number_past_its_bound_is_422_and_changes_nothing(api: Api, field: str) -> None:
+    # 10^40 has more digits than a DynamoDB number holds (38): it was a 500 on the write
+    before = api.get("/config").body
+    reply = api.put("/config", {"points": {field: 10**40}})
+    assert (reply.status, reply.error_code) == (422, "VALIDATION_ERROR"), reply.body
+    assert [d["field"] for d in reply.body["error"]["details"]] == [f"points.{field}"]
+    assert api.get("/config").body == before
 
 
 def test_configured_reason_and_max_per_request_are_enforced(api: Api) -> None:

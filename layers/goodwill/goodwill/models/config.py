@@ -70,11 +70,11 @@ class ReasonPage(View):
 
 class PointsConfig(StrictModel):
     auto_approve: bool = True
-    approval_threshold: Annotated[int, Field(strict=True, ge=1)] | None = None
+    approval_threshold: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] | None = None
     max_per_request: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] = 100_000
     allow_negative_balance: bool = False
     # The points an agent may credit per UTC day without an approver (points/limits.py).
-    agent_daily_limit: Annotated[int, Field(strict=True, ge=1)] | None = None
+    agent_daily_limit: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000_000)] | None = None
     # Expiring points (lots): credits without expires_at expire this many days later (None: never).
     default_expiry_days: Annotated[int, Field(strict=True, ge=1, le=36_500)] | None = None
     expiry_reminder_days: Annotated[int, Field(strict=True, ge=1, le=3_650)] | None = 7
