@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from botocore.exceptions import ParamValidationError
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
@@ -110,7 +111,8 @@ def _credentials(form: dict[str, str], authorization: str | None) -> tuple[str, 
             client_id, _, secret = base64.b64decode(authorization[6:].strip()).decode().partition(":")
         except (ValueError, binascii.Error, UnicodeDecodeError):
             return None
-        return unquote(client_id), unquote(secret)
+        client_id, secret = unquote(client_id), unquote(secret)
+        return (client_id, secret) if client_id and secret else None
     if form.get("client_id") and form.get("client_secret"):
         return form["client_id"], form["client_secret"]
     return None
@@ -130,7 +132,7 @@ def token_endpoint(idp: Any, user_pool_id: str, body: bytes, headers: dict[str, 
     client_id, secret = credentials
     try:
         app_client = idp.describe_user_pool_client(UserPoolId=user_pool_id, ClientId=client_id)["UserPoolClient"]
-    except idp.exceptions.ResourceNotFoundException:
+    except (idp.exceptions.ResourceNotFoundException, ParamValidationError):  # an id Cognito cannot hold
         return 401, {"error": "invalid_client"}
     if not hmac.compare_digest(str(app_client.get("ClientSecret", "")).encode(), secret.encode()):
         return 401, {"error": "invalid_client"}

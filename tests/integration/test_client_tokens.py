@@ -92,6 +92,24 @@ def test_token_endpoint_refuses_unknown_and_revoked_clients(api: Api, stack: Sta
     assert got == (401, {"error": "invalid_client"})
 
 
+@pytest.mark.parametrize(
+    ("form", "basic"),
+    [
+        ({}, ("", "some-secret")),  # an empty id by Basic
+        ({}, ("x", "")),  # an empty secret by Basic
+        ({"client_id": "a" * 200, "client_secret": "s"}, None),  # longer than Cognito's 128
+        ({"client_id": "bad id!", "client_secret": "s"}, None),
+    ],
+    ids=["empty-id", "empty-secret", "long-id", "odd-id"],
+)
+def test_token_endpoint_answers_invalid_client_for_ids_cognito_cannot_hold(
+    api: Api, stack: Stack, form: dict[str, str], basic: tuple[str, str] | None
+) -> None:
+    create_client(api, ["goodwill/points.write"])
+    got = token_request(stack, {"grant_type": "client_credentials", **form}, basic)
+    assert got == (401, {"error": "invalid_client"})
+
+
 def test_token_grants_points_as_the_client(api: Api) -> None:
     stack = api.stack
     api.customer("c-1")
