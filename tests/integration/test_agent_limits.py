@@ -121,3 +121,20 @@ def test_reversing_a_debit_counts_against_the_agents_limit_like_a_credit(api: Ap
     assert fits.status == 201, fits.body
     assert api.get("/me/limits", as_=AGENT).body["used"] == 960
     assert api.balance("c-1")["current"] == 900 - 500
+
+
+def test_an_api_client_is_no_agent_its_credits_are_not_held_by_the_agent_limit(api: Api) -> None:
+    from tests.integration.test_api_clients import create_client, grant_body, token_claims
+
+    # Given a limit of 1000 and a storefront's client (bounded by its rate limit and the org's
+    # max_per_request and approval_threshold, not by the agents' daily limit)
+    _limited(api)
+    api.customer("c-1")
+    client = create_client(api, ["goodwill/points.write"])
+    # When it credits 800 points twice in a day
+    replies = [api.post("/goodwill/points", grant_body(points=800), as_=token_claims(client)) for _ in range(2)]
+    # Then both apply, and an agent's day is untouched by them
+    assert [r.status for r in replies] == [201, 201], replies[-1].body
+    assert api.balance()["current"] == 1600
+    assert api.get("/me/limits", as_=AGENT).body["used"] == 0
+    assert api.grant("c-1", 900).status == 201

@@ -58,8 +58,11 @@ class Allowance(NamedTuple):
 
 
 def limited(principal: Principal, config: OrgConfig) -> bool:
-    """Whether the caller's credits count against the org's agent daily limit."""
-    return config.points.agent_daily_limit is not None and not principal.has(Role.APPROVER)
+    """Whether the caller's credits count against the org's agent daily limit: a person below
+    approver. An API client is no agent: its rate limit, max_per_request and the approval threshold
+    bound it (it cannot read /me/limits either)."""
+    limit = config.points.agent_daily_limit
+    return limit is not None and not principal.is_client and not principal.has(Role.APPROVER)
 
 
 def today(at: datetime | None = None) -> str:
