@@ -15,7 +15,12 @@ app = Api("API clients")
 ClientId = Annotated[str, Path(pattern=r"^[\w+]{1,128}$", max_length=128)]
 
 
-@app.endpoint("POST /api-clients", {201: (ApiClientCreatedResponse, "Created")}, role=Role.ADMIN)
+@app.endpoint(
+    "POST /api-clients",
+    {201: (ApiClientCreatedResponse, "Created")},
+    conflict="CONFLICT: the user pool holds as many app clients as its Cognito quota allows",
+    role=Role.ADMIN,
+)
 def create_api_client(body: Annotated[ApiClientCreateRequest, Body()]) -> Any:
     """Create an API client (storefront or service credentials)
 

@@ -86,6 +86,38 @@ def test_create_client_with_a_bad_field_is_422_and_creates_nothing(
     assert table_items(stack) == before
 
 
+@pytest.mark.parametrize(
+    ("code", "status", "error"),
+    [("LimitExceededException", 409, "CONFLICT"), ("TooManyRequestsException", 503, "SERVICE_UNAVAILABLE")],
+)
+def test_cognito_refusing_the_app_client_is_a_clear_4xx_or_503_and_creates_nothing(
+    api: Api, stack: Stack, code: str, status: int, error: str
+) -> None:
+    from goodwill import aws
+
+    fired: list[str] = []
+
+    def refuse(**_: Any) -> Any:  # once the SDK's retries are spent: the quota reached, or throttled
+        fired.append(code)
+        return _Http(), {"Error": {"Code": code, "Message": "refused"}, "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    before = table_items(stack)
+    client = aws.cognito_idp()
+    client.meta.events.register("before-call.cognito-idp.CreateUserPoolClient", refuse)
+    try:
+        reply = api.post("/api-clients", {"name": "Web shop", "scopes": ["goodwill/points.write"]})
+    finally:
+        client.meta.events.unregister("before-call.cognito-idp.CreateUserPoolClient", refuse)
+    assert fired == [code]
+    assert (reply.status, reply.error_code) == (status, error), reply.body
+    assert table_items(stack) == before and api.get("/api-clients").body["items"] == []
+
+
+class _Http:
+    status_code = 400
+    headers: dict[str, str] = {}  # noqa: RUF012
+
+
 def test_only_admins_manage_clients(api: Api) -> None:
     assert api.post("/api-clients", {"name": "x", "scopes": ALL_SCOPES}, as_=AGENT).status == 403
     assert api.get("/api-clients", as_=AGENT).status == 403

@@ -71,6 +71,8 @@ def _hook(api: Api, webhook_id: str, url: str, as_: dict[str, str] = ADMIN, **bo
         ("https://hooks.example.com/x\x00", "spaces or control characters"),
         ("https://hooks.example.com/x\x7f", "spaces or control characters"),
         ("https://hooks.example.com/caf\u00e9", "percent-encode"),
+        ("https://hooks.example.com:0/x", "1-65535"),  # accepted before, then POSTed to 443
+        ("https://hooks.example.com:65536/x", "not a URL"),
     ],
 )
 def test_put_refuses_urls_that_are_not_public_https(

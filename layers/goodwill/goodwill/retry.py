@@ -33,6 +33,7 @@ BUSY_ERROR_CODES = frozenset(
         "TransactionInProgressException",
         "InternalServerError",
         "ServiceUnavailable",
+        "TooManyRequestsException",  # Cognito's throttling (POST /api-clients)
     }
 )
 

@@ -81,9 +81,12 @@ def target(url: str) -> Target:
         raise RefusedUrlError("must not contain spaces or control characters (percent-encode them: %20)")
     try:
         parts = urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        given = parts.port
     except ValueError as exc:
         raise RefusedUrlError(f"not a URL: {exc}") from exc
+    if given == 0:  # urlsplit reads ":0" as no port; nothing listens there
+        raise RefusedUrlError("the port must be 1-65535")
+    port = given or (443 if parts.scheme == "https" else 80)
     if not (parts.path + parts.query).isascii():  # the request line is ASCII; the host may be IDN
         raise RefusedUrlError("the path and query must be ASCII: percent-encode other characters")
     if _local(parts):
