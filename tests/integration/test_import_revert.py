@@ -363,6 +363,40 @@ def test_revert_refuses_what_cannot_be_reverted(api: Api, stack: Stack, monkeypa
     assert len(reversals(stack)) == 1
 
 
+def wait_settled(stack: Stack, import_id: str, timeout: float = 60) -> dict[str, Any]:
+    """The record once no execution runs (a revert given back ends in its scan)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all(e["status"] != "RUNNING" for e in stack.executions()):
+            found = record(stack, "acme", import_id) or {}
+            if found.get("status") != "REVERTING" or not found.get("revert_attempt"):
+                return found
+        time.sleep(0.05)
+    raise TimeoutError(f"revert of {import_id} still running: {record(stack, 'acme', import_id)}")
+
+
+def test_a_revert_given_back_can_be_asked_again_and_runs_as_its_next_attempt(api: Api, stack: Stack) -> None:
+    # Given an import whose report is gone (reports expire): its revert is given back
+    customers(api, "c-1")
+    import_id, _ = run_import(api, stack, "customer_id,points\nc-1,5\n")
+    report = {"Bucket": bucket(stack), "Key": f"reports/acme/{import_id}.csv"}
+    kept = stack.client("s3").get_object(**report)["Body"].read()
+    stack.client("s3").delete_object(**report)
+    assert revert(api, import_id).status == 202
+    given_back = wait_settled(stack, import_id)
+    assert given_back["status"] == "COMPLETED" and "gone" in given_back["revert_error"]
+    # When the report is back (say, restored from a copy) and the revert is asked again
+    stack.client("s3").put_object(**report, Body=kept)
+    again = revert(api, import_id)
+    # Then it starts afresh (attempt 1's execution name is taken for 90 days), shows no old error,
+    # and ends REVERTED; before, it answered 202 and sat REVERTING for ever, every later ask 409
+    assert again.status == 202, again.body
+    assert again.body["status"] == "REVERTING" and "error" not in again.body.get("revert", {})
+    assert wait_reverted(stack, import_id)["status"] == "REVERTED"
+    assert api.balance("c-1")["current"] == 0
+    assert sorted(e["name"].rsplit("-", 1)[1] for e in stack.executions() if "-revert-" in e["name"]) == ["1", "2"]
+
+
 def test_the_end_of_a_revert_is_an_import_finished_event_with_its_totals(api: Api, stack: Stack) -> None:
     from pathlib import Path
 

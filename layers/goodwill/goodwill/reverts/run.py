@@ -60,8 +60,9 @@ def scan(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
 
 
 def _give_back(record: Item, error: str) -> None:
-    """The revert cannot run at all: the import is as it was, with the reason."""
-    fields = {"status": record["revert_from"], "revert_error": error, "revert_attempt": None}
+    """The revert cannot run at all: the import is as it was, with the reason (and its attempt
+    kept, so that a later revert starts the next one)."""
+    fields = {"status": record["revert_from"], "revert_error": error}
     expect = {"status": ImportStatus.REVERTING.value, "revert_attempt": record["revert_attempt"]}
     imports_records.update(record["org_id"], record["import_id"], fields, expect)
     logger.info("import revert refused", extra={"import_id": record["import_id"], "error": error})

@@ -46,10 +46,13 @@ def start(principal: Principal, import_id: str, body: RevertImportRequest) -> It
     if status not in REVERTIBLE or record.get("dry_run"):
         what = "a dry run" if record.get("dry_run") else f"{status}"
         raise NotRevertibleError(f"only a finished import that applied rows can be reverted; this one is {what}")
+    # After a revert that was given back, the next attempt: Step Functions keeps an execution's
+    # name (here: the import's and the attempt's) for 90 days, so attempt 1 could not start again.
+    attempt = int(record.get("revert_attempt") or 0) + 1
     fields = {
         "status": ImportStatus.REVERTING.value,
         "revert_from": status,
-        "revert_attempt": 1,
+        "revert_attempt": attempt,
         "revert_id": clock.ulid(),
         "revert_by": principal.actor,
         "revert_comment": body.comment,
@@ -59,8 +62,8 @@ def start(principal: Principal, import_id: str, body: RevertImportRequest) -> It
     }
     if not imports_records.update(org_id, import_id, fields, {"status": status}):
         raise NotRevertibleError(f"import {import_id} is being reverted by another request")
-    _start_execution(org_id, import_id, 1)
-    return {**record, **{k: v for k, v in fields.items() if v is not None}}
+    _start_execution(org_id, import_id, attempt)
+    return {k: v for k, v in {**record, **fields}.items() if v is not None}
 
 
 def _resume(record: Item) -> Item:
