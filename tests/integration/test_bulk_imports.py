@@ -337,3 +337,19 @@ def test_limits_fail_clearly(api: Api, stack: Stack, monkeypatch: pytest.MonkeyP
     assert (view["status"], view["totals"]["applied"]) == ("COMPLETED_WITH_ERRORS", 1)
     assert report(stack, "acme", import_id)[0]["error"] == "a cell is longer than 1000 characters"
     assert len(ledger_rows(stack)) == 1
+
+
+def test_a_cell_past_the_csv_modules_default_bound_fails_its_row_only(api: Api, stack: Stack) -> None:
+    # Given a file whose second row has a comment of 200,000 characters (the csv module's default
+    # bound is 131,072; the line is still under the import's 1 MiB) and a quote never closed after
+    customers(api, "c-1", "c-2", "c-3")
+    text = "customer_id,points,comment\nc-1,5,ok\nc-2,7," + "x" * 200_000 + "\nc-3,3,fine\n"
+    import_id, view = run_import(api, stack, text)
+    # Then that row alone fails, with its own reason; before, the whole file FAILED
+    assert (view["status"], view["totals"]) == ("COMPLETED_WITH_ERRORS", {"rows": 3, "applied": 2, "failed": 1})
+    assert [api.balance(c)["current"] for c in ("c-1", "c-2", "c-3")] == [5, 0, 3]
+    failed = [r for r in report(stack, "acme", import_id) if r["status"] == "FAILED"]
+    assert [r["row"] for r in failed] == ["2"] and "1000" in failed[0]["error"].replace(",", "")
+    # And a quote never closed still fails the whole file, once its cell passes the line bound
+    _, broken = run_import(api, stack, 'customer_id,points,comment\nc-1,5,"never closed\n' + "y" * 100 + "\n" * 3)
+    assert broken["status"] == "FAILED" and "quote" in broken["error"], broken

@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 
 MAX_LINE_BYTES: Final = 1024 * 1024  # one physical line; bounds the memory of a broken file
 MAX_ROWS: Final = 1_000_000
+# A cell may be as long as its line: one past the csv module's default (128 Ki characters) reaches
+# its row's own check (at most 1,000) and fails that row alone, not the file. A quote never closed
+# still fails the file, once its cell passes this bound or the file ends. Every reader of the
+# import's files (the upload, its segments, reports) imports this module.
+csv.field_size_limit(MAX_LINE_BYTES)
 
 
 class CsvFileError(GoodwillError, status_code=422, code="INVALID_FILE"):
