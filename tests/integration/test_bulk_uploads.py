@@ -28,7 +28,7 @@ from tests.integration.test_bulk_imports import (
     run_import,
     wait_until_done,
 )
-from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, table_items
+from tests.support import ADMIN, AGENT, OTHER_ADMIN, Api, claims, table_items
 
 
 def s3_event(bucket_name: str, key: str, etag: str = "0" * 32, size: int = 20) -> dict[str, Any]:
@@ -298,3 +298,19 @@ def test_a_chunk_run_again_after_a_commit_decides_no_row_differently(
     assert [line.status for line in lines] == ["APPLIED", "FAILED", "APPLIED"]
     assert api.balance("c-1") == {"current": 20, "lifetime": 20}
     assert sorted(e["current_after"] for e in api.ledger("c-1")) == [10, 20]
+
+
+def test_an_api_import_is_the_first_act_of_a_new_org_and_runs(api: Api, stack: Stack) -> None:
+    # Given an org with no customer and no config yet, whose admin creates an import (a migration)
+    newco = claims(org="newco", actor="nina", email=None)
+    created = api.post("/goodwill/bulk-imports", {"program_id": "default"}, as_=newco)
+    assert created.status == 201, created.body
+    import_id = created.body["import_id"]
+    # When the file is uploaded
+    put_file(stack, f"imports/newco/{import_id}.csv", "customer_id,points\nc-1,5\n")
+    wait_until_done(stack, "newco", import_id, timeout=20)
+    # Then it runs (its customer is not found: a row error); before, the upload was ignored as
+    # "there is no org newco" and the import sat AWAITING_UPLOAD for ever
+    view = api.get(f"/goodwill/bulk-imports/{import_id}", as_=newco).body
+    assert (view["status"], view["totals"]) == ("COMPLETED_WITH_ERRORS", {"rows": 1, "applied": 0, "failed": 1})
+    # while a direct upload for an org that does not exist is still ignored (the test above)

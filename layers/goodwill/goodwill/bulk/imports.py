@@ -141,10 +141,12 @@ def on_upload(upload: Upload) -> dict[str, Any]:
     if parsed is None:
         return {**outcome, "outcome": "IGNORED", "reason": "not an upload under imports/{org_id}/"}
     org_id, name = parsed
-    if not orgs.org_exists(org_id):
-        return {**outcome, "outcome": "IGNORED", "reason": f"there is no org {org_id}"}
     record = imports_records.get(org_id, name) if re.fullmatch(ID_PATTERN, name) else None
     if record is None or record.get("upload_key") != upload.key:
+        # A direct upload: taken only for an org that exists. An import created by the API is its
+        # org's own (its first act may be an import: a migration before any customer or config).
+        if not orgs.org_exists(org_id):
+            return {**outcome, "outcome": "IGNORED", "reason": f"there is no org {org_id}"}
         record = _direct_upload(org_id, upload)
         if record["status"] == ImportStatus.FAILED.value and record.get("attempt") == 0:
             return {**outcome, "org_id": org_id, "import_id": record["import_id"], "outcome": "FAILED"}
