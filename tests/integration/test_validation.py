@@ -64,6 +64,25 @@ def test_grant_with_malformed_body_is_400(api: Api, stack: Stack, raw: str) -> N
     assert table_items(stack) == before
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "raw"),
+    [
+        ("POST", "/goodwill/points", '{"customer_id": "c-1", "points": ' + "9" * 5000 + "}"),
+        ("POST", "/goodwill/request-decisions", '{"decision": "APPROVE", "x": ' + "9" * 5000 + "}"),
+        ("PUT", "/coupon-series/s-1", '{"name": "n", "valid_days": ' + "9" * 5000 + "}"),
+        ("POST", "/goodwill/points", "[" * 30_000 + "]" * 30_000),  # under the 64 KiB bound
+    ],
+    ids=["points-long-int", "decisions-long-int", "series-long-int", "nested-arrays"],
+)
+def test_json_past_pythons_bounds_is_400_bad_request_not_500(
+    api: Api, stack: Stack, method: str, path: str, raw: str
+) -> None:
+    before = table_items(stack)
+    reply = api.call(method, path, raw=raw, as_=ADMIN)
+    assert (reply.status, reply.error_code) == (400, "BAD_REQUEST"), reply.body
+    assert table_items(stack) == before
+
+
 def test_invalid_json_is_400_bad_request(api: Api) -> None:
     reply = api.call("POST", "/goodwill/points", raw="{not json", as_=AGENT)
     assert reply.status == 400

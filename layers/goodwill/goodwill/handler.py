@@ -33,6 +33,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler import Response as Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import OpenAPIRequestValidationMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Body as Body
 from aws_lambda_powertools.event_handler.openapi.params import Header
 from aws_lambda_powertools.event_handler.openapi.params import Path as Path
@@ -78,6 +79,16 @@ class _CallerFirst(OpenAPIRequestValidationMiddleware):
         if isinstance(app, Api):
             app.check_caller()
         return super().handler(app, next_middleware)
+
+    def _parse_json_data(self, app: Any) -> dict[str, Any]:
+        """Powertools turns a JSONDecodeError into its 400; JSON that decodes only past Python's
+        bounds (an integer of over 4,300 digits, arrays nested thousands deep) raised a plain
+        ValueError or RecursionError, a 500: it is the same 400 BAD_REQUEST."""
+        try:
+            return super()._parse_json_data(app)  # type: ignore[no-any-return]
+        except (ValueError, RecursionError) as exc:
+            error = {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "input": {}}
+            raise RequestValidationError([{**error, "ctx": {"error": type(exc).__name__}}]) from None
 
 
 class Api(APIGatewayRestResolver):
