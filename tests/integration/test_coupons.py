@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from local.aws.stack import Stack
 from tests.support import AGENT, APPROVER, Api
 
@@ -98,3 +100,47 @@ def test_coupon_for_unknown_customer_or_series_is_404(api: Api) -> None:
     assert _coupon(api, series_id="nope").status == 404  # type: ignore[attr-defined]
     api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1"]})
     assert _coupon(api, customer_id="nobody").status == 404  # type: ignore[attr-defined]
+
+
+def test_series_name_in_a_template_is_the_series_name(api: Api, stack: Stack) -> None:
+    from moto.sns.models import sns_backends
+
+    template = {"COUPON_ISSUED": "Your {series_name} coupon: {coupon_code}"}
+    assert api.put("/config", {"coupons": {"auto_approve": True}, "templates": template}).status == 200
+    api.customer("c-1")
+    api.put("/coupon-series/pool", {**SERIES, "name": "Sorry ten percent", "codes": ["AAA-1"]})
+    assert _coupon(api).status == 201  # type: ignore[attr-defined]
+    stack.settle()
+    texts = [m[1] for m in sns_backends["123456789012"]["us-east-1"].sms_messages.values()]
+    assert texts == ["Your Sorry ten percent coupon: AAA-1"]  # was "Your pool coupon: AAA-1"
+
+
+def test_a_generated_code_another_coupon_holds_is_drawn_again_not_a_500(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.coupons import series
+
+    api.put("/config", {"coupons": {"auto_approve": True}})
+    api.customer("c-1")
+    api.put("/coupon-series/gen", SERIES)
+    drawn: list[str] = []
+    codes = iter(["GEN-AAAAAAAAAA", "GEN-AAAAAAAAAA", "GEN-BBBBBBBBBB"])
+    monkeypatch.setattr(series, "_generated_code", lambda _: drawn.append(code := next(codes)) or code)
+    first, second = _coupon(api, series_id="gen"), _coupon(api, series_id="gen")
+    assert first.status == 201 and second.status == 201, second.body  # type: ignore[attr-defined]
+    assert drawn == ["GEN-AAAAAAAAAA", "GEN-AAAAAAAAAA", "GEN-BBBBBBBBBB"]  # the collision happened
+    issued = [c["code"] for c in api.get("/customers/c-1/coupons", as_=AGENT).body["items"]]
+    assert sorted(issued) == ["GEN-AAAAAAAAAA", "GEN-BBBBBBBBBB"]
+
+
+def test_a_coupon_asked_of_an_empty_pool_is_refused_at_once_not_queued(api: Api, stack: Stack) -> None:
+    api.customer("c-1")
+    api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1"]})
+    api.put("/config", {"coupons": {"auto_approve": True}})
+    assert _coupon(api).status == 201  # type: ignore[attr-defined]
+    api.put("/config", {"coupons": {"auto_approve": False}})
+    assert api.get("/coupon-series/pool", as_=AGENT).body["available"] == 0
+    reply = _coupon(api)
+    # refused now (as a debit the balance cannot cover), not after an approver approved it in vain
+    assert (reply.status, reply.error_code) == (409, "SERIES_EXHAUSTED"), reply.body  # type: ignore[attr-defined]
+    assert api.get("/goodwill/requests", as_=AGENT).body["items"][0]["status"] == "FULFILLED"

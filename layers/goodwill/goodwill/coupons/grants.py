@@ -9,7 +9,7 @@ from goodwill.approvals.lifecycle import Outcome, queue_request
 from goodwill.auth import Principal
 from goodwill.clock import ulid
 from goodwill.coupons import series
-from goodwill.errors import NotFoundError, ValidationFailedError
+from goodwill.errors import NotFoundError, SeriesExhaustedError, ValidationFailedError
 from goodwill.models.coupon_grants import CouponGrantRequest
 from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.repositories import keys, table
@@ -35,8 +35,14 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
         return Outcome(stored.status_code, stored.body)
     if (wanted[0]["PK"], wanted[0]["SK"]) not in found:
         raise NotFoundError(f"customer {body.customer_id} not found")
-    if (wanted[1]["PK"], wanted[1]["SK"]) not in found:
+    if (found_series := found.get((wanted[1]["PK"], wanted[1]["SK"]))) is None:
         raise NotFoundError(f"coupon series {body.series_id} not found")
+    if found_series.get("kind") == "POOL" and int(found_series.get("next_index", 0)) >= int(
+        found_series.get("total", 0)
+    ):
+        # An empty pool is refused now, not after someone approved it (like an uncovered debit); a
+        # pool that runs out while a request waits still ends that request FAILED.
+        raise SeriesExhaustedError(f"coupon series {body.series_id} has no codes left")
     request_id = ulid()
     record = records.new_record(
         org,

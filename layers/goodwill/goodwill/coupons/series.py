@@ -166,8 +166,8 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
         if cancelled.failed(0) and pool:
             # This pool code was issued before (e.g. by another series): skip it for good.
             table.transact([pools.skip_op(org, series_id, index)])
-        elif not (cancelled.failed(len(ops) - 1) or cancelled.retryable):
-            raise cancelled.refused()
+        elif not (cancelled.failed(0) or cancelled.failed(len(ops) - 1) or cancelled.retryable):
+            raise cancelled.refused()  # (a generated code another coupon holds: the next try draws anew)
     raise ServiceUnavailableError("the coupon series is under heavy concurrent use; retry")
 
 

@@ -45,7 +45,7 @@ def event_of(record: Item) -> str:
     return "POINTS_CREDITED" if points > 0 else "POINTS_DEBITED"
 
 
-def placeholders(record: Item, customer: Item, entry: Item | None) -> dict[str, str]:
+def placeholders(record: Item, customer: Item, entry: Item | None, series: Item | None = None) -> dict[str, str]:
     points = int(record.get("approved_points") or record.get("points") or 0)
     coupon = record.get("coupon") or {}
     discount = coupon.get("discount") or {}
@@ -66,7 +66,7 @@ def placeholders(record: Item, customer: Item, entry: Item | None) -> dict[str, 
         "coupon_code": str(coupon.get("code") or ""),
         "coupon_expires_at": str(coupon.get("expires_at") or "")[:10],
         "coupon_discount": discount_label,
-        "series_name": str(record.get("series_id") or ""),
+        "series_name": str((series or {}).get("name") or record.get("series_id") or ""),
         "expires_at": str(record.get("expires_at") or "")[:10],
         "expiring_points": str(record.get("expiring_points") or ""),
     }
@@ -121,9 +121,10 @@ def planned(org_id: str, request_id: str) -> list[dict[str, Any]]:
     entry = None
     if record.get("transaction_id"):
         entry = table.get(keys.ledger(org_id, record["customer_id"], record["transaction_id"]))
+    series = table.get(keys.series(org_id, str(record["series_id"]))) if record.get("series_id") else None
     config = get_config(org_id)
     event = event_of(record)
-    body = render(getattr(config.templates, event), placeholders(record, customer, entry))
+    body = render(getattr(config.templates, event), placeholders(record, customer, entry, series))
     return build_plan(config, customer, SUBJECTS[event], body)
 
 
