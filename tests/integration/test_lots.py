@@ -3,8 +3,11 @@ lots soonest-expiring first, then from the points without expiry; the customer v
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
+
+import pytest
 
 from goodwill import clock
 from goodwill.approvals import fulfilment
@@ -124,3 +127,35 @@ def test_the_balance_is_in_the_due_index_only_while_it_has_lots(api: Api) -> Non
     assert item["GSI4PK"].startswith("DUE#") and item["GSI4SK"].startswith(days(23)[:10])
     assert api.grant(points=-60).status == 201
     assert "GSI4PK" not in balance_item() and balance_item()["lots"] == []
+
+
+def test_the_default_expiry_counts_from_the_credit_not_from_the_request_that_waited(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.points import changes
+
+    # Credits expire a day after they are made; grants over 1000 points wait for an approver
+    config = {"points": {"approval_threshold": 1000, "default_expiry_days": 1, "notify_on_expiry": False}}
+    assert api.put("/config", config).status == 200
+    api.customer("c-1")
+    # A grant asked two days ago (its terms computed then) and one with an expires_at that passes
+    with monkeypatch.context() as then:
+        then.setattr(changes, "now_iso", lambda: days(-2))
+        waited = api.grant("c-1", 1500).body["request"]["request_id"]
+    assert api.get(f"/goodwill/requests/{waited}").body["expires_at"] < clock.now_iso()
+    lapsing = api.grant("c-1", 1200, expires_at=days(1 / 86400 * 2)).body["request"]["request_id"]
+    stack.settle()
+    time.sleep(2.5)  # the second one's expires_at passes while it waits
+    for request_id in (waited, lapsing):
+        assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+    stack.settle()
+    # Then the first is credited with a day from now (before: a lot already past its expiry)
+    credited = api.get(f"/goodwill/requests/{waited}").body
+    assert credited["status"] == "FULFILLED", credited
+    [entry] = [e for e in api.ledger() if e["type"] == "GOODWILL_CREDIT"]
+    assert entry["expires_at"] > entry["created_at"] and credited["expires_at"] == entry["expires_at"]
+    assert api.expiring() == [{"points": 1500, "expires_at": entry["expires_at"]}]
+    # and the second ends FAILED on its expires_at, crediting nothing (not a lot dead on arrival)
+    failed = api.get(f"/goodwill/requests/{lapsing}").body
+    assert failed["status"] == "FAILED" and failed["history"][-1]["error"] == "VALIDATION_ERROR", failed
+    assert "passed while the request waited" in failed["history"][-1]["reason"] and api.balance()["current"] == 1500

@@ -10,7 +10,7 @@ from typing import Any
 from goodwill.approvals import records
 from goodwill.approvals.records import APPROVED, EXPIRED, FAILED, FULFILLED, PENDING
 from goodwill.clock import now_iso
-from goodwill.errors import GoodwillError
+from goodwill.errors import GoodwillError, ValidationFailedError
 from goodwill.models.vocabulary import RequestStatus, RequestType
 from goodwill.points import ledger
 from goodwill.points.changes import change_type, credit_terms
@@ -53,20 +53,21 @@ def _fulfilled_op(org_id: str, record: Item, history: dict[str, Any], **fields: 
 def _fulfil_points(org_id: str, record: Item) -> None:
     points = int(record.get("approved_points") or record["points"])
     config = get_config(org_id)
+    # The org's default expiry counts from the credit, not from the request that waited for it.
+    asked = None if record.get("expiry_defaulted") else record.get("expires_at")
+    expires_at, remind_at = credit_terms(config, points, asked)
+    if points > 0 and expires_at and expires_at <= now_iso():
+        raise ValidationFailedError.field("expires_at", f"{expires_at} passed while the request waited for approval")
     change = ledger.request_change(
-        org_id,
-        record,
-        points,
-        type=change_type(points),
-        expires_at=record.get("expires_at"),
-        remind_at=credit_terms(config, points, record.get("expires_at"))[1],
+        org_id, record, points, type=change_type(points), expires_at=expires_at, remind_at=remind_at
     )
 
     def ops(entry: Item, after: ledger.Balance) -> list[dict[str, Any]]:
         history = records.history_entry(
             "fulfilled", "system", entry["created_at"], transaction_id=entry["transaction_id"]
         )
-        return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"])]
+        # The request shows the expiry its credit got (its lot's).
+        return [_fulfilled_op(org_id, record, history, transaction_id=entry["transaction_id"], expires_at=expires_at)]
 
     ledger.apply(change, config.points.allow_negative_balance, ops)
 

@@ -10,7 +10,7 @@ from goodwill.models.vocabulary import RequestStatus
 from goodwill.repositories import keys, table
 from goodwill.repositories.table import Item
 
-HIDDEN = {"task_token", "org_id", "version"}
+HIDDEN = {"task_token", "org_id", "version", "expiry_defaulted"}
 PENDING = RequestStatus.PENDING_APPROVAL.value
 APPROVED = RequestStatus.APPROVED.value
 FULFILLED = RequestStatus.FULFILLED.value

@@ -111,6 +111,8 @@ def _new_record(principal: Principal, config: OrgConfig, body: PointsGrantReques
             "status": RequestStatus.PENDING_APPROVAL.value,
         },
     )
+    if body.expires_at is None and record.get("expires_at"):
+        record["expiry_defaulted"] = True  # the org's default_expiry_days, counted again when credited
     record["created_at"] = record_time = records.history_entry("created", principal.actor)["at"]
     record["history"] = [records.history_entry("created", principal.actor, record_time)]
     return record
