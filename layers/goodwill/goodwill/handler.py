@@ -85,7 +85,7 @@ class _CallerFirst(OpenAPIRequestValidationMiddleware):
         bounds (an integer of over 4,300 digits, arrays nested thousands deep) raised a plain
         ValueError or RecursionError, a 500: it is the same 400 BAD_REQUEST."""
         try:
-            return super()._parse_json_data(app)  # type: ignore[no-any-return]
+            return super()._parse_json_data(app)
         except (ValueError, RecursionError) as exc:
             error = {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "input": {}}
             raise RequestValidationError([{**error, "ctx": {"error": type(exc).__name__}}]) from None
