@@ -25,7 +25,7 @@ from goodwill.bulk.apply import Job, apply_rows
 from goodwill.bulk.csvfile import CsvFileError, ImportRules
 from goodwill.bulk.notify import tell_actor
 from goodwill.bulk.partition import Partition, parse_partition, partition_file
-from goodwill.bulk.report import format_lines, report_part, segment_runs
+from goodwill.bulk.report import format_lines, report_part, segment_runs, slices_text
 from goodwill.errors import GoodwillError
 from goodwill.models.imports import FINAL_STATUSES, ImportStatus
 from goodwill.observability import logger
@@ -183,7 +183,7 @@ def process_chunk(org_id: str, import_id: str, header: str, spec_data: dict[str,
         "failed": statuses["FAILED"],
         "valid": statuses["VALID"],
     }
-    checkpoint = {**counts, "part_key": part, "slices": slices, "at": clock.now_iso()}
+    checkpoint = {**counts, "part_key": part, "slices": slices_text(slices), "at": clock.now_iso()}
     imports_records.put_checkpoint(org_id, import_id, spec.index, checkpoint)
     return counts
 

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from goodwill import clock
 from goodwill.bulk.notify import tell_actor
-from goodwill.bulk.report import format_lines, report_part, segment_runs
+from goodwill.bulk.report import format_lines, report_part, segment_runs, slices_of, slices_text
 from goodwill.bulk.run import current, require
 from goodwill.models.imports import ImportStatus
 from goodwill.observability import logger
@@ -91,7 +91,7 @@ def process_chunk(org_id: str, import_id: str, spec: dict[str, Any]) -> dict[str
     import_files.put_bytes(part, body)
     statuses = Counter(line[4] for line in lines)
     counts = {"rows": len(lines), **{s: statuses[s] for s in STATUSES}}
-    checkpoint = {**counts, "part_key": part, "slices": slices, "at": clock.now_iso()}
+    checkpoint = {**counts, "part_key": part, "slices": slices_text(slices), "at": clock.now_iso()}
     table.put({**keys.revert_chunk(org_id, import_id, index), **checkpoint})
     return counts
 
@@ -122,7 +122,7 @@ def finish(org_id: str, import_id: str, attempt: int) -> dict[str, Any]:
     totals.update({s.lower(): sum(int(c[s]) for c in done) for s in STATUSES})
     report = files.report_key(org_id, import_id)
     # The import's merge (bulk.report): the report assembled one segment of rows at a time.
-    segments = 1 + max((int(s[0]) for c in done for s in c.get("slices", [])), default=-1)
+    segments = 1 + max((s[0] for c in done for s in slices_of(c)), default=-1)
     runs = segment_runs(done, segments, import_files.get_range)
     import_files.assemble(report, (BOM + format_lines([], header=True)).encode(), runs)
     ok = totals["failed"] == 0
