@@ -39,7 +39,7 @@ SCOPE = "reverse"
 NOT_REVERSIBLE = {"REVERSAL", "EXPIRY"}
 # A claim held by a request in one of these is given up: that reversal will never apply.
 GIVEN_UP = {RequestStatus.REJECTED.value, RequestStatus.EXPIRED.value, RequestStatus.FAILED.value}
-LOTS_SINCE = "2026-12-04T15:53:34Z"  # the release whose credits with an expiry made lots (cd028a8)
+LOTS_SINCE = "2026-12-04T15:53:34.000Z"  # the release whose credits with an expiry made lots (cd028a8)
 
 
 def reverse(
