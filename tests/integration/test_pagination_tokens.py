@@ -85,3 +85,48 @@ def test_a_start_key_dynamodb_refuses_is_422_not_500(api: Api) -> None:
     assert calls[0] == 1
     assert reply.status == 422
     assert reply.fields() == {"next_token"}
+
+
+def _queries() -> tuple[list[int], Callable[[], None]]:
+    counted: list[int] = []
+
+    def count(**_: Any) -> None:
+        counted.append(1)
+
+    client = aws.dynamodb()
+    client.meta.events.register("before-call.dynamodb.Query", count)
+    return counted, lambda: client.meta.events.unregister("before-call.dynamodb.Query", count)
+
+
+def test_a_filtered_listing_reads_in_large_pages_and_pages_through_every_match_once(api: Api) -> None:
+    # Given a customer with 1 waiting request, then 150 applied ones (the waiting one is the oldest),
+    # and a second customer whose 16 waiting requests are among 48 applied ones
+    assert api.put("/config", {"points": {"approval_threshold": 100}}).status == 200
+    for customer in ("c-1", "c-2"):
+        api.customer(customer)
+    assert api.grant("c-1", 500).status == 202
+    for _ in range(150):
+        assert api.grant("c-1", 10).status == 201
+    waiting = [api.grant("c-2", 500 if i % 4 == 0 else 10).body["request"] for i in range(64)]
+    expected = [r["request_id"] for r in reversed(waiting) if r["status"] == "PENDING_APPROVAL"]
+    # When the waiting requests of c-1 are asked for, one at a time
+    counted, stop = _queries()
+    try:
+        query = {"customer_id": "c-1", "status": "PENDING_APPROVAL", "limit": 1}
+        first = api.get("/goodwill/requests", as_=AGENT, query=query)
+    finally:
+        stop()
+    # Then a few Queries find it (before: one Query per request read, 151)
+    assert [r["status"] for r in first.body["items"]] == ["PENDING_APPROVAL"]
+    assert 1 <= len(counted) <= 3, len(counted)
+    # And c-2's waiting requests page through in pages of 3: each once, newest first, none lost
+    found, token = [], None
+    while True:
+        query = {"customer_id": "c-2", "status": "PENDING_APPROVAL", "limit": 3}
+        page = api.get("/goodwill/requests", as_=AGENT, query={**query, **({"next_token": token} if token else {})})
+        assert page.status == 200 and len(page.body["items"]) <= 3, page.body
+        found += [r["request_id"] for r in page.body["items"]]
+        token = page.body["next_token"]
+        if not token:
+            break
+    assert found == expected and len(expected) == 16
