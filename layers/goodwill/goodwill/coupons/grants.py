@@ -37,9 +37,7 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
         raise NotFoundError(f"customer {body.customer_id} not found")
     if (found_series := found.get((wanted[1]["PK"], wanted[1]["SK"]))) is None:
         raise NotFoundError(f"coupon series {body.series_id} not found")
-    if found_series.get("kind") == "POOL" and int(found_series.get("next_index", 0)) >= int(
-        found_series.get("total", 0)
-    ):
+    if (left := series.codes_left(found_series)) is not None and left <= 0:
         # An empty pool is refused now, not after someone approved it (like an uncovered debit); a
         # pool that runs out while a request waits still ends that request FAILED.
         raise SeriesExhaustedError(f"coupon series {body.series_id} has no codes left")

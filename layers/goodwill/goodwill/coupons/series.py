@@ -29,14 +29,19 @@ _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 SERIES_FIELDS = ("series_id", "name", "description", "discount", "valid_days", "kind", "created_at", "updated_at")
 
 
+def codes_left(item: Item) -> int | None:
+    """The codes a pool can still hand out; None for a generated series (never exhausted)."""
+    if item.get("kind") != "POOL":
+        return None
+    return int(item.get("total", 0)) - int(item.get("next_index", 0))
+
+
 def series_view(item: Item) -> dict[str, Any]:
     view = {k: item.get(k) for k in SERIES_FIELDS}
     view["issued"] = int(item.get("issued", 0))
     if item.get("kind") == "POOL":
         view["total"] = int(item.get("total", 0))
-        view["available"] = int(item.get("total", 0)) - int(item.get("next_index", 0))
-    else:
-        view["available"] = None
+    view["available"] = codes_left(item)
     return view
 
 
@@ -135,11 +140,12 @@ def allocate(org: str, series_id: str, customer_id: str, request_id: str, extra_
     its `issued` count is added after the commit, outside the transaction."""
     for _ in retry.attempts(retry.CONTENTION):
         series = _require_series(org, series_id)
-        pool = series.get("kind") == "POOL"
-        if pool:
-            index = int(series.get("next_index", 0))
-            if index >= int(series.get("total", 0)):
+        left = codes_left(series)
+        pool = left is not None
+        if left is not None:
+            if left <= 0:
                 raise SeriesExhaustedError(f"coupon series {series_id} has no codes left")
+            index = int(series.get("next_index", 0))
             code_item = table.get(keys.pool_code(org, series_id, index))
             if code_item is None:  # a slot without its code (an older append's): never a dead end
                 table.transact([pools.skip_op(org, series_id, index)])
