@@ -265,7 +265,8 @@ class _ApiHandler(BaseHTTPRequestHandler):
                 functions = ctx.system.stack.functions.by_id.values()
                 status, headers, payload = openapi.serve(self.command, path, parts.query, ctx.system.url, functions)
         else:
-            status, headers, payload = _api_route(ctx, self.command, path, parts.query, self, body)
+            # API Gateway's REST API hands the function the path as sent, percent-encoded.
+            status, headers, payload = _api_route(ctx, self.command, parts.path or "/", parts.query, self, body)
         self._reply(status, headers, payload)
         if ctx.access_log:
             ms = (time.monotonic() - started) * 1000

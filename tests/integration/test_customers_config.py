@@ -89,6 +89,20 @@ def test_put_customer_creates_then_replaces(api: Api) -> None:
     assert got["opted_out_channels"] == ["SMS"]
 
 
+def test_an_id_sent_percent_encoded_as_api_gateway_passes_it_is_the_customer(api: Api) -> None:
+    """API Gateway's REST API hands the function the path as the client sent it; a client encodes
+    "@" and ":" in a path segment, and both are in the id pattern."""
+    for cid, encoded in (("ada@example.com", "ada%40example.com"), ("shop:42", "shop%3A42")):
+        api.customer(cid, name="Ada", email=None)
+        api.grant(cid, 5)
+        reply = api.get(f"/customers/{encoded}", as_=AGENT)
+        assert (reply.status, reply.body["customer_id"]) == (200, cid)
+        entries = api.get(f"/customers/{encoded}/transactions", as_=AGENT).body["items"]
+        assert [e["points"] for e in entries] == [5]
+    # a segment that decodes to "/" names no customer: refused, never a 5xx
+    assert api.get("/customers/a%2Fb", as_=AGENT).status in (404, 422)
+
+
 def test_email_is_unique_per_org_and_released_on_change(api: Api) -> None:
     api.put("/customers/c-1", {"email": "ada@example.com"})
     taken = api.put("/customers/c-2", {"email": "ada@example.com"})

@@ -49,6 +49,19 @@ def test_put_customer_with_claim_headers_is_created(system: LocalSystem) -> None
     assert got.json()["balances"] == {"default": {"current": 0, "lifetime": 0, "expiring": []}}
 
 
+def test_an_id_with_at_and_colon_sent_percent_encoded_is_that_customer(system: LocalSystem) -> None:
+    # Given customers whose ids hold "@" and ":" (the id pattern admits both)
+    for cid in ("ada@example.com", "shop:42"):
+        assert requests.put(f"{system.url}/customers/{cid}", json={"name": "Ada"}, headers=ADMIN, timeout=10).ok
+        # When a client (the console's encodeURIComponent) sends the id percent-encoded, which
+        # API Gateway hands the function as sent
+        encoded = cid.replace("@", "%40").replace(":", "%3A")
+        got = requests.get(f"{system.url}/customers/{encoded}", headers=ADMIN, timeout=10)
+        # Then it is that customer
+        assert got.status_code == 200, got.text
+        assert got.json()["customer_id"] == cid
+
+
 @pytest.mark.parametrize(
     "headers",
     [{}, {"X-Goodwill-Actor": "alice", "X-Goodwill-Roles": "admin"}],

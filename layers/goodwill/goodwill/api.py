@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError as RouteNotFoundError
@@ -136,7 +137,26 @@ def _answer(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
             "body": dumps({"error": {"code": PayloadTooLargeError.code, "message": message, "details": []}}),
             "isBase64Encoded": False,
         }
-    return app.resolve(event, context)
+    return app.resolve(_decoded_path(event), context)
+
+
+def _decoded_path(event: dict[str, Any]) -> dict[str, Any]:
+    """API Gateway's REST API hands the function the path as the client sent it, percent-encoded
+    (`/customers/ada%40example.com`), and Powertools matches and passes it on as it is: each
+    segment is decoded here, so an id with `@` or `:` (which clients and the console encode) is
+    the id. A segment that decodes to a `/` stays as sent: it names no route's parameter."""
+    path = str(event.get("path") or "/")
+    if "%" not in path:
+        return event
+    segments = (unquote(s, errors="strict") if _decodable(s) else s for s in path.split("/"))
+    return {**event, "path": "/".join(segments)}
+
+
+def _decodable(segment: str) -> bool:
+    try:
+        return "/" not in unquote(segment, errors="strict")
+    except UnicodeDecodeError:  # not UTF-8 once decoded: left as sent, which no id pattern admits
+        return False
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
