@@ -228,3 +228,30 @@ def test_backfill_leaves_a_profile_changed_since_it_was_read_to_its_writer(api: 
     assert backfill.index_profile(stale) is False
     assert found(api, "olga") == []
     assert found(api, "vera") == ["old"]
+
+
+def test_a_rename_racing_the_backfill_leaves_no_entry_under_the_old_name_or_phone(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.repositories import customers as repo
+
+    # Given an unindexed profile
+    api.customer("old", name="Olga Old", phone="+15555550188", email=None)
+    _as_written_before_the_index(stack, "old")
+    real, ran = repo.get_profile, []
+
+    def read_then_backfill(org_id: str, customer_id: str) -> Any:
+        profile = real(org_id, customer_id)
+        if not ran:  # the backfill indexes it between the PUT's read and its write
+            ran.append(backfill.backfill())
+        return profile
+
+    # When the customer is renamed while the backfill indexes the old profile
+    monkeypatch.setattr(repo, "get_profile", read_then_backfill)
+    assert api.put("/customers/old", {"name": "Vera Renamed", "phone": "+15555550199"}).status == 200
+    assert ran == [1]
+    # Then the write, finding the profile indexed, removes what the backfill wrote: only the new values find her
+    assert found(api, "vera") == ["old"]
+    assert found(api, "olga") == []
+    assert found(api, "+15555550188") == []
+    assert found(api, "+15555550199") == ["old"]

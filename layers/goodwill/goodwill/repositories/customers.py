@@ -38,12 +38,15 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None) -> Cancel
     if previous is None:
         ops.append(table.put_op({**key, **profile}, condition="attribute_not_exists(PK)"))
     else:
+        # The search entries to delete follow from the previous profile's index marker; the
+        # backfill marks a profile without changing its version, so the marker is a condition too.
+        marker = previous.get(search_index.MARKER)
         ops.append(
             table.put_op(
                 {**key, **profile},
-                condition="#v = :v",
-                names={"#v": "version"},
-                vals={":v": previous["version"]},
+                condition="#v = :v AND " + ("#m = :m" if marker is not None else "attribute_not_exists(#m)"),
+                names={"#v": "version", "#m": search_index.MARKER},
+                vals={":v": previous["version"], **({":m": marker} if marker is not None else {})},
             )
         )
     new_email, old_email = profile.get("email"), (previous or {}).get("email")
