@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from goodwill.clock import iso, now
 from local.aws.stack import Stack
 from tests.integration.sample_effects import EFFECTS
 from tests.support import Api, function_for
@@ -35,6 +37,7 @@ def _seed(api: Api) -> None:
             "codes": ["SEED-1", "SEED-2"],
         },
     )
+    asked = iso(now() - timedelta(days=1))  # within the default 72 hours' approval time
     for request_id in SAMPLE_REQUESTS:
         record = records.new_record(
             "acme",
@@ -49,9 +52,9 @@ def _seed(api: Api) -> None:
                 "requested_by": "bob",
                 "notify": True,
                 "status": "PENDING_APPROVAL",
-                "created_at": "2026-11-23T10:00:00.000Z",
+                "created_at": asked,
                 "affects_tier": True,
-                "history": [records.history_entry("created", "bob", "2026-11-23T10:00:00.000Z")],
+                "history": [records.history_entry("created", "bob", asked)],
             },
         )
         assert table.transact([records.put_new_op("acme", record)]) is None

@@ -185,6 +185,61 @@ def test_a_waiting_request_past_its_time_without_a_workflow_expires(
     assert _request(api, request_id)["status"] == "EXPIRED"
 
 
+def test_a_request_never_started_found_after_its_time_expires_and_cannot_be_approved(
+    api: Api, stack: Stack, reconciler: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.approvals import reconcile
+
+    # Given a request whose workflow never started (the stream gave up on its record)
+    with failing(aws.stepfunctions(), "StartExecution", {"Code": "ServiceUnavailable", "Message": "down"}) as calls:
+        request_id = _pending(api)
+        stack.settle()
+    assert calls[0] >= 1
+    # When the reconciler finds it after its approval time (72 hours by default)
+    monkeypatch.setattr(reconcile, "now", lambda: datetime.now(UTC) + timedelta(hours=73))
+    # Then it expires (no fresh 72-hour wait), and an approval is refused
+    assert reconciler() == {"expired": 1}
+    assert _request(api, request_id)["status"] == "EXPIRED"
+    assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 409
+    assert api.balance("c-1")["current"] == 0
+    assert not [e for e in stack.executions() if e["name"] == f"req-{request_id}"]
+
+
+def test_a_late_start_waits_only_for_what_is_left_of_the_approval_time(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.approvals import dispatch
+    from goodwill.approvals.records import get
+
+    request_id = _pending(api)
+    record = get("acme", request_id) or {}
+    assert 72 * 3600 - 60 <= dispatch.approval_input(record)["timeout_seconds"] <= 72 * 3600
+    monkeypatch.setattr(dispatch, "now", lambda: datetime.now(UTC) + timedelta(hours=70))
+    assert 2 * 3600 - 60 <= dispatch.approval_input(record)["timeout_seconds"] <= 2 * 3600
+    monkeypatch.setattr(dispatch, "now", lambda: datetime.now(UTC) + timedelta(hours=80))
+    assert dispatch.approval_input(record)["timeout_seconds"] == 1  # Step Functions' least wait
+
+
+def test_a_request_approved_after_the_reconciler_listed_it_is_fulfilled_not_failed(
+    api: Api, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from goodwill.approvals import reconcile
+
+    # Given a stranded waiting request, in the page of waiting requests a reconciler run read
+    monkeypatch.setattr(reconcile, "GRACE", timedelta(0))
+    request_id = _strand(api, stack, monkeypatch)
+    at = datetime.now(UTC)
+    listed = reconcile._older("acme", "PENDING_APPROVAL", reconcile.ulid(at_ms=int(at.timestamp() * 1000))[:10])
+    assert [r["request_id"] for r in listed] == [request_id]
+    # When an approver approves it meanwhile (the hand-over finds no waiting task)
+    assert api.post(f"/goodwill/requests/{request_id}/approve", {}, as_=APPROVER).status == 200
+    stack.settle()
+    # Then the run, reaching the listed (stale) record, fulfils it: the approval is not lost
+    assert reconcile.reconcile(listed[0], at) == "fulfilled"
+    assert _request(api, request_id)["status"] == "FULFILLED"
+    assert api.balance("c-1")["current"] == 500
+
+
 def test_the_reconciler_is_scheduled_at_least_hourly() -> None:
     from local.aws.template import resources
 

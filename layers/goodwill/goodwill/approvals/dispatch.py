@@ -10,8 +10,11 @@ write sends the task token back, retried by the event source until Step Function
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
 from typing import Any
 
+from goodwill.clock import now, parse_iso
 from goodwill.links import console_link
 from goodwill.models.vocabulary import RequestStatus
 from goodwill.observability import logger
@@ -52,9 +55,18 @@ def hand_over(record: dict[str, Any]) -> bool:
     return True
 
 
+def approval_deadline(record: dict[str, Any]) -> datetime:
+    """When a waiting request expires: `approval_timeout_hours` after it was asked (contract §6),
+    however late its workflow starts."""
+    hours = get_config(record["org_id"]).approval_timeout_hours
+    asked = parse_iso(record["created_at"]) if record.get("created_at") else now()
+    return asked + timedelta(hours=hours)
+
+
 def approval_input(record: dict[str, Any]) -> dict[str, Any]:
     org, request_id = record["org_id"], record["request_id"]
-    hours = get_config(org).approval_timeout_hours
+    # A start made late (the dispatcher's retries, the reconciler) waits only for what is left.
+    left = math.ceil((approval_deadline(record) - now()).total_seconds())
     what = (
         f"{record['points']} points"
         if record.get("type") in ("POINTS", "REVERSAL")
@@ -69,7 +81,7 @@ def approval_input(record: dict[str, Any]) -> dict[str, Any]:
         "org_id": org,
         "request_id": request_id,
         "pk": keys.request(org, request_id)["PK"],
-        "timeout_seconds": hours * 3600,
+        "timeout_seconds": max(1, left),
         "summary": summary,
         "link": link,
     }

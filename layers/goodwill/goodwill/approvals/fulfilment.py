@@ -97,13 +97,13 @@ def _fulfil_coupon(org_id: str, record: Item) -> None:
     series.allocate(org_id, record["series_id"], record["customer_id"], record["request_id"], ops)
 
 
-def mark_failed(org_id: str, request_id: str, code: str, message: str) -> bool:
+def mark_failed(org_id: str, request_id: str, code: str, message: str, waiting_only: bool = False) -> bool:
     """End an approved request, or one still waiting (its workflow failed before a decision),
-    FAILED with the reason; False when it had ended already."""
+    FAILED with the reason; False when it had ended already (or, `waiting_only`, was approved)."""
     at = now_iso()
     history = records.history_entry("failed", "system", at, error=code, reason=message)
     failure = {"code": code, "message": message}
-    for status in (APPROVED, PENDING):
+    for status in (PENDING,) if waiting_only else (APPROVED, PENDING):
         op = records.transition_op(
             org_id, request_id, status, FAILED, history, failed_at=at, failure=failure, task_token=None
         )

@@ -8,9 +8,11 @@ failure, someone stopped it, or an approval's hand-over met a finished execution
 walks the org listing and each org's `PENDING_APPROVAL` and `APPROVED` requests on the by-status
 index (GSI2; never a Scan) older than GRACE, and for each one without a running execution:
 
-- never started: starts it (the very start the dispatcher makes; a late start is harmless);
-- waiting, its execution ended, its approval time over: EXPIRED, as the workflow would have;
-- waiting, its execution ended early: FAILED, with the execution's status as the reason;
+- waiting, its approval time over (counted from when it was asked): EXPIRED, as the workflow
+  would have, whether or not an execution was ever started;
+- never started: starts it (the very start the dispatcher makes), waiting only for what is left;
+- waiting, its execution ended early: FAILED, with the execution's status as the reason (never
+  an approved one: the request is read again first, and only a waiting one is failed);
 - approved: fulfilled here, by the same code the workflow runs (a business failure ends it FAILED;
   a transient one is raised and the next run tries again).
 """
@@ -20,13 +22,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from goodwill.approvals import dispatch, fulfilment
-from goodwill.clock import now, parse_iso, ulid
+from goodwill.approvals import dispatch, fulfilment, records
+from goodwill.clock import now, ulid
 from goodwill.models.vocabulary import RequestStatus
 from goodwill.observability import logger
 from goodwill.repositories import keys, orgs, pages, table, workflows
 from goodwill.repositories.table import Item
-from goodwill.services.config import get_config
 from goodwill.settings import get_settings
 
 # A request younger than this is left to the normal path (its stream record may be on its way).
@@ -61,21 +62,26 @@ def _older(org_id: str, status: str, before: str) -> list[Item]:
 
 
 def reconcile(record: Item, at: datetime) -> str:
-    """Bring one request whose workflow may be gone to a live workflow or a final status."""
+    """Bring one request whose workflow may be gone to a live workflow or a final status. The
+    listing is a page of an eventually consistent index read before any request was handled: the
+    request is read again, so an approval landing meanwhile is fulfilled, never failed."""
     org_id, request_id = record["org_id"], record["request_id"]
     execution = _execution_status(request_id)
     if execution == "RUNNING":
         return "running"
-    if record["status"] == RequestStatus.APPROVED.value:
+    current = records.get(org_id, request_id)
+    if current is None or current["status"] not in OPEN:
+        return str(current["status"]).lower() if current else "gone"
+    if current["status"] == RequestStatus.APPROVED.value:
         return str(fulfilment.fulfil(org_id, request_id)["status"]).lower()
-    if execution is None:
-        dispatch.start("approval", record)
-        return "started"
-    deadline = parse_iso(record["created_at"]) + timedelta(hours=get_config(org_id).approval_timeout_hours)
-    if at >= deadline:
+    if at >= dispatch.approval_deadline(current):  # started or not, its time is over
         return str(fulfilment.expire(org_id, request_id)["status"]).lower()
+    if execution is None:
+        dispatch.start("approval", current)
+        return "started"
     reason = f"the approval workflow ended ({execution}) before a decision; send the request again"
-    return "failed" if fulfilment.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason) else "ended"
+    ended = fulfilment.mark_failed(org_id, request_id, WORKFLOW_ENDED, reason, waiting_only=True)
+    return "failed" if ended else "ended"
 
 
 def _execution_status(request_id: str) -> str | None:
