@@ -58,9 +58,6 @@ class Router:
                 return route, found.groupdict()
         return None
 
-    def known_path(self, path: str) -> bool:
-        return any(r.pattern.match(path) for r in self.routes)
-
 
 def rest_event(
     route: Route,
@@ -135,24 +132,11 @@ def unauthorized(status: int = 401) -> dict[str, Any]:
 
 
 def not_found() -> dict[str, Any]:
+    """API Gateway's MISSING_AUTHENTICATION_TOKEN as template.yaml maps it: no such path, or a
+    method the path lacks."""
     body = {"error": {"code": "NOT_FOUND", "message": "no such route", "details": []}}
     return {
         "statusCode": 404,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(body),
-    }
-
-
-def method_not_allowed() -> dict[str, Any]:
-    body = {
-        "error": {
-            "code": "METHOD_NOT_ALLOWED",
-            "message": "method not allowed on this route",
-            "details": [],
-        }
-    }
-    return {
-        "statusCode": 405,
         "headers": {"Content-Type": "application/json"},
         "body": json.dumps(body),
     }
@@ -169,7 +153,7 @@ def dispatch(
 ) -> dict[str, Any]:
     matched = router.match(method, path)
     if matched is None:
-        return method_not_allowed() if router.known_path(path) else not_found()
+        return not_found()
     route, params = matched
     token = bearer_token(headers) if claims is None else None
     authorizer: dict[str, Any] | None = None

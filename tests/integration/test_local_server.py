@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from local.aws import template
 from local.devserver.server import LocalSystem, start
 from local.tools import demo
 
@@ -99,6 +100,21 @@ def test_unknown_route_is_404_with_the_error_shape(system: LocalSystem) -> None:
     reply = requests.get(f"{system.url}/no/such/route", headers=ADMIN, timeout=10)
     assert reply.status_code == 404
     assert reply.json() == {"error": {"code": "NOT_FOUND", "message": "no such route", "details": []}}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("DELETE", "/config"), ("PATCH", "/customers/c-1"), ("POST", "/customers")]
+)
+def test_a_method_the_path_lacks_is_404_as_the_deployed_api_answers(
+    system: LocalSystem, method: str, path: str
+) -> None:
+    # API Gateway answers a method the resource lacks with MISSING_AUTHENTICATION_TOKEN, which
+    # template.yaml maps to 404 NOT_FOUND (CONTRACT.md section 2), not 405
+    gateway = template.load()["Resources"]["GoodwillApi"]["Properties"]["GatewayResponses"]
+    missing = gateway["MISSING_AUTHENTICATION_TOKEN"]
+    reply = requests.request(method, f"{system.url}{path}", headers=ADMIN, timeout=10)
+    assert reply.status_code == int(missing["StatusCode"]) == 404
+    assert reply.json() == json.loads(missing["ResponseTemplates"]["application/json"])
 
 
 def test_malformed_json_reaches_the_handler_and_is_400(system: LocalSystem) -> None:
