@@ -56,8 +56,7 @@ def serve(method: str, path: str) -> Reply:
     target = _resolve(relative)
     if target is None:
         return _text(404, "not found")
-    body = target.read_bytes() if method == "GET" else b""
-    return _reply(200, target.suffix, body)
+    return _reply(200, target.suffix, target.read_bytes())  # HEAD too: the server sends its headers only
 
 
 def _resolve(relative: str) -> Path | None:

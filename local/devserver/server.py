@@ -272,7 +272,9 @@ class _ApiHandler(BaseHTTPRequestHandler):
             ms = (time.monotonic() - started) * 1000
             print(f"{self.command} {self.path} -> {status} ({ms:.0f} ms)", flush=True)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_request
+    # HEAD is routed as itself: the local files answer it as GET without the body; the API
+    # answers it as API Gateway does (no route has a HEAD method: 404, its headers only).
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_request
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -292,7 +294,8 @@ class _ApiHandler(BaseHTTPRequestHandler):
                     self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # HEAD: what GET would send, without the body
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # access_log prints a shorter line
@@ -319,7 +322,7 @@ def _token_route(ctx: _ApiContext, method: str, headers: dict[str, str], body: b
 def _local_route(system: LocalSystem, method: str, path: str, query: str) -> HttpReply:
     if (found := re.fullmatch(r"/_local/schedules/([a-z0-9-]+)/run", path)) and system.schedules:
         return _run_schedule(system.schedules, method, found.group(1))
-    if method != "GET":
+    if method not in ("GET", "HEAD"):
         return _error(405, "METHOD_NOT_ALLOWED", "the /_local routes are read-only")
     if path == tokens.JWKS_PATH:  # the pool's signing keys, as Cognito publishes them (this run's)
         return _json(200, tokens.jwks())

@@ -210,8 +210,8 @@ def is_docs_path(path: str) -> bool:
 def serve(
     method: str, path: str, query: str, base_url: str, functions: Iterable[Function]
 ) -> tuple[int, dict[str, list[str]], bytes]:
-    """GET /openapi.json, GET /docs (Swagger UI) and Swagger UI's own files."""
-    if method != "GET":
+    """GET (or HEAD) /openapi.json, GET /docs (Swagger UI) and Swagger UI's own files."""
+    if method not in ("GET", "HEAD"):
         body = {"error": {"code": "METHOD_NOT_ALLOWED", "message": "the documentation is read-only", "details": []}}
         return 405, {"Content-Type": ["application/json"]}, json.dumps(body).encode()
     if path in _SWAGGER_FILES:

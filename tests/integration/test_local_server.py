@@ -117,6 +117,25 @@ def test_a_method_the_path_lacks_is_404_as_the_deployed_api_answers(
     assert reply.json() == json.loads(missing["ResponseTemplates"]["application/json"])
 
 
+@pytest.mark.parametrize("path", ["/console/", "/console/config.json", "/openapi.json", "/_local/health"])
+def test_head_of_a_local_file_or_route_is_its_get_without_the_body(system: LocalSystem, path: str) -> None:
+    got = requests.get(f"{system.url}{path}", timeout=30)
+    head = requests.head(f"{system.url}{path}", timeout=30)
+    assert (head.status_code, head.content) == (got.status_code, b"") == (200, b""), head.status_code
+    assert head.headers["Content-Type"] == got.headers["Content-Type"]
+    assert int(head.headers["Content-Length"]) == len(got.content)
+
+
+def test_head_of_an_api_route_is_the_404_headers_with_no_body(system: LocalSystem) -> None:
+    # API Gateway routes HEAD as its own method, which no route has: the missing-route 404
+    with requests.Session() as session:  # one kept-alive connection: nothing is left on it after HEAD
+        head = session.head(f"{system.url}/customers/srv-1", headers=ADMIN, timeout=10)
+        missing = session.request("PATCH", f"{system.url}/customers/srv-1", headers=ADMIN, timeout=10)
+    assert (head.status_code, head.headers["Content-Type"], head.content) == (404, "application/json", b"")
+    assert int(head.headers["Content-Length"]) == len(missing.content)
+    assert missing.json()["error"]["code"] == "NOT_FOUND"
+
+
 def test_malformed_json_reaches_the_handler_and_is_400(system: LocalSystem) -> None:
     headers = {**ADMIN, "Content-Type": "application/json"}
     reply = requests.put(f"{system.url}/config", data="{nope", headers=headers, timeout=10)
