@@ -33,7 +33,7 @@ from local.aws.apigw import Router, bearer_token, claims_from_headers, dispatch
 from local.aws.schedules import Schedules
 from local.aws.stack import Stack
 from local.aws.template import REGION, resources
-from local.devserver import console
+from local.devserver import console, framing
 from local.devserver.events_log import EventLog
 from local.devserver.outbox import Outbox
 from local.tools import openapi
@@ -272,27 +272,32 @@ class _ApiHandler(BaseHTTPRequestHandler):
             ms = (time.monotonic() - started) * 1000
             print(f"{self.command} {self.path} -> {status} ({ms:.0f} ms)", flush=True)
 
+    def _serve(self) -> None:
+        """do_request, unless the body's framing is broken: then nothing is routed (framing.py)."""
+        try:
+            self.do_request()
+        except framing.Refused as refused:  # the rest of the request is unread: answer, then close
+            self._reply(*_error(refused.status, refused.code, refused.message), close=True)
+            framing.linger(self.connection)
+        except framing.CutShort:  # the client stopped before its body ended: nobody to answer
+            self.close_connection = True
+
     # HEAD is routed as itself: the local files answer it as GET without the body; the API
     # answers it as API Gateway does (no route has a HEAD method: 404, its headers only).
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_request
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _serve
 
     def _read_body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            self.rfile.readline()
-            return b"".join(chunks)
-        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        return framing.read_body(self.headers, self.rfile)
 
-    def _reply(self, status: int, headers: dict[str, list[str]], payload: bytes) -> None:
+    def _reply(self, status: int, headers: dict[str, list[str]], payload: bytes, *, close: bool = False) -> None:
         self.send_response(status)
         for name, values in headers.items():
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 for value in values:
                     self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
+        if close:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":  # HEAD: what GET would send, without the body
             self.wfile.write(payload)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from local.devserver.server import LocalSystem, start
 from local.tools import demo
 
 ADMIN = {"X-Goodwill-Org": "acme", "X-Goodwill-Actor": "alice", "X-Goodwill-Roles": "admin"}
+ADMIN_LINES = "".join(f"{k}: {v}\r\n" for k, v in ADMIN.items())
 
 
 @pytest.fixture(autouse=True)
@@ -30,6 +33,20 @@ def system() -> Iterator[LocalSystem]:
     running = start(parameters={"LogLevel": "ERROR"})
     yield running
     running.stop()
+
+
+def exchange(system: LocalSystem, request: bytes, *, half_close: bool = True) -> bytes:
+    """Raw bytes to the local API; what the client receives until the server closes (or 5 s pass)."""
+    host, port = system.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as conn:
+        conn.sendall(request)
+        if half_close:
+            conn.shutdown(socket.SHUT_WR)
+        received = b""
+        with contextlib.suppress(TimeoutError, ConnectionError):
+            while chunk := conn.recv(65536):
+                received += chunk
+        return received
 
 
 def outbox(system: LocalSystem, **query: str) -> list[dict[str, Any]]:
@@ -134,6 +151,66 @@ def test_head_of_an_api_route_is_the_404_headers_with_no_body(system: LocalSyste
     assert (head.status_code, head.headers["Content-Type"], head.content) == (404, "application/json", b"")
     assert int(head.headers["Content-Length"]) == len(missing.content)
     assert missing.json()["error"]["code"] == "NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("framing", "body", "status"),
+    [
+        ("Content-Length: abc", "{}", 400),
+        ("Content-Length: -5", "{}", 400),
+        ("Content-Length: 2\r\nContent-Length: 3", "{}", 400),
+        ("Content-Length: 99999999999999", "{}", 413),
+        (f"Content-Length: {10 * 1024 * 1024 + 1}", "{}", 413),  # API Gateway's 10 MB payload limit
+        ("Transfer-Encoding: chunked", "zz\r\n{}\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding: chunked", "1\r\n{}\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding: chunked\r\nContent-Length: 2", "2\r\n{}\r\n0\r\n\r\n", 400),
+        ("Transfer-Encoding: gzip", "{}", 400),
+    ],
+    ids=[
+        "non-numeric",
+        "negative",
+        "two-lengths",
+        "huge",
+        "over-10MB",
+        "bad-chunk-size",
+        "long-chunk",
+        "te-and-cl",
+        "gzip",
+    ],
+)
+def test_malformed_framing_is_answered_in_the_error_shape_and_closed(
+    system: LocalSystem, framing: str, body: str, status: int
+) -> None:
+    # Once dropped with no answer (a huge length after a MemoryError); now refused before any route
+    for path in ("/_local/oauth2/token", "/customers/frame-1"):
+        head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Goodwill-Org: acme\r\n{framing}\r\n\r\n"
+        answer, _, payload = exchange(system, (head + body).encode()).partition(b"\r\n\r\n")
+        assert answer.startswith(f"HTTP/1.1 {status} ".encode()), (path, answer)
+        assert b"\r\nConnection: close" in answer
+        code = {400: "BAD_REQUEST", 413: "REQUEST_TOO_LARGE"}[status]
+        assert json.loads(payload)["error"]["code"] == code
+    assert requests.get(f"{system.url}/customers/frame-1", headers=ADMIN, timeout=10).status_code == 404
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_sent(system: LocalSystem) -> None:
+    head = f"PUT /customers/frame-2 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {10 * 1024 * 1024 + 1}\r\n\r\n"
+    assert exchange(system, head.encode(), half_close=False).startswith(b"HTTP/1.1 413 ")
+
+
+def test_a_chunked_body_is_read_whole(system: LocalSystem) -> None:
+    chunks = iter([b'{"name": ', b'"Chunked"}'])  # requests sends a generator chunked
+    reply = requests.put(f"{system.url}/customers/frame-3", data=chunks, headers=ADMIN, timeout=10)
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["name"] == "Chunked"
+
+
+@pytest.mark.parametrize("framing", ["Content-Length: 64\r\n\r\n", "Transfer-Encoding: chunked\r\n\r\n40\r\n"])
+def test_a_body_cut_short_by_the_client_is_not_applied(system: LocalSystem, framing: str) -> None:
+    # The client announces 64 bytes, sends 17 and gives up: API Gateway never forwards such a
+    # request; the local server read to the end of the stream and applied what had arrived
+    head = f"PUT /customers/frame-cut HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN_LINES}{framing}"
+    assert exchange(system, head.encode() + b'{"name": "Trunc"}') == b""
+    assert requests.get(f"{system.url}/customers/frame-cut", headers=ADMIN, timeout=10).status_code == 404
 
 
 def test_malformed_json_reaches_the_handler_and_is_400(system: LocalSystem) -> None:
