@@ -142,15 +142,22 @@ def not_found() -> dict[str, Any]:
     }
 
 
+def bad_request(message: str) -> dict[str, Any]:
+    body = {"error": {"code": "BAD_REQUEST", "message": message, "details": []}}
+    return {"statusCode": 400, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
 def dispatch(
     router: Router,
     method: str,
     path: str,
     query: str,
     headers: dict[str, str],
-    body: str | None,
+    body: str | bytes | None,
     claims: dict[str, str] | None,
 ) -> dict[str, Any]:
+    """The route's answer, or API Gateway's own (404, the authorizer's refusal). A body in bytes
+    (the local server's) reaches the function only if it is UTF-8, else 400, after those checks."""
     matched = router.match(method, path)
     if matched is None:
         return not_found()
@@ -164,5 +171,10 @@ def dispatch(
         if isinstance(found, Refused):
             return unauthorized(found.status)
         authorizer = found
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:  # decoded with replacement, it was stored corrupted
+            return bad_request("the request body is not UTF-8")
     event = rest_event(route, params, method, path, query, headers, body, claims, authorizer)
     return route.function.invoke(event)  # type: ignore[no-any-return]

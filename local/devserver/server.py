@@ -379,7 +379,7 @@ def _api_route(
         # API Gateway refuses a caller without the Authorization header (the Lambda authorizer's
         # identity source) before any function runs.
         return _error(401, "UNAUTHORIZED", "Unauthorized")
-    text = body.decode("utf-8", errors="replace") if body else None
+    text = body or None  # bytes: dispatch decodes them (UTF-8 or 400) once route and caller are known
     try:
         with _API_LOCK:
             result = dispatch(ctx.router, method, path, query, headers, text, claims)

@@ -213,6 +213,26 @@ def test_a_body_cut_short_by_the_client_is_not_applied(system: LocalSystem, fram
     assert requests.get(f"{system.url}/customers/frame-cut", headers=ADMIN, timeout=10).status_code == 404
 
 
+def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(system: LocalSystem) -> None:
+    # A Windows tool sending Latin-1: once decoded with replacement characters and stored (201)
+    headers = {**ADMIN, "Content-Type": "application/json"}
+    latin1 = '{"name": "Zoë Brontë"}'.encode("latin-1")
+    reply = requests.put(f"{system.url}/customers/enc-1", data=latin1, headers=headers, timeout=10)
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"] == {"code": "BAD_REQUEST", "message": "the request body is not UTF-8", "details": []}
+    assert requests.get(f"{system.url}/customers/enc-1", headers=ADMIN, timeout=10).status_code == 404
+    # API Gateway's own answers come first; the same name in UTF-8 is stored as sent
+    assert requests.put(f"{system.url}/no/such", data=latin1, headers=headers, timeout=10).status_code == 404
+    for refused in ({}, {"Authorization": "Bearer not-a-token"}):  # no caller; the authorizer's refusal
+        assert (
+            requests.put(f"{system.url}/customers/enc-1", data=latin1, headers=refused, timeout=10).status_code == 401
+        )
+    utf8 = requests.put(
+        f"{system.url}/customers/enc-1", data=latin1.decode("latin-1").encode(), headers=headers, timeout=10
+    )
+    assert (utf8.status_code, utf8.json()["name"]) == (201, "Zoë Brontë")
+
+
 def test_malformed_json_reaches_the_handler_and_is_400(system: LocalSystem) -> None:
     headers = {**ADMIN, "Content-Type": "application/json"}
     reply = requests.put(f"{system.url}/config", data="{nope", headers=headers, timeout=10)
