@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from goodwill.api import json_response
 from goodwill.auth import Role
 from goodwill.coupons import series
-from goodwill.handler import Api, Body, NextToken, PageLimit, PathId
+from goodwill.handler import Api, Body, NextToken, OnlyIfNew, PageLimit, PathId
 from goodwill.models.coupons import SeriesPutRequest
 
 app = Api("Coupon series")
@@ -16,13 +16,17 @@ app = Api("Coupon series")
 @app.endpoint(
     "PUT /coupon-series/<series_id>",
     {201: ("SeriesResponse", "Created"), 200: ("SeriesResponse", "Updated")},
+    precondition="PRECONDITION_FAILED: If-None-Match: * and the series exists (nothing changed)",
     role=Role.ADMIN,
 )
-def put_coupon_series(series_id: PathId, body: Annotated[SeriesPutRequest, Body()]) -> Any:
+def put_coupon_series(
+    series_id: PathId, body: Annotated[SeriesPutRequest, Body()], only_if_new: OnlyIfNew = None
+) -> Any:
     """Create or update a coupon series
 
-    Role: admin. With `codes` the series is a pool (a later PUT appends codes); without, it generates codes."""
-    created, view = series.put_series(app.caller(), series_id, body)
+    Role: admin. With `codes` the series is a pool (a later PUT appends codes); without, it generates codes.
+    With `If-None-Match: *` only a new series is created: an existing one is 412 and stays as it is."""
+    created, view = series.put_series(app.caller(), series_id, body, only_if_new=only_if_new is not None)
     return json_response(201 if created else 200, view)
 
 

@@ -237,3 +237,31 @@ def test_a_customer_added_by_someone_else_since_the_search_is_not_overwritten(
     )
     assert raced == ["*"]  # the race happened, and the console's PUT was create-only
     assert org.call("GET", "/customers/c-ada")["name"] == "Ada Lovelace"
+
+
+def test_creating_a_series_with_an_existing_id_is_refused_and_the_series_kept(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True  # the create-only PUT answers 412: the console shows it at the id
+    # Given a pool series "sorry10" at 10% that agents hand out
+    series = {"name": "Sorry 10%", "description": "apology", "discount": {"type": "PERCENT", "value": 10}}
+    org.call("PUT", "/coupon-series/sorry10", {**series, "valid_days": 30, "codes": ["S-1", "S-2"]})
+    before = org.call("GET", "/coupon-series/sorry10")
+    # When another admin creates a series with the same id (a new 50% series, they think)
+    sign_in(page, system.url, org.org_id, "dana", "admin")
+    page.get_by_role("link", name="Coupon series").click()
+    form = page.get_by_role("form", name="Create a coupon series")
+    form.get_by_label("Series id").fill("sorry10")
+    form.get_by_label("Name", exact=True).fill("Half price")
+    form.get_by_label("Discount value").fill("50")
+    form.get_by_role("button", name="Create series").click()
+    # Then the form says the series exists, next to the id, with a link to it, and keeps what was typed
+    series_id = form.get_by_label("Series id")
+    expect(series_id).to_have_attribute("aria-invalid", "true")
+    error_id = series_id.get_attribute("aria-describedby").split()[-1]  # type: ignore[union-attr]
+    expect(form.locator(f"#{error_id}")).to_have_text("A series with this id already exists: nothing was changed.")
+    form.get_by_role("link", name="Show series sorry10").click()
+    expect(page.locator('[data-series="sorry10"]')).to_be_focused()
+    expect(form.get_by_label("Name", exact=True)).to_have_value("Half price")
+    # And the existing series is left as it was
+    assert org.call("GET", "/coupon-series/sorry10") == before

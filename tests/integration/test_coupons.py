@@ -35,6 +35,33 @@ def test_series_validation_and_unknown_series(api: Api) -> None:
     assert api.put("/coupon-series/x", SERIES, as_=AGENT).status == 403
 
 
+def test_if_none_match_star_creates_a_series_only_and_never_replaces_it(api: Api) -> None:
+    # Given a pool series created with If-None-Match: * (201, as a new id is)
+    only_new = {"If-None-Match": "*"}
+    assert api.put("/coupon-series/sorry10", {**SERIES, "codes": ["S-1", "S-2"]}, headers=only_new).status == 201
+    before = api.get("/coupon-series/sorry10", as_=AGENT).body
+    # When another create-only PUT names the same id (the header's name in any case)
+    for header in (only_new, {"if-none-match": "*"}):
+        reply = api.put("/coupon-series/sorry10", {**SERIES, "name": "Half", "codes": ["H-1"]}, headers=header)
+        # Then it is 412, naming the id, and the series (its name, discount, codes) stays as it was
+        assert (reply.status, reply.error_code) == (412, "PRECONDITION_FAILED"), reply.body
+        assert reply.body["error"]["details"] == [{"field": "series_id", "message": "a series with this id exists"}]
+    assert api.get("/coupon-series/sorry10", as_=AGENT).body == before
+    # Without the header a PUT still updates (and appends codes); an entity tag is refused.
+    assert api.put("/coupon-series/sorry10", {**SERIES, "codes": ["S-3"]}).status == 200
+    bad = api.put("/coupon-series/sorry10", SERIES, headers={"If-None-Match": '"v1"'})
+    assert (bad.status, [d["field"] for d in bad.body["error"]["details"]]) == (422, ["if-none-match"])
+    assert api.get("/coupon-series/sorry10", as_=AGENT).body["total"] == 3
+
+
+def test_racing_create_only_series_puts_create_once(api: Api) -> None:
+    def add(n: int) -> int:
+        return api.put("/coupon-series/race", {**SERIES, "name": f"Admin {n}"}, headers={"If-None-Match": "*"}).status
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sorted(pool.map(add, range(8))) == [201] + [412] * 7
+
+
 def test_coupon_needs_approval_by_default_and_is_issued_on_approval(api: Api, stack: Stack) -> None:
     api.customer("c-1")
     api.put("/coupon-series/pool", {**SERIES, "codes": ["AAA-1"]})

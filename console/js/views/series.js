@@ -9,7 +9,7 @@ export async function render(view, _params, alive) {
   const more = h("button", { type: "button", class: "secondary", text: "Load more", hidden: true });
   const state = { items: [], token: null };
   const draw = () => clear(list, table(["Series", "Discount", "Kind", "Issued", "Codes left", ""], state.items.map((s) => [
-    h("span", {}, h("strong", { text: s.name }), h("span", { class: "muted block", text: s.series_id })),
+    h("span", { "data-series": s.series_id, tabindex: "-1" }, h("strong", { text: s.name }), h("span", { class: "muted block", text: s.series_id })),
     s.discount.type === "PERCENT" ? `${s.discount.value}%` : `${s.discount.value} off`,
     s.kind === "POOL" ? "Pool of codes" : "Generated codes",
     fmtPoints(s.issued),
@@ -63,15 +63,33 @@ function createForm() {
     if (!id) return showErrors(form, { message: "Please correct the marked field.", details: [{ field: "series_id", message: "Enter an id for the series." }] });
     submit.disabled = true;
     try {
-      await api.put(`/coupon-series/${api.enc(id)}`, body(f));
+      // Create only: PUT is create-or-update, so an id that exists (also one created since this
+      // page was read) is a 412 with If-None-Match: *, and that series stays as it is.
+      await api.put(`/coupon-series/${api.enc(id)}`, body(f), { "If-None-Match": "*" });
       go("#/series");
     } catch (error) {
-      showErrors(form, error);
+      if (error.status === 412) showExists(form, id);
+      else showErrors(form, error);
     } finally {
       submit.disabled = false;
     }
   });
   return form;
+}
+
+function showExists(form, id) {
+  showErrors(form, { message: `The series ${id} already exists.`, details: [
+    { field: "series_id", message: "A series with this id already exists: nothing was changed." }] });
+  form.querySelector(".alert").append(" ", h("a", { href: "#/series", text: `Show series ${id}`, onclick: (e) => showInList(e, id) }));
+}
+
+// The link to a series that exists: its row in the list (loaded or not, the list read afresh).
+function showInList(event, id) {
+  const row = document.querySelector(`[data-series="${CSS.escape(id)}"]`);
+  if (!row) return go("#/series");
+  event.preventDefault();
+  row.scrollIntoView({ block: "center" });
+  row.focus();
 }
 
 function addCodes(s) {

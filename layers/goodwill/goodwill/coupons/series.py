@@ -17,7 +17,7 @@ from goodwill import retry
 from goodwill.auth import Principal
 from goodwill.clock import iso, now, now_iso, ulid
 from goodwill.coupons import pools
-from goodwill.errors import NotFoundError, SeriesExhaustedError, ServiceUnavailableError
+from goodwill.errors import NotFoundError, PreconditionFailedError, SeriesExhaustedError, ServiceUnavailableError
 from goodwill.repositories import keys, pages, table
 from goodwill.repositories.extra_ops import CouponExtraOpFailed
 from goodwill.repositories.table import Item
@@ -45,10 +45,16 @@ def series_view(item: Item) -> dict[str, Any]:
     return view
 
 
-def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> tuple[bool, dict[str, Any]]:
+def put_series(
+    principal: Principal, series_id: str, body: SeriesPutRequest, only_if_new: bool = False
+) -> tuple[bool, dict[str, Any]]:
+    """Create or update a series; (created, view). `only_if_new`: create only (an existing series,
+    also one created by a racing PUT since our read, is 412 and left as it is)."""
     org = principal.org_id
     key = keys.series(org, series_id)
     existing = table.get(key)
+    if existing is not None and only_if_new:
+        raise _exists(series_id)
     stamp = now_iso()
     kind = "POOL" if body.codes is not None or (existing or {}).get("kind") == "POOL" else "GENERATED"
     item: Item = {
@@ -67,22 +73,31 @@ def put_series(principal: Principal, series_id: str, body: SeriesPutRequest) -> 
     }
     if body.codes:
         pools.check(org, series_id, body.codes)
-    created = _write_series(item, creating=existing is None)
+    created = _write_series(item, creating=existing is None, only_if_new=only_if_new)
     if body.codes:
         pools.append(org, series_id, body.codes)
     return created, series_view(_require_series(org, series_id))
 
 
-def _write_series(item: Item, creating: bool) -> bool:
+def _exists(series_id: str) -> PreconditionFailedError:
+    return PreconditionFailedError(
+        f"coupon series {series_id} exists; nothing was changed",
+        [{"field": "series_id", "message": "a series with this id exists"}],
+    )
+
+
+def _write_series(item: Item, creating: bool, only_if_new: bool = False) -> bool:
     """Create the series (True) or update its fields (False). Two first PUTs racing: one creates,
-    the other finds it made and updates it (200). A write meeting an append's transaction on the
-    series item (TransactionConflict) is tried again with back-off, never a 5xx."""
+    the other finds it made and updates it (200), or is 412 when `only_if_new`. A write meeting an
+    append's transaction on the series item (TransactionConflict) is tried again, never a 5xx."""
     for _ in retry.attempts(retry.CONTENTION):
         if creating:
             cancelled = table.transact([table.put_op(_new_series(item), condition="attribute_not_exists(PK)")])
             if cancelled is None:
                 return True
             creating = not cancelled.failed(0)  # it exists now: update it instead
+            if not creating and only_if_new:
+                raise _exists(str(item["series_id"]))
             continue
         fields = {k: item[k] for k in ("name", "description", "discount", "valid_days", "kind", "updated_at")}
         update = "SET " + ", ".join(f"#{k} = :{k}" for k, v in fields.items() if v is not None)
