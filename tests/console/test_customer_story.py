@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+import requests
+from playwright.sync_api import Page, Route, expect
 
 from local.devserver.server import LocalSystem
+from tests.console.conftest import Watch
 from tests.console.ui import Org, give_points, no_horizontal_scroll, sign_in
 
 
@@ -117,3 +119,82 @@ def test_reversal_waiting_for_approval_shown_on_the_refreshed_customer_page(
     expect(newest).to_contain_text("Reversal waiting for approval")
     expect(newest.get_by_role("button", name="Reverse")).to_have_count(0)
     expect(ledger.get_by_role("row").nth(2).get_by_role("button", name="Reverse")).to_be_visible()
+
+
+def test_a_zero_point_entry_offers_no_reverse(system: LocalSystem, org: Org, page: Page) -> None:
+    # Given a customer with 100 points, and a SET import that sets them to 100 (a 0-point entry)
+    org.customer("c-1", name="Ada")
+    org.grant("c-1", 100)
+    assert org.run_import("customer_id,points\nc-1,100\n", mode="SET")["totals"]["applied"] == 1
+    [entry, *_] = org.call("GET", "/customers/c-1/transactions")["items"]
+    assert (entry["type"], entry["points"]) == ("BULK_SET", 0)
+    # (which the API never reverses: 409 NOT_REVERSIBLE)
+    headers = {"X-Goodwill-Org": org.org_id, "X-Goodwill-Actor": "x", "X-Goodwill-Roles": "agent"}
+    path = f"/customers/c-1/transactions/{entry['transaction_id']}/reverse"
+    refused = requests.post(f"{system.url}{path}", json={"reason": "CORRECTION"}, headers=headers, timeout=20)
+    assert refused.status_code == 409, refused.text
+    # When an agent opens the customer
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-1")
+    rows = page.get_by_role("region", name="Ledger").get_by_role("row")
+    expect(rows).to_have_count(3)
+    # Then the 0-point entry has no "Reverse" (CONTRACT.md 16: on each *reversible* row); the grant has
+    expect(rows.nth(1).get_by_role("button", name="Reverse")).to_have_count(0)
+    expect(rows.nth(2).get_by_role("button", name="Reverse")).to_be_visible()
+
+
+def test_a_waiting_reversal_behind_ten_newer_requests_offers_no_second_reverse(
+    system: LocalSystem, org: Org, page: Page
+) -> None:
+    # Given a 500-point entry whose reversal waits for an approver...
+    org.customer("c-1", name="Ada")
+    org.grant("c-1", 500)
+    org.config(points={"approval_threshold": 100})
+    [entry] = org.call("GET", "/customers/c-1/transactions")["items"]
+    path = f"/customers/c-1/transactions/{entry['transaction_id']}/reverse"
+    org.call("POST", path, {"reason": "CORRECTION"}, actor="bob", roles="agent")
+    # ...and ten newer requests of the customer (the page shows 10 requests)
+    for _ in range(10):
+        org.grant("c-1", 200, actor="bob", roles="agent")
+    # When an agent opens the customer
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-1")
+    ledger = page.get_by_role("region", name="Ledger")
+    expect(ledger.get_by_role("row")).to_have_count(2)
+    # Then the entry says its reversal waits, with no second "Reverse" (which the API refuses, 409)
+    expect(ledger.get_by_text("Reversal waiting for approval")).to_be_visible()
+    expect(ledger.get_by_role("button", name="Reverse")).to_have_count(0)
+
+
+def test_a_reversal_retried_after_a_lost_answer_reports_the_reversal(
+    system: LocalSystem, org: Org, page: Page, watch: Watch
+) -> None:
+    watch.expect_4xx = True
+    # Given a customer with a 100-point credit
+    org.customer("c-1", name="Ada")
+    org.grant("c-1", 100)
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    page.goto(f"{system.url}/console/#/customers/c-1")
+    # And the first answer to the reversal is lost on its way back (the API applied it)
+    lost: list[int] = []
+
+    def lose_first_answer(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().status)
+        route.abort()
+
+    page.route("**/transactions/*/reverse", lose_first_answer)
+    page.get_by_role("button", name="Reverse").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_role("button", name="Confirm reversal").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("could not be reached")
+    assert lost == [201]
+    watch.errors.clear()  # the aborted request's network error, provoked here
+    # When the agent tries again, as the message says
+    dialog.get_by_role("button", name="Confirm reversal").click()
+    # Then the console reports the reversal that happened (the same Idempotency-Key: its first answer)
+    expect(page.get_by_role("status")).to_have_text("The entry was reversed.")
+    assert org.call("GET", "/customers/c-1")["balances"]["default"]["current"] == 0
+    assert len(org.call("GET", "/customers/c-1/transactions")["items"]) == 2  # one reversal

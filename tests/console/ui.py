@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +46,19 @@ class Org:
     def grant(self, customer_id: str, points: int, actor: str = "seed", roles: str = "admin") -> Any:
         body = {"customer_id": customer_id, "program_id": "default", "points": points, "reason": "REWARD"}
         return self.call("POST", "/goodwill/points", body, actor=actor, roles=roles)
+
+    def run_import(self, csv_text: str, mode: str = "ADD") -> Any:
+        """A bulk import of `csv_text`, uploaded and followed to its end; its record."""
+        slot = self.call("POST", "/goodwill/bulk-imports", {"program_id": "default", "mode": mode})
+        headers = slot.get("upload_headers") or {}
+        reply = requests.put(slot["upload_url"], data=csv_text.encode(), headers=headers, timeout=20)
+        assert reply.status_code < 300, reply.text
+        for _ in range(120):
+            record = self.call("GET", f"/goodwill/bulk-imports/{slot['import_id']}")
+            if record["status"] in ("COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"):
+                return record
+            time.sleep(0.5)
+        raise AssertionError(f"import {slot['import_id']} did not finish")
 
     def config(self, **changes: Any) -> Any:
         current = self.call("GET", "/config")

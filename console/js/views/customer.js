@@ -23,8 +23,10 @@ export async function render(view, { id }, alive) {
     h("p", { class: "muted", text: `${customer.customer_id} · ${contact}${customer.opted_out_channels?.length ? ` · opted out of ${customer.opted_out_channels.join(", ")}` : ""}` }),
     balances,
   );
-  // Entries with a reversal waiting for an approver (among the requests loaded): no second "Reverse".
-  const waiting = () => new Set(requests.items.filter((r) => r.type === "REVERSAL" && r.status === "PENDING_APPROVAL").map((r) => r.reverses));
+  // Entries with a reversal waiting for an approver (all of the customer's, not only the requests
+  // shown): no second "Reverse".
+  let pending = new Set();
+  const waiting = () => pending;
   const requests = pagedSection("Goodwill requests", (token) => `/goodwill/requests${api.query({ customer_id: id, limit: 10, next_token: token })}`,
     ["Request", "Status", "Requested"], requestRow, "No goodwill requests yet.", alive);
   const ledger = pagedSection("Ledger", (token) => `${base}/transactions${api.query({ limit: 10, next_token: token })}`,
@@ -35,16 +37,30 @@ export async function render(view, { id }, alive) {
   // Requests first: one fulfilled by now is then also in the balance and ledger read after it;
   // one still being applied is followed below.
   await requests.load();
+  pending = await pendingReversals(id);
   await Promise.all([ledger.load(), coupons.load(), api.get(base).then((fresh) => clear(balances, balanceCards(fresh)))]);
   // A request just approved is applied by the workflow within seconds: follow it until it lands.
   for (let round = 0; round < 30 && alive() && requests.items.some((r) => IN_FLIGHT.has(r.status)); round++) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     if (!alive()) return;
     await requests.reload();
+    pending = await pendingReversals(id);
     const fresh = await api.get(base);
     clear(balances, balanceCards(fresh));
     await Promise.all([ledger.reload(), coupons.reload()]);
   }
+}
+
+// The entries whose reversal waits for an approver: every page of the customer's waiting requests.
+async function pendingReversals(customerId) {
+  const found = new Set();
+  let token = null;
+  do {
+    const page = await api.get(`/goodwill/requests${api.query({ customer_id: customerId, status: "PENDING_APPROVAL", limit: 100, next_token: token })}`);
+    for (const r of page.items) if (r.type === "REVERSAL") found.add(r.reverses);
+    token = page.next_token;
+  } while (token);
+  return found;
 }
 
 function balanceCards(customer) {
@@ -105,7 +121,7 @@ function couponRow(c) {
 
 function ledgerRow(t, customerId, waiting) {
   const pending = waiting().has(t.transaction_id);
-  const reversible = !NOT_REVERSIBLE.has(t.type) && !t.reversed_by && !pending;
+  const reversible = !NOT_REVERSIBLE.has(t.type) && t.points !== 0 && !t.reversed_by && !pending;
   const note = t.reversed_by ? h("span", { class: "muted small", text: "Reversed" })
     : pending ? h("span", { class: "muted small", text: "Reversal waiting for approval" }) : null;
   const button = reversible
@@ -124,15 +140,18 @@ function ledgerRow(t, customerId, waiting) {
 }
 
 // Reversal (CONTRACT.md 13): {reason, comment?}; 201 applied, 202 waiting for an approver. Either
-// way the page is drawn again (balance, ledger, requests), with the outcome said above it.
+// way the page is drawn again (balance, ledger, requests), with the outcome said above it. One
+// Idempotency-Key per dialog, as Give points: a retry after a lost answer gets the first answer.
 async function reverseDialog(t, customerId) {
   const reason = field({ label: "Reason", name: "reason", kind: "select", value: "CORRECTION", options: await reasonOptions() });
   const comment = field({ label: "Comment", name: "comment", kind: "textarea" });
   const dialog = h("dialog", { class: "dialog", "aria-labelledby": "reverse-title" });
+  const submit = h("button", { type: "submit", text: "Confirm reversal" });
+  let key = crypto.randomUUID();
   const form = h("form", { novalidate: true }, h("h2", { id: "reverse-title", text: `Reverse ${fmtSigned(t.points)} points` }),
     h("p", { class: "muted", text: `${t.type.replaceAll("_", " ").toLowerCase()} of ${fmtTime(t.created_at)}, ${t.reason}` }),
     formAlert(), reason, comment,
-    h("div", { class: "actions" }, h("button", { type: "submit", text: "Confirm reversal" }),
+    h("div", { class: "actions" }, submit,
       h("button", { type: "button", class: "secondary", text: "Cancel", onclick: () => dialog.close() })));
   dialog.append(form);
   dialog.addEventListener("close", () => dialog.remove());
@@ -140,14 +159,18 @@ async function reverseDialog(t, customerId) {
     event.preventDefault();
     const body = { reason: reason.control.value };
     if (comment.control.value.trim()) body.comment = comment.control.value;
+    submit.disabled = true;
     try {
-      const reply = await api.post(`/customers/${api.enc(customerId)}/transactions/${api.enc(t.transaction_id)}/reverse`, body);
+      const reply = await api.post(`/customers/${api.enc(customerId)}/transactions/${api.enc(t.transaction_id)}/reverse`, body, { "Idempotency-Key": key });
+      key = crypto.randomUUID();
       dialog.close();
       go(`#/customers/${api.enc(customerId)}`, reply.status === 202
         ? { kind: "warning", text: "The reversal is waiting for approval." }
         : { kind: "success", text: "The entry was reversed." });
     } catch (error) {
       showErrors(form, error);
+    } finally {
+      submit.disabled = false;
     }
   });
   document.body.append(dialog);
