@@ -1,7 +1,9 @@
 // Bulk import (admins): ask for an upload slot, PUT the file to the presigned URL with a progress
 // bar, then follow the import (GET /goodwill/bulk-imports/{id}) until it ends; download its report.
+// #/imports?import_id=ID (the completion mail's link) shows that import the same way.
 import * as api from "../api.js";
 import { clearErrors, field, fmtPoints, formAlert, h, heading, humanStatus, message, pair, showErrors } from "../dom.js";
+import { hashParams } from "../main.js";
 import { orgConfig } from "../reasons.js";
 
 const DONE = new Set(["COMPLETED", "COMPLETED_WITH_ERRORS", "FAILED"]);
@@ -37,6 +39,20 @@ export async function render(view, _params, alive) {
   view.append(heading("Bulk import"),
     h("p", { class: "lead", text: "Adjust many balances from a CSV file. Each row applies at most once; bad rows are reported, the good ones still apply." }),
     form, progress);
+  const importId = hashParams().get("import_id");
+  if (importId) show(progress, importId, alive); // followed while the screen is in use
+}
+
+// The import a link names: its status, totals and report, followed while it runs; an import
+// that does not exist (or is another org's) shows the API's message.
+async function show(panel, importId, alive) {
+  panel.hidden = false;
+  panel.replaceChildren(h("h2", { text: `Import ${importId}` }));
+  try {
+    await follow(panel, importId, alive);
+  } catch (error) {
+    panel.append(message("error", error.message));
+  }
 }
 
 async function run(panel, body, file, alive) {
@@ -51,14 +67,21 @@ async function run(panel, body, file, alive) {
   });
   bar.value = 100;
   line.textContent = `${file.name} uploaded.`;
+  await follow(panel, slot.import_id, alive);
+}
+
+// Status and totals of the import, read every second until it ends (or the panel shows another
+// import: an upload made on the screen a link opened); then its report.
+async function follow(panel, importId, alive) {
+  panel.dataset.following = importId;
   const importBar = h("progress", { id: "import-progress" });
   const status = h("p", { role: "status", text: "Waiting for the import to start…" });
   const totals = h("dl", { class: "summary" });
   const actions = h("div", { class: "actions" });
   panel.append(h("label", { class: "bar-label", for: "import-progress", text: "Import progress" }), importBar, status, totals, actions);
   let record = null;
-  for (let i = 0; i < 600 && alive(); i++) {
-    record = await api.get(`/goodwill/bulk-imports/${api.enc(slot.import_id)}`);
+  for (let i = 0; i < 600 && alive() && panel.dataset.following === importId; i++) {
+    record = await api.get(`/goodwill/bulk-imports/${api.enc(importId)}`);
     const t = record.totals || {};
     status.textContent = `${humanStatus(record.status)}${record.dry_run ? " (dry run)" : ""}`;
     totals.replaceChildren(pair("Rows", fmtPoints(t.rows ?? 0)), pair(record.dry_run ? "Valid" : "Applied", fmtPoints(t.applied ?? 0)), pair("Failed", fmtPoints(t.failed ?? 0)));
