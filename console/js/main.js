@@ -88,14 +88,14 @@ async function route() {
   if (s) {
     const path = currentPath();
     const found = ROUTES.find(([pattern]) => pattern.test(path));
-    if (!found) {
-      container.removeAttribute("aria-busy");
-      container.append(heading("Page not found"), h("p", {}, h("a", { href: "#/customers", text: "Go to customers" })));
-      return;
-    }
+    if (!found) return notFound(container);
     name = found[1];
     params = found[2](path.match(found[0]));
-    params.id = params.id && decodeURIComponent(params.id);
+    try {
+      params.id = params.id && decodeURIComponent(params.id);
+    } catch {
+      return notFound(container); // a malformed % escape (#/customers/100%) names no page
+    }
   } else if (auth.mode() !== "local") {
     name = "hosted-signin";
   }
@@ -114,6 +114,12 @@ async function route() {
   if (ticket !== rendering) return;
   container.removeAttribute("aria-busy");
   (container.querySelector("[data-autofocus]") || container.querySelector("h1") || main).focus({ preventScroll: false });
+}
+
+function notFound(container) {
+  container.removeAttribute("aria-busy");
+  container.append(heading("Page not found"), h("p", {}, h("a", { href: "#/customers", text: "Go to customers" })));
+  container.querySelector("h1").focus();
 }
 
 // Navigate (or draw the same screen again); `said`, if given, is shown at the top of the screen

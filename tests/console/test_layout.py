@@ -83,3 +83,12 @@ def test_unknown_customer_shows_not_found_page(system: LocalSystem, org: Org, pa
     expect(page.get_by_role("alert")).to_contain_text("nobody")
     page.get_by_role("link", name="Back to customers").click()
     expect(page.get_by_label("Search customers")).to_be_focused()
+
+
+def test_a_malformed_escape_in_the_address_shows_the_not_found_page(system: LocalSystem, org: Org, page: Page) -> None:
+    sign_in(page, system.url, org.org_id, "alice", "agent")
+    # "100%" is no valid escape: decoding it throws (URIError), which left a blank page
+    page.goto(f"{system.url}/console/#/customers/100%")
+    expect(page.get_by_role("heading", name="Page not found", level=1)).to_be_focused()
+    page.get_by_role("link", name="Go to customers").click()
+    expect(page.get_by_label("Search customers")).to_be_visible()
