@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from goodwill.repositories import orgs
+from goodwill.services import config as config_service
 from tests.support import AGENT, OTHER_ADMIN, Api
 
 
@@ -245,3 +247,50 @@ def test_racing_create_only_puts_create_once_and_refuse_the_rest(api: Api) -> No
     assert statuses == [201] + [412] * 7
     winner = api.get("/customers/c-race").body["name"]
     assert winner.startswith("Admin ")
+
+
+def test_a_config_saved_before_the_upper_bounds_still_loads(api: Api) -> None:
+    # Given an org that, before daab546, set "no approvals in practice" with a huge threshold
+    stored = config_service.OrgConfig().model_dump(mode="json")
+    stored["points"]["approval_threshold"] = 5_000_000_000
+    orgs.put_config("acme", stored, "alice")
+    config_service.clear_cache()
+    assert orgs.get_config("acme")["points"]["approval_threshold"] == 5_000_000_000
+    api.customer("c-1")
+
+    # When an agent grants points after the upgrade, and the admin reads the config
+    grant = api.grant("c-1", 40)
+    read = api.get("/config")
+    reasons = api.get("/config/reasons", as_=AGENT)
+
+    # Then the org keeps working: never a 500
+    assert (grant.status, read.status, reasons.status) == (201, 200, 200), (grant.body, read.body)
+
+
+def test_the_first_config_of_an_org_that_already_has_customers_is_stored(api: Api) -> None:
+    # Given an org whose admin added a customer before saving any configuration
+    api.customer("c-1")
+
+    # When the admin saves the org's first configuration (answered 200)
+    saved = api.put("/config", {"points": {"approval_threshold": 1000}})
+    assert saved.status == 200, saved.body
+
+    # Then it is in the table, so every other Lambda instance (or this one after its 30 s cache) uses it
+    stored = orgs.get_config("acme")
+    config_service.clear_cache()
+    read = api.get("/config")
+    big = api.grant("c-1", 5000)
+    assert stored is not None and stored["points"]["approval_threshold"] == 1000, stored
+    assert read.body["points"]["approval_threshold"] == 1000
+    assert big.status == 202, big.body
+
+
+def test_duplicate_reason_codes_and_programs_are_422_naming_their_field(api: Api) -> None:
+    reasons = [{"code": "A_CODE", "label": "A"}, {"code": "A_CODE", "label": "B"}]
+    dup_reasons = api.put("/config", {"reasons": reasons})
+    dup_programs = api.put("/config", {"programs": ["default", "default"]})
+    assert (dup_reasons.status, dup_programs.status) == (422, 422)
+    assert (dup_reasons.fields(), dup_programs.fields()) == ({"reasons"}, {"programs"}), (
+        dup_reasons.body,
+        dup_programs.body,
+    )

@@ -24,8 +24,6 @@ SCOPE = "coupons"
 def grant(principal: Principal, body: CouponGrantRequest, key: str | None, source: str) -> Outcome:
     org = principal.org_id
     config = get_config(org)
-    if body.reason not in config.reason_codes():
-        raise ValidationFailedError.field("reason", f"{body.reason} is not a reason configured for this org")
     ikey = idempotency.make_key(org, SCOPE, key, body)
     wanted = [keys.customer(org, body.customer_id), keys.series(org, body.series_id)]
     if ikey:
@@ -33,6 +31,9 @@ def grant(principal: Principal, body: CouponGrantRequest, key: str | None, sourc
     found = table.batch_get_map(wanted)
     if ikey and (stored := idempotency.replay(ikey, found.get((ikey.item_key["PK"], "IDEM")))):
         return Outcome(stored.status_code, stored.body)
+    # After the replay: a retry of a grant made is answered as it was, whatever the rules say now.
+    if body.reason not in config.reason_codes():
+        raise ValidationFailedError.field("reason", f"{body.reason} is not a reason configured for this org")
     if (wanted[0]["PK"], wanted[0]["SK"]) not in found:
         raise NotFoundError(f"customer {body.customer_id} not found")
     if (found_series := found.get((wanted[1]["PK"], wanted[1]["SK"]))) is None:

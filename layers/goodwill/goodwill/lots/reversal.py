@@ -47,8 +47,6 @@ def reverse(
 ) -> Outcome:
     org = principal.org_id
     config = get_config(org)
-    if body.reason not in config.reason_codes():
-        raise ValidationFailedError.field("reason", f"{body.reason} is not a reason configured for this org")
     named = ReverseFingerprint(customer_id=customer_id, transaction_id=transaction_id, **body.model_dump())
     ikey = idempotency.make_key(org, SCOPE, key, named)
     wanted = [keys.customer(org, customer_id), keys.ledger(org, customer_id, transaction_id)]
@@ -60,6 +58,9 @@ def reverse(
     found = table.batch_get_map(wanted)
     if ikey and (stored := idempotency.replay(ikey, found.get((ikey.item_key["PK"], ikey.item_key["SK"])))):
         return Outcome(stored.status_code, stored.body)
+    # After the replay: a retry of a reversal made is answered as it was, whatever the rules say now.
+    if body.reason not in config.reason_codes():
+        raise ValidationFailedError.field("reason", f"{body.reason} is not a reason configured for this org")
     if (wanted[0]["PK"], wanted[0]["SK"]) not in found:
         raise NotFoundError(f"customer {customer_id} not found")
     original = found.get((wanted[1]["PK"], wanted[1]["SK"]))

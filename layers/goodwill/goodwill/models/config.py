@@ -1,8 +1,8 @@
 """An org's goodwill configuration, with the contract's defaults."""
 
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from goodwill.models.common import Channel, ReasonCode, StrictModel, View, listed_once
 
@@ -68,13 +68,19 @@ class ReasonPage(View):
     next_token: None = Field(description="Always null: every reason is on this one page")
 
 
+# Upper bounds of the points rules (10^40 was a 500 before they existed, 2026-12-06): a config
+# stored before then with a larger number is read as the bound (services.config), which means the
+# same in practice ("no approvals below a billion points").
+UPPER_BOUNDS = {"approval_threshold": 1_000_000_000, "max_per_request": 1_000_000_000, "agent_daily_limit": 10**12}
+
+
 class PointsConfig(StrictModel):
     auto_approve: bool = True
-    approval_threshold: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] | None = None
-    max_per_request: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000)] = 100_000
+    approval_threshold: Annotated[int, Field(strict=True, ge=1, le=UPPER_BOUNDS["approval_threshold"])] | None = None
+    max_per_request: Annotated[int, Field(strict=True, ge=1, le=UPPER_BOUNDS["max_per_request"])] = 100_000
     allow_negative_balance: bool = False
     # The points an agent may credit per UTC day without an approver (points/limits.py).
-    agent_daily_limit: Annotated[int, Field(strict=True, ge=1, le=1_000_000_000_000)] | None = None
+    agent_daily_limit: Annotated[int, Field(strict=True, ge=1, le=UPPER_BOUNDS["agent_daily_limit"])] | None = None
     # Expiring points (lots): credits without expires_at expire this many days later (None: never).
     default_expiry_days: Annotated[int, Field(strict=True, ge=1, le=36_500)] | None = None
     expiry_reminder_days: Annotated[int, Field(strict=True, ge=1, le=3_650)] | None = 7
@@ -137,14 +143,15 @@ class OrgConfig(StrictModel):
     channels: ChannelsConfig = Field(default_factory=ChannelsConfig)
     templates: Templates = Field(default_factory=Templates)
 
-    @model_validator(mode="after")
-    def _unique_entries(self) -> Self:
-        if len(set(self.programs)) != len(self.programs):
-            raise ValueError("programs must be unique")
-        codes = [r.code for r in self.reasons]
+    _programs_once = listed_once("programs", message="programs must be unique")
+
+    @field_validator("reasons")
+    @classmethod
+    def _reason_codes_once(cls, reasons: list[Reason]) -> list[Reason]:
+        codes = [r.code for r in reasons]
         if len(set(codes)) != len(codes):
             raise ValueError("reason codes must be unique")
-        return self
+        return reasons
 
     def reason_codes(self) -> set[str]:
         return {r.code for r in self.reasons}

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from goodwill import retry
 from goodwill.clock import now_iso
+from goodwill.errors import ServiceUnavailableError
 from goodwill.repositories import keys, pages, table
 
 
@@ -14,33 +16,37 @@ def get_config(org_id: str) -> dict[str, Any] | None:
 
 
 def put_config(org_id: str, config: dict[str, Any], actor: str) -> bool:
-    """Replace the config; True when the org had none before."""
+    """Replace the config; True when the org had none before. The ORG item is created or touched
+    without a condition: a customer written first (`register`) has created it already, and a
+    conditional create then cancelled the whole save. Raises ServiceUnavailableError (503) when a
+    concurrent save holds the items for every try: never an answer without the write."""
     existed = table.get(keys.config(org_id)) is not None
-    stamp = now_iso()
-    table.transact(
-        [
-            table.put_op(
-                {
-                    **keys.config(org_id),
-                    "org_id": org_id,
-                    "config": config,
-                    "updated_by": actor,
-                    "updated_at": stamp,
-                }
-            ),
-            table.put_op(
-                {**keys.org(org_id), **_listed(org_id), "org_id": org_id, "created_at": stamp},
-                condition="attribute_not_exists(PK)",
-            )
-            if not existed
-            else table.update_op(
-                keys.org(org_id),
-                "SET updated_at = :t, GSI1PK = :l, GSI1SK = :o",
-                vals={":t": stamp, **_listed_vals(org_id)},
-            ),
-        ]
-    )
-    return not existed
+    for _ in retry.attempts():
+        stamp = now_iso()
+        cancelled = table.transact(
+            [
+                table.put_op(
+                    {
+                        **keys.config(org_id),
+                        "org_id": org_id,
+                        "config": config,
+                        "updated_by": actor,
+                        "updated_at": stamp,
+                    }
+                ),
+                table.update_op(
+                    keys.org(org_id),
+                    "SET org_id = :org, created_at = if_not_exists(created_at, :t), updated_at = :t,"
+                    " GSI1PK = :l, GSI1SK = :o",
+                    vals={":org": org_id, ":t": stamp, **_listed_vals(org_id)},
+                ),
+            ]
+        )
+        if cancelled is None:
+            return not existed
+        if not cancelled.retryable:
+            raise cancelled.refused()
+    raise ServiceUnavailableError("the configuration is being saved concurrently; retry")
 
 
 def org_exists(org_id: str) -> bool:
