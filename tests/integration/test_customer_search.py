@@ -255,3 +255,47 @@ def test_a_rename_racing_the_backfill_leaves_no_entry_under_the_old_name_or_phon
     assert found(api, "olga") == []
     assert found(api, "+15555550188") == []
     assert found(api, "+15555550199") == ["old"]
+
+
+def test_a_name_comes_before_the_longer_names_it_starts(api: Api) -> None:
+    api.customer("c-1", name="Ada Lovelace")
+    api.customer("c-2", name="Ada")
+    api.customer("c-3", name="Ada-Marie")
+    assert found(api, "ada") == ["c-2", "c-1", "c-3"]
+
+
+def _as_indexed_by_version_1(stack: Stack, customer_id: str) -> None:
+    """The profile's name entry as index version 1 wrote it ("name#id"), its marker 1."""
+    ddb, name = stack.client("dynamodb"), stack.ref("GoodwillTable")
+    for item in table_items(stack):
+        pk, sk = item["PK"]["S"], item["SK"]["S"]
+        if pk.startswith("ORG#acme#NAME#") and sk.endswith("\x1f" + customer_id):
+            ddb.delete_item(TableName=name, Key={"PK": item["PK"], "SK": item["SK"]})
+            old_sk = sk.replace("\x1f", "#")
+            ddb.put_item(TableName=name, Item={**item, "SK": {"S": old_sk}})
+    key = {"PK": {"S": f"ORG#acme#CUST#{customer_id}"}, "SK": {"S": "PROFILE"}}
+    ddb.update_item(
+        TableName=name,
+        Key=key,
+        UpdateExpression="SET search_index = :one",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+    )
+
+
+def test_profiles_indexed_by_version_1_move_to_the_new_order_by_backfill_or_their_next_write(
+    api: Api, stack: Stack
+) -> None:
+    # Given three customers indexed by version 1 (whose order put "Ada" after "Ada Lovelace")
+    for cid, name in (("c-1", "Ada Lovelace"), ("c-2", "Ada"), ("c-3", "Adam")):
+        api.customer(cid, name=name)
+        _as_indexed_by_version_1(stack, cid)
+    assert sorted(found(api, "ada")) == ["c-1", "c-2", "c-3"]  # still found meanwhile
+    # When one is renamed, Then its version-1 entry goes with the old name
+    assert api.put("/customers/c-3", {"name": "Zed"}).status == 200
+    assert found(api, "adam") == [] and found(api, "zed") == ["c-3"]
+    # When the backfill runs (twice), Then the others are moved: one entry each, in name order
+    assert backfill.backfill() == 2
+    assert backfill.backfill() == 0
+    assert found(api, "ada") == ["c-2", "c-1"]
+    names = sorted(sk for pk, sk in _entries(stack) if pk.startswith("ORG#acme#NAME#"))
+    assert names == ["ada\x1fc-2", "ada lovelace\x1fc-1", "zed\x1fc-3"]

@@ -2,10 +2,11 @@
 
     TABLE_NAME=<the stack's TableName output> python -m goodwill.customer_search.backfill
 
-Scans the table once for profiles without the `search_index` marker (a migration may scan; a
-search never does) and indexes each in a transaction conditional on the profile's version, so a
-profile changed meanwhile is left to the write that changed it (which indexed it). Safe to stop
-and to run again: an indexed profile is skipped.
+Scans the table once for profiles without the `search_index` marker, or with an older index
+version's (a migration may scan; a search never does), and indexes each in a transaction
+conditional on the profile's version and marker, so a profile changed meanwhile is left to the
+write that changed it (which indexed it). Safe to stop and to run again: an indexed profile is
+skipped.
 """
 
 from __future__ import annotations
@@ -20,24 +21,26 @@ from goodwill.repositories.table import Item
 def unindexed_profiles() -> Iterator[list[Item]]:
     """Pages of profiles without the marker, as they are stored."""
     scan = {
-        "FilterExpression": "SK = :profile AND attribute_not_exists(#m)",
+        "FilterExpression": "SK = :profile AND (attribute_not_exists(#m) OR #m < :current)",
         "ExpressionAttributeNames": {"#m": index.MARKER},
-        "ExpressionAttributeValues": table.values({":profile": "PROFILE"}),
+        "ExpressionAttributeValues": table.values({":profile": "PROFILE", ":current": index.INDEX_VERSION}),
     }
     return pages.all_pages("scan", scan)
 
 
 def index_profile(profile: Item) -> bool:
-    """Index one profile; False when it changed since it was read (its writer indexed it)."""
+    """Index one profile (unindexed, or indexed by an older version: its old entries go); False
+    when it changed since it was read (its writer indexed it)."""
     org, cid = profile["org_id"], profile["customer_id"]
+    was = profile.get(index.MARKER)
     mark = table.update_op(
         keys.customer(org, cid),
         "SET #m = :m",
         names={"#m": index.MARKER, "#v": "version"},
-        vals={":m": index.INDEX_VERSION, ":v": profile["version"]},
-        condition="#v = :v AND attribute_not_exists(#m)",
+        vals={":m": index.INDEX_VERSION, ":v": profile["version"], **({":was": was} if was is not None else {})},
+        condition="#v = :v AND " + ("#m = :was" if was is not None else "attribute_not_exists(#m)"),
     )
-    return table.transact([mark, *index.ops(org, profile, None)]) is None
+    return table.transact([mark, *index.ops(org, profile, profile if was is not None else None)]) is None
 
 
 def backfill() -> int:

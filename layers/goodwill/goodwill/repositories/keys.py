@@ -124,8 +124,16 @@ def customer_name_partition(org_id: str, shard: str) -> str:
     return f"ORG#{org_id}#NAME#{shard}"
 
 
-def customer_name_entry(org_id: str, shard: str, name_key: str, customer_id: str) -> dict[str, str]:
-    return {"PK": customer_name_partition(org_id, shard), "SK": f"{name_key}#{customer_id}"}
+# Between a name and the id in a name entry's sort key: below every character a name key holds
+# (a space included), so "ada" sorts before "ada lovelace". Index version 1 used "#", which sorts
+# after the space: the exact name came after every longer one.
+NAME_ID_SEPARATOR = "\x1f"
+
+
+def customer_name_entry(
+    org_id: str, shard: str, name_key: str, customer_id: str, separator: str = NAME_ID_SEPARATOR
+) -> dict[str, str]:
+    return {"PK": customer_name_partition(org_id, shard), "SK": f"{name_key}{separator}{customer_id}"}
 
 
 def customer_phone_partition(org_id: str, phone: str) -> str:
