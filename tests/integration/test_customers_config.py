@@ -105,6 +105,17 @@ def test_an_id_sent_percent_encoded_as_api_gateway_passes_it_is_the_customer(api
     assert api.get("/customers/a%2Fb", as_=AGENT).status in (404, 422)
 
 
+@pytest.mark.parametrize("encoded", ["c-1%0A", "a%3Fb", "a%22b", "a%23b", "a%20b", "a%00b"])
+def test_an_encoded_character_outside_the_id_alphabet_is_422_on_the_id_and_writes_nothing(
+    api: Api, encoded: str
+) -> None:
+    # A trailing newline (an id read from a file line) must not become the id without it, and a
+    # "?" or "#" sent encoded is a known route with a bad id, not an unknown route
+    reply = api.put(f"/customers/{encoded}", {"name": "Ada Lovelace"})
+    assert (reply.status, reply.fields()) == (422, {"customer_id"}), reply.body
+    assert api.get("/customers/c-1", as_=AGENT).status == 404
+
+
 def test_email_is_unique_per_org_and_released_on_change(api: Api) -> None:
     api.put("/customers/c-1", {"email": "ada@example.com"})
     taken = api.put("/customers/c-2", {"email": "ada@example.com"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote
@@ -142,21 +143,25 @@ def _answer(app: APIGatewayRestResolver, event: dict[str, Any], context: Any) ->
 
 def _decoded_path(event: dict[str, Any]) -> dict[str, Any]:
     """API Gateway's REST API hands the function the path as the client sent it, percent-encoded
-    (`/customers/ada%40example.com`), and Powertools matches and passes it on as it is: each
-    segment is decoded here, so an id with `@` or `:` (which clients and the console encode) is
-    the id. A segment that decodes to a `/` stays as sent: it names no route's parameter."""
+    (`/customers/ada%40example.com`), and Powertools matches and passes it on as it is: a segment
+    is decoded here when what it decodes to is an id's alphabet (`@`, `:`, which clients and the
+    console encode). Anything else stays as sent, so the id's validation refuses it naming the field
+    (a decoded `/` would name another route, a decoded newline would end Powertools' `$` early)."""
     path = str(event.get("path") or "/")
     if "%" not in path:
         return event
-    segments = (unquote(s, errors="strict") if _decodable(s) else s for s in path.split("/"))
-    return {**event, "path": "/".join(segments)}
+    return {**event, "path": "/".join(_decoded_segment(s) for s in path.split("/"))}
 
 
-def _decodable(segment: str) -> bool:
+_ID_ALPHABET = re.compile(r"[\w.:@+-]+")  # the path ids' characters (handler.PathId; API client ids' +)
+
+
+def _decoded_segment(segment: str) -> str:
     try:
-        return "/" not in unquote(segment, errors="strict")
+        decoded = unquote(segment, errors="strict")
     except UnicodeDecodeError:  # not UTF-8 once decoded: left as sent, which no id pattern admits
-        return False
+        return segment
+    return decoded if _ID_ALPHABET.fullmatch(decoded) else segment
 
 
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
