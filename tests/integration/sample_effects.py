@@ -84,11 +84,15 @@ def _check_decided(api: Api, result: Any) -> None:
     assert result == {"batchItemFailures": []}
     sfn = api.stack.client("stepfunctions")
     arn = api.stack.ref("RequestStateMachine").replace(":stateMachine:", ":execution:") + f":req-{REQ1}"
-    for _ in range(1200):  # resumed by the sample's hand-over, no stream record delivered meanwhile (60 s bound)
+    # Resumed by the sample's hand-over, no stream record delivered meanwhile. The bound (150 s)
+    # covers the workflow's own retries of a transient failure (6, doubling, capped at 30 s).
+    for _ in range(3000):
         if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
             break
         time.sleep(0.05)
-    assert sfn.describe_execution(executionArn=arn)["status"] == "SUCCEEDED"
+    status = sfn.describe_execution(executionArn=arn)["status"]
+    events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+    assert status == "SUCCEEDED", (status, [e["type"] for e in events][-12:])  # what it did, if not
     api.stack.settle()
     assert _request(api, REQ1)["status"] == "FULFILLED"
     assert api.balance("cust-001")["current"] == 2500
