@@ -32,15 +32,16 @@ def index_profile(profile: Item) -> bool:
     """Index one profile (unindexed, or indexed by an older version: its old entries go); False
     when it changed since it was read (its writer indexed it)."""
     org, cid = profile["org_id"], profile["customer_id"]
-    was = profile.get(index.MARKER)
+    condition, names, vals = index.unchanged_condition(profile)
     mark = table.update_op(
         keys.customer(org, cid),
         "SET #m = :m",
-        names={"#m": index.MARKER, "#v": "version"},
-        vals={":m": index.INDEX_VERSION, ":v": profile["version"], **({":was": was} if was is not None else {})},
-        condition="#v = :v AND " + ("#m = :was" if was is not None else "attribute_not_exists(#m)"),
+        names=names,
+        vals={**vals, ":m": index.INDEX_VERSION},
+        condition=condition,
     )
-    return table.transact([mark, *index.ops(org, profile, profile if was is not None else None)]) is None
+    indexed_before = profile if profile.get(index.MARKER) is not None else None
+    return table.transact([mark, *index.ops(org, profile, indexed_before)]) is None
 
 
 def backfill() -> int:

@@ -45,6 +45,17 @@ def _entries(org_id: str, profile: Item, version: int = INDEX_VERSION) -> dict[t
     return {(e["PK"], e["SK"]): {**e, "customer_id": cid, "org_id": org_id} for e in found}
 
 
+def unchanged_condition(profile: Item) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """A write's condition that the stored profile is still `profile` as read: its version, and its
+    index marker (the backfill marks a profile without changing its version). Names `#v`, `#m`;
+    values `:v`, `:was`."""
+    marker = profile.get(MARKER)
+    names = {"#v": "version", "#m": MARKER}
+    if marker is None:
+        return "#v = :v AND attribute_not_exists(#m)", names, {":v": profile["version"]}
+    return "#v = :v AND #m = :was", names, {":v": profile["version"], ":was": marker}
+
+
 def ops(org_id: str, profile: Item, previous: Item | None) -> list[dict[str, Any]]:
     """Puts of the entries `profile` needs and deletes of those only `previous` had (as the index
     version it was indexed with wrote them)."""

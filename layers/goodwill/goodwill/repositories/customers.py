@@ -38,17 +38,9 @@ def replace_profile(org_id: str, profile: Item, previous: Item | None) -> Cancel
     if previous is None:
         ops.append(table.put_op({**key, **profile}, condition="attribute_not_exists(PK)"))
     else:
-        # The search entries to delete follow from the previous profile's index marker; the
-        # backfill marks a profile without changing its version, so the marker is a condition too.
-        marker = previous.get(search_index.MARKER)
-        ops.append(
-            table.put_op(
-                {**key, **profile},
-                condition="#v = :v AND " + ("#m = :m" if marker is not None else "attribute_not_exists(#m)"),
-                names={"#v": "version", "#m": search_index.MARKER},
-                vals={":v": previous["version"], **({":m": marker} if marker is not None else {})},
-            )
-        )
+        # The search entries to delete follow from the previous profile's index marker.
+        condition, names, vals = search_index.unchanged_condition(previous)
+        ops.append(table.put_op({**key, **profile}, condition=condition, names=names, vals=vals))
     new_email, old_email = profile.get("email"), (previous or {}).get("email")
     if new_email and new_email != old_email:
         ops.append(
