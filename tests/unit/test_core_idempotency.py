@@ -59,3 +59,15 @@ def test_replay_returns_the_stored_answer_for_the_same_body_and_409_for_another(
     assert isinstance(replayed.body, RawJson) and dumps(replayed.body) == '{"a":1}'
     with pytest.raises(IdempotencyKeyReusedError):
         idempotency.replay(ikey, stored | {"fingerprint": fp(points=51)})
+
+
+def test_a_response_is_packed_small_and_records_packed_either_way_replay_the_same() -> None:
+    ikey = idempotency.make_key("acme", "points", "k1", PointsGrantRequest.model_validate(BODY))
+    assert ikey is not None
+    text = dumps({"items": [{"id": f"r-{i}", "note": "parcel arrived late" * (i % 7)} for i in range(300)]})
+    assert len(text) > 16_000  # past the 4 KiB window
+    packed = idempotency.pack(text.encode())
+    assert len(packed) <= len(zlib.compress(text.encode(), 6)) * 1.05  # the small window costs no size
+    for stored_as in (packed, zlib.compress(text.encode(), 6)):  # new records, and those of before
+        record = {"fingerprint": ikey.fingerprint, "status_code": 201, "response_z": stored_as}
+        assert idempotency.replay(ikey, record) == idempotency.StoredResponse(201, text)
