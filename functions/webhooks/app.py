@@ -6,11 +6,13 @@ from typing import Annotated, Any
 
 from goodwill.api import json_response
 from goodwill.auth import Role
-from goodwill.handler import Api, Body, Path
+from goodwill.handler import Api, Body, Path, PathId
 from goodwill.models.webhooks import WebhookPage, WebhookRequest, WebhookResponse
 from goodwill.webhooks import service
 
 app = Api("Webhooks")
+# A new webhook's id is an id like any other (PathId: letters, digits, `_.:@-`); reading and
+# deleting take any id of up to 64 characters, so a webhook made before that rule stays reachable.
 WebhookId = Annotated[str, Path(max_length=64)]
 
 
@@ -19,7 +21,7 @@ WebhookId = Annotated[str, Path(max_length=64)]
     {201: (WebhookResponse, "Created (with its secret)"), 200: (WebhookResponse, "Replaced")},
     role=Role.ADMIN,
 )
-def put_webhook(webhook_id: WebhookId, body: Annotated[WebhookRequest, Body()]) -> Any:
+def put_webhook(webhook_id: PathId, body: Annotated[WebhookRequest, Body()]) -> Any:
     """Create or replace a webhook
 
     Role: admin. 201 with the `whsec_` secret when created (shown only then); 200 when replaced."""

@@ -123,7 +123,10 @@ def token_endpoint(idp: Any, user_pool_id: str, body: bytes, headers: dict[str, 
     lowered = {k.lower(): v for k, v in headers.items()}
     if not lowered.get("content-type", "").lower().startswith("application/x-www-form-urlencoded"):
         return 400, {"error": "invalid_request", "error_description": "send application/x-www-form-urlencoded"}
-    form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8", errors="replace")).items()}
+    try:  # bytes that are not UTF-8, sent raw or %-encoded: refused, not read as U+FFFD
+        form = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), errors="strict").items()}
+    except UnicodeDecodeError:
+        return 400, {"error": "invalid_request", "error_description": "the form is not UTF-8"}
     if form.get("grant_type") != "client_credentials":
         return 400, {"error": "unsupported_grant_type"}
     credentials = _credentials(form, lowered.get("authorization"))

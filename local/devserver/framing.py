@@ -113,4 +113,4 @@ def _bad(message: str) -> Refused:
 
 
 def _too_large() -> Refused:
-    return Refused(413, "REQUEST_TOO_LARGE", "the request body is over API Gateway's 10 MB limit")
+    return Refused(413, "PAYLOAD_TOO_LARGE", "the request body is over API Gateway's 10 MB limit")

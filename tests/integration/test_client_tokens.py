@@ -81,6 +81,15 @@ def test_token_endpoint_refuses_bad_requests(
     assert got == (status, {"error": error})
 
 
+@pytest.mark.parametrize("body", [b"grant_type=client_credentials&scope=\xff", b"grant_type=client_credentials&x=%FF"])
+def test_token_endpoint_refuses_a_form_that_is_not_utf8(api: Api, stack: Stack, body: bytes) -> None:
+    client = create_client(api, ["goodwill/points.write"])
+    basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+    headers = {**FORM, "Authorization": f"Basic {basic}"}
+    got = tokens.token_endpoint(stack.client("cognito-idp"), pool_id(stack), body, headers)
+    assert got == (400, {"error": "invalid_request", "error_description": "the form is not UTF-8"})
+
+
 def test_token_endpoint_refuses_unknown_and_revoked_clients(api: Api, stack: Stack) -> None:
     client = create_client(api)
     assert token_request(stack, {"grant_type": "client_credentials"}, ("nobody", "x")) == (

@@ -187,7 +187,7 @@ def test_malformed_framing_is_answered_in_the_error_shape_and_closed(
         answer, _, payload = exchange(system, (head + body).encode()).partition(b"\r\n\r\n")
         assert answer.startswith(f"HTTP/1.1 {status} ".encode()), (path, answer)
         assert b"\r\nConnection: close" in answer
-        code = {400: "BAD_REQUEST", 413: "REQUEST_TOO_LARGE"}[status]
+        code = {400: "BAD_REQUEST", 413: "PAYLOAD_TOO_LARGE"}[status]  # one code for a body too large
         assert json.loads(payload)["error"]["code"] == code
     assert requests.get(f"{system.url}/customers/frame-1", headers=ADMIN, timeout=10).status_code == 404
 

@@ -112,6 +112,15 @@ def test_put_get_list_delete_show_the_secret_only_when_created(api: Api, stack: 
     assert api.call("DELETE", "/webhooks/crm").status == 404
 
 
+@pytest.mark.parametrize("webhook_id", ["a%23b", "crm hooks", "-crm", "caf%C3%A9"])
+def test_a_new_webhooks_id_is_an_id_and_anything_else_is_422_naming_it(api: Api, webhook_id: str) -> None:
+    # Once any 64 characters: `#` (the keys' separator), spaces, non-ASCII were accepted as ids
+    reply = api.put(f"/webhooks/{webhook_id}", {"url": f"https://{PUBLIC}/x", "event_types": ["Points Changed"]})
+    assert reply.status == 422 and reply.fields() == {"webhook_id"}, reply.body
+    assert api.get("/webhooks").body["items"] == []
+    assert _hook(api, "crm:v2@eu", f"https://{PUBLIC}/x")["webhook_id"] == "crm:v2@eu"
+
+
 def test_events_reach_only_the_orgs_own_receivers_signed(
     api: Api, stack: Stack, local_webhooks: None, receivers: list[Receiver]
 ) -> None:
