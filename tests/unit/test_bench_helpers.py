@@ -174,3 +174,22 @@ def test_a_partial_run_keeps_every_other_sections_rows(tmp_path: Path, monkeypat
     assert ("DynamoDB cost", "grant, auto-approved") in names
     assert ("DynamoDB cost", "bulk import, per 1,000 rows") in names
     assert sorted(names) == sorted(before)
+
+
+def test_a_cpu_row_holds_the_handler_to_the_skeleton_and_shows_the_sdk_ratio_beside() -> None:
+    route = {
+        "route": "POST /goodwill/points (replayed key)",
+        "dynamodb_requests": 1,
+        "handler_cpu_ms": 1.26,
+        "floor_cpu_ms": 0.84,
+        "skeleton_cpu_ms": 1.10,
+        "ratio": 1.15,
+        "sdk_ratio": 1.5,
+        "gb_s_per_million": 2224,
+        "usd_per_million": 0.03,
+        "goal_ratio": 1.25,
+        "meets_goal": True,
+    }
+    (row,) = rows.cpu({"routes": [route]})
+    assert row.floor == "Powertools skeleton, same route and calls 1.10 ms (the SDK calls alone 0.84 ms)"
+    assert row.ratio == "1.15x (1.50x the SDK calls alone)" and row.met is True
