@@ -56,7 +56,7 @@ screenshots: install browser
 test: install install-sam browser lint test-only
 
 test-only: install browser
-	$(BIN)/pytest -q -p no:cacheprovider --durations=25 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --durations=25 $(PYTEST_ARGS)
 
 lint: install install-sam install-checkov
 	$(BIN)/ruff check .

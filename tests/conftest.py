@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 # Powertools reads these once, when goodwill.observability is first imported (by this module's
 # imports or by any test module at collection), so they must be set before anything imports it.
@@ -26,6 +28,17 @@ from goodwill.services import config as config_service
 from local.aws import isolation, moto_patches
 from local.aws.stack import Stack, create
 from tests.support import Api
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node: Any, ids: list[str]) -> None:
+    """xdist's file or scope scheduling keys the tests by id: tests sharing one id (schemathesis
+    gives its operations one) would run once for all of them, so such a run is stopped."""
+    dist = node.config.option.dist
+    shared = sorted(nodeid for nodeid, n in Counter(ids).items() if n > 1)
+    if shared and dist in ("loadfile", "loadscope", "loadgroup"):
+        pytest.exit(f"--dist {dist} would run once the tests sharing an id: {shared[:3]}; use -n 2 alone", 4)
+
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
 
