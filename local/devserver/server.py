@@ -247,6 +247,10 @@ class _ApiHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "goodwill-local"
+    # Seconds a connection may sit without sending (a request line, headers or a body half sent,
+    # or idle between kept-alive requests) before it is closed: without it a client that stalls
+    # holds a thread and a socket for ever. A body cut off this way is not applied.
+    timeout = 60.0
 
     def do_request(self) -> None:
         started = time.monotonic()

@@ -16,6 +16,7 @@ import pytest
 import requests
 
 from local.aws import template
+from local.devserver import server
 from local.devserver.server import LocalSystem, start
 from local.tools import demo
 
@@ -211,6 +212,22 @@ def test_a_body_cut_short_by_the_client_is_not_applied(system: LocalSystem, fram
     head = f"PUT /customers/frame-cut HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN_LINES}{framing}"
     assert exchange(system, head.encode() + b'{"name": "Trunc"}') == b""
     assert requests.get(f"{system.url}/customers/frame-cut", headers=ADMIN, timeout=10).status_code == 404
+
+
+@pytest.mark.parametrize("sent", ["", "PUT /customers/frame-idle HTTP/1.1\r\n", "BODY"], ids=["nothing", "head", "body"])
+def test_a_client_that_stops_sending_is_disconnected_and_nothing_is_applied(
+    system: LocalSystem, monkeypatch: pytest.MonkeyPatch, sent: str
+) -> None:
+    # Once a connection that stalled (nothing sent, half a head, half a body) was held for ever
+    assert server._ApiHandler.timeout is not None and server._ApiHandler.timeout <= 60  # a stall is bounded
+    monkeypatch.setattr(server._ApiHandler, "timeout", 0.5)  # the same bound, reached in half a second
+    head = f"PUT /customers/frame-idle HTTP/1.1\r\nHost: 127.0.0.1\r\n{ADMIN_LINES}Content-Length: 64\r\n\r\n"
+    partial = (head + '{"name": "Idle"' if sent == "BODY" else sent).encode()
+    host, port = system.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(partial)
+        assert conn.recv(65536) == b""  # closed by the server, long before the client's 10 s
+    assert requests.get(f"{system.url}/customers/frame-idle", headers=ADMIN, timeout=10).status_code == 404
 
 
 def test_a_body_that_is_not_utf8_is_400_and_writes_nothing(system: LocalSystem) -> None:
