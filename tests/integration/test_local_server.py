@@ -214,7 +214,9 @@ def test_a_body_cut_short_by_the_client_is_not_applied(system: LocalSystem, fram
     assert requests.get(f"{system.url}/customers/frame-cut", headers=ADMIN, timeout=10).status_code == 404
 
 
-@pytest.mark.parametrize("sent", ["", "PUT /customers/frame-idle HTTP/1.1\r\n", "BODY"], ids=["nothing", "head", "body"])
+@pytest.mark.parametrize(
+    "sent", ["", "PUT /customers/frame-idle HTTP/1.1\r\n", "BODY"], ids=["nothing", "head", "body"]
+)
 def test_a_client_that_stops_sending_is_disconnected_and_nothing_is_applied(
     system: LocalSystem, monkeypatch: pytest.MonkeyPatch, sent: str
 ) -> None:
